@@ -1,0 +1,118 @@
+"""The multilayer perceptron: parameters, forward pass with its outputs kept, backward pass.
+
+All parameters of R replicate networks live in one flat array of shape (R, P);
+:meth:`MLP.unpack` gives each layer's weight (R, in, out) and bias (R, 1, out)
+as views into it, so an optimizer updates every parameter in one operation
+and ``np.matmul`` broadcasts the replicate axis: R networks train in one pass.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnsweep.activations import Activation
+from nnsweep.registry import lookup
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class LayerSlot:
+    """Where one layer's weight and bias sit in a row of the flat parameter array."""
+
+    fan_in: int
+    fan_out: int
+    weight: slice
+    bias: slice
+
+
+def _normal(rng: np.random.Generator, fan_in: int, fan_out: int) -> tuple[Array, Array]:
+    # the lab's initialisation: every weight, the bias row included, from N(0, 1)
+    return rng.standard_normal((fan_in, fan_out)), rng.standard_normal(fan_out)
+
+
+def _xavier(rng: np.random.Generator, fan_in: int, fan_out: int) -> tuple[Array, Array]:
+    # Glorot & Bengio (2010), normal form: std sqrt(2 / (in + out)), zero bias
+    std = np.sqrt(2.0 / (fan_in + fan_out))
+    return rng.normal(scale=std, size=(fan_in, fan_out)), np.zeros(fan_out)
+
+
+def _he(rng: np.random.Generator, fan_in: int, fan_out: int) -> tuple[Array, Array]:
+    # He et al. (2015): std sqrt(2 / in), for ReLU layers; zero bias
+    return rng.normal(scale=np.sqrt(2.0 / fan_in), size=(fan_in, fan_out)), np.zeros(fan_out)
+
+
+INITS: dict[str, Callable[[np.random.Generator, int, int], tuple[Array, Array]]] = {
+    "normal": _normal,
+    "xavier": _xavier,
+    "he": _he,
+}
+
+
+class MLP:
+    """Fully connected layers of ``sizes`` (e.g. (2, 4, 4, 1)): ``hidden`` on every hidden
+    layer, ``output`` on the last."""
+
+    def __init__(self, sizes: Sequence[int], hidden: Activation, output: Activation) -> None:
+        self.sizes = tuple(int(s) for s in sizes)
+        self.activations = [hidden] * (len(self.sizes) - 2) + [output]
+        self.slots: list[LayerSlot] = []
+        offset = 0
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=True):
+            w_end = offset + fan_in * fan_out
+            self.slots.append(
+                LayerSlot(fan_in, fan_out, slice(offset, w_end), slice(w_end, w_end + fan_out))
+            )
+            offset = w_end + fan_out
+        self.n_params = offset
+
+    def init(self, rngs: Sequence[np.random.Generator], scheme: str = "normal") -> Array:
+        """Parameters (R, P) for R = len(rngs) replicates, replicate r drawn from ``rngs[r]``."""
+        draw = lookup(INITS, scheme, "init")
+        rows = [
+            np.concatenate([p.ravel() for s in self.slots for p in draw(rng, s.fan_in, s.fan_out)])
+            for rng in rngs
+        ]
+        return np.stack(rows)
+
+    def unpack(self, params: Array) -> list[tuple[Array, Array]]:
+        """Views (weight (R, in, out), bias (R, 1, out)) of every layer."""
+        r = params.shape[0]
+        return [
+            (
+                params[:, s.weight].reshape(r, s.fan_in, s.fan_out),
+                params[:, s.bias].reshape(r, 1, s.fan_out),
+            )
+            for s in self.slots
+        ]
+
+    def forward(self, params: Array, x: Array) -> list[Array]:
+        """The input and every layer's output; the last is the prediction (R, n, 1).
+        ``x`` is (n, in), shared by all replicates, or (R, n, in)."""
+        outputs = [x]
+        for (weight, bias), activation in zip(self.unpack(params), self.activations, strict=True):
+            outputs.append(activation.fn(outputs[-1] @ weight + bias))  # (R, n, out)
+        return outputs
+
+    def backward(self, params: Array, outputs: list[Array], grad_prediction: Array) -> Array:
+        """d loss / d params (R, P) from forward's ``outputs`` and d loss / d prediction."""
+        grads = np.empty_like(params)
+        layers, grad_views = self.unpack(params), self.unpack(grads)
+        incoming = grad_prediction  # (R, n, out) of the layer being processed
+        for i in reversed(range(len(self.slots))):
+            delta = self.activations[i].grad_from_output(outputs[i + 1]) * incoming  # dL/dz
+            grad_weight, grad_bias = grad_views[i]
+            np.matmul(outputs[i].swapaxes(-1, -2), delta, out=grad_weight)  # (R, in, out)
+            np.sum(delta, axis=-2, keepdims=True, out=grad_bias)  # (R, 1, out)
+            if i:
+                incoming = delta @ layers[i][0].swapaxes(-1, -2)  # (R, n, in)
+        return grads
+
+    def predict(self, params: Array, x: Array) -> Array:
+        return self.forward(params, x)[-1]
+
+
+def accuracy(prediction: Array, labels: Array) -> Array:
+    """Share of outputs on the right side of 0.5, per replicate: (R, n, 1) -> (R,)."""
+    return ((prediction > 0.5) == labels.astype(bool)).mean(axis=(-2, -1))

@@ -1,0 +1,156 @@
+"""Optimizers as two pure functions: ``init(params) -> state`` and
+``update(grads, state, params) -> (params, state)``.
+
+Every operation is element-wise, so parameters may have any shape; nnsweep
+passes one flat (R, P) array per run. Array fields of a state share the
+parameters' shape (leading replicate axis R); ``count`` is a plain int.
+"""
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from nnsweep.registry import lookup
+
+Array = np.ndarray
+
+
+class Optimizer(NamedTuple):
+    init: Callable[[Array], Any]
+    update: Callable[[Array, Any, Array], tuple[Array, Any]]
+
+
+class NoState(NamedTuple):
+    pass
+
+
+class VelocityState(NamedTuple):
+    velocity: Array
+
+
+class SquaresState(NamedTuple):
+    squares: Array
+
+
+class AdamState(NamedTuple):
+    count: int
+    mu: Array
+    nu: Array
+
+
+class BadHyperparameterError(ValueError):
+    """An optimizer hyperparameter out of its range."""
+
+
+def _require(name: str, value: float, ok: bool, allowed: str) -> None:
+    if not ok:
+        raise BadHyperparameterError(f"{name}={value!r} is out of range; allowed: {allowed}")
+
+
+def _check_lr(lr: float) -> None:
+    _require("lr", lr, bool(np.isfinite(lr)) and lr > 0, "a finite number > 0")
+
+
+def _check_rate(name: str, value: float) -> None:
+    _require(name, value, 0.0 <= value < 1.0, "0 <= value < 1")
+
+
+def _check_eps(eps: float) -> None:
+    _require("eps", eps, bool(np.isfinite(eps)) and eps > 0, "a finite number > 0")
+
+
+def gd(lr: float) -> Optimizer:
+    """Plain gradient descent: W <- W - lr g."""
+    _check_lr(lr)
+    return Optimizer(lambda params: NoState(), lambda g, state, w: (w - lr * g, state))
+
+
+def momentum(lr: float, beta: float = 0.9) -> Optimizer:
+    """The report's momentum: V <- beta V - lr g; W <- W + V; V starts at 0."""
+    _check_lr(lr)
+    _check_rate("beta", beta)
+
+    def update(g: Array, state: VelocityState, w: Array) -> tuple[Array, VelocityState]:
+        v = beta * state.velocity - lr * g
+        return w + v, VelocityState(v)
+
+    return Optimizer(lambda params: VelocityState(np.zeros_like(params)), update)
+
+
+def nesterov(lr: float, beta: float = 0.9) -> Optimizer:
+    """Nesterov momentum in the look-ahead form (Sutskever et al. 2013):
+    V <- beta V - lr g; W <- W + beta V - lr g."""
+    _check_lr(lr)
+    _check_rate("beta", beta)
+
+    def update(g: Array, state: VelocityState, w: Array) -> tuple[Array, VelocityState]:
+        v = beta * state.velocity - lr * g
+        return w + beta * v - lr * g, VelocityState(v)
+
+    return Optimizer(lambda params: VelocityState(np.zeros_like(params)), update)
+
+
+def adagrad(lr: float, eps: float = 1e-8) -> Optimizer:
+    """The report's adagrad: n <- n + g^2; W <- W - lr g / sqrt(n + eps); n starts at 0."""
+    _check_lr(lr)
+    _check_eps(eps)
+
+    def update(g: Array, state: SquaresState, w: Array) -> tuple[Array, SquaresState]:
+        n = state.squares + g * g
+        return w - lr * g / np.sqrt(n + eps), SquaresState(n)
+
+    return Optimizer(lambda params: SquaresState(np.zeros_like(params)), update)
+
+
+def rmsprop(lr: float, decay: float = 0.9, eps: float = 1e-8) -> Optimizer:
+    """s <- decay s + (1 - decay) g^2; W <- W - lr g / (sqrt(s) + eps); s starts at 0."""
+    _check_lr(lr)
+    _check_rate("decay", decay)
+    _check_eps(eps)
+
+    def update(g: Array, state: SquaresState, w: Array) -> tuple[Array, SquaresState]:
+        s = decay * state.squares + (1.0 - decay) * g * g
+        return w - lr * g / (np.sqrt(s) + eps), SquaresState(s)
+
+    return Optimizer(lambda params: SquaresState(np.zeros_like(params)), update)
+
+
+def adam(lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
+    """Adam with bias correction (Kingma & Ba 2015, Algorithm 1)."""
+    _check_lr(lr)
+    _check_rate("beta1", beta1)
+    _check_rate("beta2", beta2)
+    _check_eps(eps)
+
+    def init(params: Array) -> AdamState:
+        return AdamState(0, np.zeros_like(params), np.zeros_like(params))
+
+    def update(g: Array, state: AdamState, w: Array) -> tuple[Array, AdamState]:
+        t = state.count + 1
+        mu = beta1 * state.mu + (1.0 - beta1) * g
+        nu = beta2 * state.nu + (1.0 - beta2) * g * g
+        mu_hat, nu_hat = mu / (1.0 - beta1**t), nu / (1.0 - beta2**t)
+        return w - lr * mu_hat / (np.sqrt(nu_hat) + eps), AdamState(t, mu, nu)
+
+    return Optimizer(init, update)
+
+
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+    "gd": gd,
+    "momentum": momentum,
+    "nesterov": nesterov,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "adam": adam,
+}
+
+
+def make_optimizer(name: str, lr: float, **hyperparameters: float) -> Optimizer:
+    """The optimizer ``name`` at learning rate ``lr`` with its named hyperparameters."""
+    return lookup(OPTIMIZERS, name, "optimizer")(lr, **hyperparameters)
+
+
+def select_replicates(state: Any, keep: Array) -> Any:
+    """The state of the replicates ``keep`` (an index or mask on the leading axis)."""
+    return type(state)(*(f[keep] if isinstance(f, np.ndarray) else f for f in state))

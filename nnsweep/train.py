@@ -1,0 +1,223 @@
+"""The training loop: pure computation, no files.
+
+Epoch ``e`` evaluates the full-data loss of the parameters entering it; a
+replicate whose loss is below the threshold stops there (converged, its
+parameters kept), one whose loss is not finite stops as diverged; every
+other replicate then takes its update step(s). Stopped replicates leave the
+working arrays, so the rest train at the cost of the replicates still going.
+"""
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nnsweep.losses import LossFn
+from nnsweep.network import MLP, accuracy
+from nnsweep.optimizers import Optimizer, select_replicates
+
+Array = np.ndarray
+LogHook = Callable[[int, Array], None]
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 1_000_000  # the lab's cap
+    loss_threshold: float = 0.001  # the lab's early stop
+    batch_size: int | None = None  # None: full batch, as the lab
+    log_every: int = 100  # the lab prints every 100 epochs
+
+
+@dataclass
+class History:
+    """What training measured, per replicate r."""
+
+    loss: Array  # (E, R) full-data loss entering epoch e+1; NaN once r has stopped
+    accuracy: dict[int, Array]  # epoch -> (R,) accuracy, at the epochs asked for; NaN once stopped
+    epochs_run: Array  # (R,) int
+    converged: Array  # (R,) bool: loss went below the threshold
+    diverged: Array  # (R,) bool: loss turned non-finite
+    seconds: Array  # (R,) wall time until r stopped
+    params: Array  # (R, P) final parameters
+    final_loss: Array  # (R,) loss of the final parameters
+    final_accuracy: Array  # (R,)
+
+
+class _Recorder:
+    """Per-replicate results, written as replicates stop; the loss rows grow in chunks."""
+
+    CHUNK = 4096
+
+    def __init__(self, params: Array) -> None:
+        r = params.shape[0]
+        self.rows = np.full((self.CHUNK, r), np.nan)
+        self.accuracy: dict[int, Array] = {}
+        self.epochs_run = np.zeros(r, dtype=np.int64)
+        self.converged = np.zeros(r, dtype=bool)
+        self.diverged = np.zeros(r, dtype=bool)
+        self.seconds = np.zeros(r)
+        self.params = params.copy()
+        self.start = time.perf_counter()
+
+    def loss(self, epoch: int, cols: slice | Array, loss: Array) -> None:
+        if epoch > len(self.rows):
+            grow = np.full((max(len(self.rows), self.CHUNK), self.rows.shape[1]), np.nan)
+            self.rows = np.vstack([self.rows, grow])
+        self.rows[epoch - 1, cols] = loss
+
+    def stop(
+        self, epoch: int, cols: Array, params: Array, converged: Array, diverged: Array
+    ) -> None:
+        self.epochs_run[cols] = epoch
+        self.converged[cols] = converged
+        self.diverged[cols] = diverged
+        self.seconds[cols] = time.perf_counter() - self.start
+        self.params[cols] = params
+
+
+@dataclass
+class _Active:
+    """The replicates still training: their columns in the results, parameters, optimizer
+    state and shuffling generators."""
+
+    cols: Array
+    params: Array
+    state: Any
+    rngs: list[np.random.Generator]
+
+    def keep(self, mask: Array) -> None:
+        self.cols, self.params = self.cols[mask], self.params[mask]
+        self.state = select_replicates(self.state, mask)
+        self.rngs = [rng for rng, k in zip(self.rngs, mask, strict=True) if k]
+
+
+Step = Callable[[_Active, list[Array], Array], None]
+
+
+def _full_batch_step(net: MLP, optimizer: Optimizer) -> Step:
+    def step(active: _Active, outputs: list[Array], grad: Array) -> None:
+        grads = net.backward(active.params, outputs, grad)
+        active.params, active.state = optimizer.update(grads, active.state, active.params)
+
+    return step
+
+
+def _minibatch_step(
+    net: MLP, optimizer: Optimizer, loss_fn: LossFn, x: Array, y: Array, size: int
+) -> Step:
+    def step(active: _Active, outputs: list[Array], grad: Array) -> None:
+        order = np.stack([rng.permutation(len(x)) for rng in active.rngs])  # (R, n)
+        for start in range(0, len(x), size):
+            batch = order[:, start : start + size]  # (R, b): each replicate its own batch
+            batch_outputs = net.forward(active.params, x[batch])
+            _, batch_grad = loss_fn(batch_outputs[-1], y[batch])
+            grads = net.backward(active.params, batch_outputs, batch_grad)
+            active.params, active.state = optimizer.update(grads, active.state, active.params)
+
+    return step
+
+
+def train(
+    net: MLP,
+    params: Array,
+    optimizer: Optimizer,
+    loss_fn: LossFn,
+    x: Array,
+    y: Array,
+    settings: TrainSettings = TrainSettings(),
+    rngs: list[np.random.Generator] | None = None,
+    on_log: LogHook | None = None,
+    accuracy_at: Collection[int] = (),
+) -> History:
+    """Train the R replicates in ``params`` (R, P) on ``x`` (n, in) and ``y`` (n, 1).
+
+    ``rngs`` (one per replicate) shuffle the minibatches; ``on_log(epoch, loss)`` is
+    called every ``settings.log_every`` epochs with the loss of the replicates still
+    training; accuracy is recorded at the epochs in ``accuracy_at``.
+    """
+    if rngs is None:
+        rngs = [np.random.default_rng(r) for r in range(len(params))]
+    if settings.batch_size is None or settings.batch_size >= len(x):
+        step = _full_batch_step(net, optimizer)
+    else:
+        step = _minibatch_step(net, optimizer, loss_fn, x, y, settings.batch_size)
+    record = _Recorder(params)
+    active = _Active(np.arange(len(params)), params, optimizer.init(params), list(rngs))
+    cols: slice | Array = slice(None)  # a plain slice is the fast path while all train
+    threshold, log_every = settings.loss_threshold, settings.log_every
+    with np.errstate(all="ignore"):  # divergence is read from the loss, not from warnings
+        for epoch in range(1, settings.epochs + 1):
+            outputs = net.forward(active.params, x)
+            loss, grad = loss_fn(outputs[-1], y)
+            record.loss(epoch, cols, loss)
+            if epoch in accuracy_at:
+                record.accuracy[epoch] = _accuracy_row(record, cols, outputs[-1], y)
+            if loss.min() < threshold or not loss.max() < np.inf:  # NaN fails every comparison
+                keep = _stop_finished(record, epoch, active, loss, threshold)
+                if not keep.any():
+                    break
+                active.keep(keep)
+                cols, loss, grad = active.cols, loss[keep], grad[keep]
+                outputs = [
+                    out[keep] if out.ndim == 3 else out for out in outputs
+                ]  # x has no R axis
+            if on_log is not None and epoch % log_every == 0:
+                on_log(epoch, loss)
+            step(active, outputs, grad)
+        else:
+            unfinished = np.zeros(len(active.cols), dtype=bool)
+            record.stop(settings.epochs, active.cols, active.params, unfinished, unfinished)
+    return _finish(record, net, loss_fn, x, y)
+
+
+def _accuracy_row(record: _Recorder, cols: slice | Array, prediction: Array, y: Array) -> Array:
+    row = np.full(len(record.epochs_run), np.nan)
+    row[cols] = accuracy(prediction, y)
+    return row
+
+
+def _stop_finished(
+    record: _Recorder, epoch: int, active: _Active, loss: Array, threshold: float
+) -> Array:
+    """Record the replicates whose loss is below the threshold or not finite; return the
+    mask of those that go on."""
+    converged, diverged = loss < threshold, ~np.isfinite(loss)
+    stopping = converged | diverged
+    record.stop(
+        epoch,
+        active.cols[stopping],
+        active.params[stopping],
+        converged[stopping],
+        diverged[stopping],
+    )
+    return ~stopping
+
+
+def _finish(record: _Recorder, net: MLP, loss_fn: LossFn, x: Array, y: Array) -> History:
+    with np.errstate(all="ignore"):
+        prediction = net.predict(record.params, x)
+        final_loss, _ = loss_fn(prediction, y)
+    return History(
+        loss=record.rows[: int(record.epochs_run.max())].copy(),
+        accuracy=record.accuracy,
+        epochs_run=record.epochs_run,
+        converged=record.converged,
+        diverged=record.diverged,
+        seconds=record.seconds,
+        params=record.params,
+        final_loss=final_loss,
+        final_accuracy=accuracy(prediction, y),
+    )
+
+
+def format_epoch_line(epoch: int, loss: Array) -> str:
+    """The lab's progress line, ``Epoch 100 loss : 0.24310``; for several replicates the
+    mean, then the range and how many are still training."""
+    if len(loss) == 1:
+        return f"Epoch {epoch} loss : {loss[0]:.5f}"
+    return (
+        f"Epoch {epoch} loss : {loss.mean():.5f} "
+        f"(min {loss.min():.5f}, max {loss.max():.5f}, {len(loss)} training)"
+    )
