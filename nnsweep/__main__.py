@@ -1,0 +1,43 @@
+"""``python -m nnsweep [overrides]``: one run; ``python -m nnsweep -m ...``: a sweep."""
+
+import logging
+import sys
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from nnsweep.config import CONFIG_DIR, ConfigError, register
+from nnsweep.registry import UnknownNameError
+from nnsweep.run import run
+
+log = logging.getLogger("nnsweep")
+register()
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def task(cfg: DictConfig) -> float:
+    hydra_cfg = HydraConfig.get()
+    in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
+    try:
+        return run(
+            cfg,
+            hydra_cfg.runtime.output_dir,
+            progress=cfg.progress and not in_sweep and sys.stderr.isatty(),
+            overrides=list(hydra_cfg.overrides.task),
+        )
+    except (ConfigError, UnknownNameError) as error:
+        log.error(f"bad config: {error}")
+        if in_sweep:
+            raise  # Hydra records the failed job and goes on with the others
+        sys.exit(2)
+
+
+def main() -> None:
+    """Console script entry point (``nnsweep``)."""
+    task()
+
+
+if __name__ == "__main__":
+    main()
