@@ -24,7 +24,7 @@ from nnsweep.activations import ACTIVATIONS
 from nnsweep.data import DATASETS
 from nnsweep.losses import LOSSES
 from nnsweep.network import INITS
-from nnsweep.optimizers import OPTIMIZERS
+from nnsweep.optimizers import OPTIMIZERS, BadHyperparameterError, make_optimizer
 
 # conf/ sits beside the package in the repository (install with pip install -e .).
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
@@ -81,6 +81,11 @@ class RunConfig:
     progress: bool = MISSING
 
 
+def hyperparameters(node: Any) -> dict[str, Any]:
+    """A group option's fields but its ``name``: the keyword arguments of its engine function."""
+    return {k: v for k, v in node.items() if k != "name"}
+
+
 def register() -> None:
     """Store the top-level schema and one schema per group option in Hydra's ConfigStore."""
     store = ConfigStore.instance()
@@ -113,6 +118,10 @@ def check(cfg: Any) -> None:
         parent = cfg[node] if node else cfg
         if leaf in parent and not ok(parent[leaf]):
             raise ConfigError(f"{key}={parent[leaf]!r} is out of range; allowed: {allowed}")
+    try:
+        make_optimizer(cfg.optimizer.name, cfg.lr, **hyperparameters(cfg.optimizer))
+    except BadHyperparameterError as error:
+        raise ConfigError(f"optimizer.{error}") from None
     if cfg.loss.name == "bce" and cfg.output_activation.name != "sigmoid":
         raise ConfigError(
             f"output_activation={cfg.output_activation.name!r} cannot be used with loss=bce; "

@@ -18,11 +18,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from nnsweep import __version__, plots, records
 from nnsweep.activations import make_activation
-from nnsweep.config import ConfigError, check
+from nnsweep.config import check, hyperparameters
 from nnsweep.data import make_dataset
 from nnsweep.losses import LossFn, get_loss
 from nnsweep.network import MLP
-from nnsweep.optimizers import BadHyperparameterError, Optimizer, make_optimizer
+from nnsweep.optimizers import Optimizer, make_optimizer
 from nnsweep.train import History, TrainSettings, format_epoch_line, train
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,6 @@ class Experiment:
     settings: TrainSettings
 
 
-def hyperparameters(node: DictConfig) -> dict[str, Any]:
-    """A group option's fields but its ``name``: the keyword arguments of its engine function."""
-    return {k: v for k, v in node.items() if k != "name"}
-
-
 def build(cfg: DictConfig) -> Experiment:
     """Build the job from ``cfg``; raise ConfigError naming the field for any bad value."""
     check(cfg)
@@ -59,11 +54,7 @@ def build(cfg: DictConfig) -> Experiment:
     sizes = (x.shape[1],) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
     hidden = make_activation(cfg.activation.name, **hyperparameters(cfg.activation))
     net = MLP(sizes, hidden, make_activation(cfg.output_activation.name))
-    try:
-        optimizer = make_optimizer(cfg.optimizer.name, cfg.lr, **hyperparameters(cfg.optimizer))
-    except BadHyperparameterError as error:
-        field = str(error).split("=")[0]
-        raise ConfigError(str(error) if field == "lr" else f"optimizer.{error}") from None
+    optimizer = make_optimizer(cfg.optimizer.name, cfg.lr, **hyperparameters(cfg.optimizer))
     settings = TrainSettings(cfg.epochs, cfg.loss_threshold, cfg.batch_size, cfg.log_every)
     return Experiment(
         x,
@@ -154,7 +145,7 @@ def write_job_files(
     records.write_loss_csv(table, job_dir)
     shown = representative_replicate(history)
     caption = _caption(cfg, shown, len(history.final_loss))
-    prediction = e.net.predict(history.params[shown : shown + 1], e.x)[0]
+    prediction = _predict(e, history.params[shown : shown + 1], e.x)[0]
     plots.save(plots.prediction_figure(e.x, e.y, prediction, caption), job_dir / "prediction.png")
     plots.save(plots.learning_curve_figure(table, _caption(cfg)), job_dir / "learning_curve.png")
     grid_x, grid_y, output = _output_grid(e, history.params[shown : shown + 1])
@@ -205,14 +196,19 @@ def _output_grid(e: Experiment, params: np.ndarray, steps: int = 200) -> tuple[n
         np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps)
     )
     points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    return grid_x, grid_y, e.net.predict(params, points)[0].reshape(grid_x.shape)
+    return grid_x, grid_y, _predict(e, params, points)[0].reshape(grid_x.shape)
+
+
+def _predict(e: Experiment, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):  # a diverged replicate's parameters may be inf or NaN
+        return e.net.predict(params, x)
 
 
 def log_summary(cfg: DictConfig, e: Experiment, history: History) -> None:
     """The lab's test print-out for one replicate; a short table for several."""
     if len(history.final_loss) == 1:
         if cfg.print_predictions:
-            for i, p in enumerate(e.net.predict(history.params, e.x)[0, :, 0]):
+            for i, p in enumerate(_predict(e, history.params, e.x)[0, :, 0]):
                 log.info(f"Prediction {i}: {p:.5f}")
         log.info(f"loss={history.final_loss[0]:.5f} accuracy={history.final_accuracy[0]:.2%}")
         return

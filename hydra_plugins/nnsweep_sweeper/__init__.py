@@ -1,0 +1,1 @@
+"""nnsweep's Hydra plugin: Hydra only loads plugins from the ``hydra_plugins`` package."""
