@@ -34,6 +34,7 @@ NOT_CONFIGURED = ("rng", "lr")
 
 ActivationName = Enum("ActivationName", {name: name for name in ACTIVATIONS})
 InitName = Enum("InitName", {name: name for name in INITS})
+Objective = Enum("Objective", {"loss": "loss", "epochs": "epochs"})  # see nnsweep.run.objective
 
 
 class ConfigError(ValueError):
@@ -79,6 +80,8 @@ class RunConfig:
     log_every: int = MISSING
     print_predictions: bool = MISSING
     progress: bool = MISSING
+    rerun: bool = MISSING
+    objective: Objective = MISSING
 
 
 def hyperparameters(node: Any) -> dict[str, Any]:

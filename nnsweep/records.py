@@ -74,12 +74,12 @@ def write_loss_csv(table: pd.DataFrame, job_dir: Path) -> Path:
     return path
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN and infinities become null: JSON has no such numbers."""
+def json_safe(value: Any) -> Any:
+    """Plain Python values; NaN and infinities become None (null): JSON has no such numbers."""
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (float, np.floating)):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):
@@ -92,7 +92,7 @@ def _json_safe(value: Any) -> Any:
 def write_result(result: dict[str, Any], job_dir: Path) -> Path:
     path = Path(job_dir) / RESULT_JSON
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(_json_safe(result), indent=2, allow_nan=False) + "\n")
+        tmp.write_text(json.dumps(json_safe(result), indent=2, allow_nan=False) + "\n")
     return path
 
 

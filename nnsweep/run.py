@@ -72,27 +72,81 @@ def build(cfg: DictConfig) -> Experiment:
 def run(
     cfg: DictConfig, job_dir: Path, progress: bool = False, overrides: list[str] | None = None
 ) -> float:
-    """Train the job ``cfg`` and write its files into ``job_dir``; return the mean final loss
-    (infinite if any replicate diverged), the value a Hydra sweeper minimises.
+    """Train the job ``cfg`` and write its files into ``job_dir``; return its objective
+    (:func:`objective`), the value a Hydra sweeper minimises.
 
-    On any error, result.json says ``failed`` with the error, and the error is raised again.
+    A job dir whose result.json is complete for the same config is skipped unless
+    ``cfg.rerun``. While the job runs its result.json says ``running``; on any error it
+    says ``failed`` with the error, and the error is raised again.
     """
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     base = {"version": __version__, "config": resolved(cfg), "overrides": list(overrides or [])}
+    previous = previous_result(job_dir, base["config"], rerun=cfg.rerun)
+    if previous is not None:
+        log.info(f"{job_dir}: complete for the same config, skipped (rerun=true runs it again)")
+        return objective(cfg, previous["replicates"])
+    records.write_result({"status": "running", **base}, job_dir)
     try:
         experiment = build(cfg)
         with _progress_bar(cfg.epochs, enabled=progress) as bar:
             history = _train(experiment, bar)
-        write_job_files(cfg, experiment, history, job_dir, base)
+        replicates = replicate_results(experiment, history)
+        write_job_files(cfg, experiment, history, job_dir, {**base, "replicates": replicates})
     except BaseException as error:  # KeyboardInterrupt too: the job must not look complete
         failure = {"status": "failed", "error": f"{type(error).__name__}: {error}"}
         failure["traceback"] = traceback.format_exc()
         records.write_result({**failure, **base}, job_dir)
         raise
     log_summary(cfg, experiment, history)
-    final = history.final_loss
-    return float(final.mean()) if np.isfinite(final).all() else float("inf")
+    return objective(cfg, replicates)
+
+
+class JobDirTaken(RuntimeError):
+    """A job dir that holds a complete result of another config."""
+
+
+# Fields that change what a job prints, not what it computes: resuming ignores them.
+PRESENTATION_FIELDS = ("rerun", "progress", "print_predictions", "log_every", "objective")
+
+
+def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[str, Any] | None:
+    """The complete result already in ``job_dir`` for ``config``, if there is one to keep."""
+    try:
+        previous = records.read_result(job_dir)
+    except (OSError, ValueError):
+        return None  # none yet, or unreadable: the job runs
+    if previous.get("status") != "complete" or rerun:
+        return None
+    same = {k: v for k, v in config.items() if k not in PRESENTATION_FIELDS}
+    if {k: v for k, v in previous["config"].items() if k not in PRESENTATION_FIELDS} != same:
+        raise JobDirTaken(
+            f"{job_dir} holds a complete result of another config; sweep into a new "
+            "hydra.sweep.dir, or pass rerun=true to replace it"
+        )
+    return previous
+
+
+def objective(cfg: DictConfig, replicates: list[dict[str, Any]]) -> float:
+    """What the task returns for a sweeper to minimise, chosen by ``cfg.objective``:
+
+    - ``loss``: the mean final loss; infinite if any replicate diverged.
+    - ``epochs``: the mean epochs to reach the loss threshold. A replicate that never
+      reached it counts as ``epochs * (1 + log10(final_loss / threshold))``, so it ranks
+      after every replicate that did, the nearer misses first; a diverged one counts as
+      ``100 * epochs``.
+    """
+    losses = np.array([np.inf if r["final_loss"] is None else r["final_loss"] for r in replicates])
+    if cfg.objective.name == "loss":
+        return float(losses.mean())
+    miss = cfg.epochs * (
+        1 + np.log10(np.maximum(losses, cfg.loss_threshold) / max(cfg.loss_threshold, 1e-300))
+    )
+    scores = [
+        r["epochs"] if r["converged"] else 100 * cfg.epochs if r["diverged"] else m
+        for r, m in zip(replicates, miss, strict=True)
+    ]
+    return float(np.mean(scores))
 
 
 def resolved(cfg: DictConfig) -> dict[str, Any]:
@@ -140,7 +194,8 @@ def _progress_bar(total: int, enabled: bool) -> Iterator[Any]:
 def write_job_files(
     cfg: DictConfig, e: Experiment, history: History, job_dir: Path, base: dict
 ) -> None:
-    """loss.csv, the figures, then result.json last: a complete result means complete files."""
+    """loss.csv, the figures, then result.json last: a complete result means complete files.
+    ``base`` is result.json's content but its status."""
     table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
     records.write_loss_csv(table, job_dir)
     shown = representative_replicate(history)
@@ -153,13 +208,12 @@ def write_job_files(
         plots.decision_boundary_figure(grid_x, grid_y, output, e.x, e.y, caption),
         job_dir / "decision_boundary.png",
     )
-    records.write_result(
-        {"status": "complete", **base, "replicates": replicate_results(e, history)}, job_dir
-    )
+    records.write_result({"status": "complete", **base}, job_dir)
 
 
 def replicate_results(e: Experiment, history: History) -> list[dict[str, Any]]:
-    return [
+    """Per replicate what result.json keeps, non-finite losses as None (JSON's null)."""
+    rows = [
         {
             "replicate": r,
             "seed": e.seeds[r],
@@ -172,6 +226,7 @@ def replicate_results(e: Experiment, history: History) -> list[dict[str, Any]]:
         }
         for r in range(len(e.seeds))
     ]
+    return records.json_safe(rows)
 
 
 def representative_replicate(history: History) -> int:
@@ -213,9 +268,7 @@ def log_summary(cfg: DictConfig, e: Experiment, history: History) -> None:
         log.info(f"loss={history.final_loss[0]:.5f} accuracy={history.final_accuracy[0]:.2%}")
         return
     log.info("replicate  final loss  accuracy   epochs  stopped")
-    for r, row in enumerate(replicate_results(e, history)):
-        stopped = (
-            "converged" if row["converged"] else "diverged" if row["diverged"] else "epoch cap"
-        )
-        loss, acc, epochs = row["final_loss"], row["final_accuracy"], row["epochs"]
-        log.info(f"{r:9d}  {loss:10.5f}  {acc:8.2%}  {epochs:7d}  {stopped}")
+    h = history
+    for r, (loss, acc) in enumerate(zip(h.final_loss, h.final_accuracy, strict=True)):
+        stopped = "converged" if h.converged[r] else "diverged" if h.diverged[r] else "epoch cap"
+        log.info(f"{r:9d}  {loss:10.5f}  {acc:8.2%}  {h.epochs_run[r]:7d}  {stopped}")
