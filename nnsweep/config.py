@@ -81,6 +81,7 @@ class RunConfig:
     print_predictions: bool = MISSING
     progress: bool = MISSING
     rerun: bool = MISSING
+    blas_threads: int = MISSING
     objective: Objective = MISSING
 
 
@@ -109,6 +110,7 @@ RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "loss_threshold": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
     "batch_size": (lambda v: v is None or v >= 1, "null (full batch) or an integer >= 1"),
     "log_every": (lambda v: v >= 1, "an integer >= 1"),
+    "blas_threads": (lambda v: v >= 1, "an integer >= 1"),
     "dataset.n": (lambda v: v >= 2, "an integer >= 2"),
     "dataset.noise": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
 }

@@ -6,6 +6,7 @@ files are written: loss.csv, result.json and three figures.
 """
 
 import logging
+import platform
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from nnsweep import __version__, plots, records
 from nnsweep.activations import make_activation
@@ -89,7 +91,8 @@ def run(
     records.write_result({"status": "running", **base}, job_dir)
     try:
         experiment = build(cfg)
-        with _progress_bar(cfg.epochs, enabled=progress) as bar:
+        with threadpool_limits(limits=cfg.blas_threads), _progress_bar(cfg.epochs, progress) as bar:
+            base["environment"] = environment()
             history = _train(experiment, bar)
         replicates = replicate_results(experiment, history)
         write_job_files(cfg, experiment, history, job_dir, {**base, "replicates": replicates})
@@ -107,7 +110,14 @@ class JobDirTaken(RuntimeError):
 
 
 # Fields that change what a job prints, not what it computes: resuming ignores them.
-PRESENTATION_FIELDS = ("rerun", "progress", "print_predictions", "log_every", "objective")
+PRESENTATION_FIELDS = (
+    "rerun",
+    "progress",
+    "print_predictions",
+    "log_every",
+    "objective",
+    "blas_threads",
+)
 
 
 def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[str, Any] | None:
@@ -147,6 +157,16 @@ def objective(cfg: DictConfig, replicates: list[dict[str, Any]]) -> float:
         for r, m in zip(replicates, miss, strict=True)
     ]
     return float(np.mean(scores))
+
+
+def environment() -> dict[str, Any]:
+    """What the numbers were computed with: versions and the BLAS threads in force."""
+    threads = [pool["num_threads"] for pool in threadpool_info()]
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas_threads": max(threads, default=None),
+    }
 
 
 def resolved(cfg: DictConfig) -> dict[str, Any]:
