@@ -1,0 +1,27 @@
+"""Shared fixtures: the lab's two datasets and its 2-4-4-1 sigmoid network."""
+
+import numpy as np
+import pytest
+
+from nnsweep.activations import make_activation
+from nnsweep.data import make_dataset
+from nnsweep.network import MLP
+
+
+@pytest.fixture
+def xor() -> tuple[np.ndarray, np.ndarray]:
+    """The lab's 21 XOR points, x (21, 2) and y (21, 1)."""
+    return make_dataset("xor", np.random.default_rng(0))
+
+
+@pytest.fixture
+def linear() -> tuple[np.ndarray, np.ndarray]:
+    """The lab's linear set, 100 points from seed 0."""
+    return make_dataset("linear", np.random.default_rng(0), n=100)
+
+
+@pytest.fixture
+def lab_net() -> MLP:
+    """The report's network: 2-4-4-1, sigmoid on every layer, the output included."""
+    sigmoid = make_activation("sigmoid")
+    return MLP((2, 4, 4, 1), sigmoid, sigmoid)
