@@ -7,6 +7,7 @@ other replicate then takes its update step(s). Stopped replicates leave the
 working arrays, so the rest train at the cost of the replicates still going.
 """
 
+import math
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -154,7 +155,11 @@ def train(
             record.loss(epoch, cols, loss)
             if epoch in accuracy_at:
                 record.accuracy[epoch] = _accuracy_row(record, cols, outputs[-1], y)
-            if loss.min() < threshold or not loss.max() < np.inf:  # NaN fails every comparison
+            # the test every epoch pays, kept cheap: Python's min and sum over R numbers beat
+            # two numpy reductions; a NaN or inf anywhere makes the sum non-finite (a sum
+            # that merely overflows costs one exact look in _stop_finished, which stops none)
+            values = loss.tolist()
+            if min(values) < threshold or not math.isfinite(sum(values)):
                 keep = _stop_finished(record, epoch, active, loss, threshold)
                 if not keep.any():
                     break

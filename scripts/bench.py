@@ -1,0 +1,173 @@
+"""Microseconds per epoch of full-batch training: nnsweep against the lab's own code shape.
+
+Every row trains the lab's 2-4-4-1 sigmoid network with MSE and plain gradient
+descent, one full batch per epoch, on ``linear`` (100 points) and ``xor`` (21 points):
+
+- ``seed-style``: the shape of the lab code and its peers, written out below: one
+  Python ``Layer`` object per layer, the bias as the last row of its weight matrix,
+  a column of ones appended to the input on every forward, derivatives from the
+  output. It is the reference every ratio is taken against.
+- ``nnsweep R=1``: :func:`nnsweep.train.train` on one network.
+- ``nnsweep R=8/64/256``: R replicate networks in one vectorised pass; the time
+  shown is per network (epoch time divided by R).
+
+Each figure is the best of ``--repeats`` timed runs after one warm-up run, all in
+this process, so every ratio compares code measured under the same conditions.
+The early stop is off everywhere (threshold 0), so every run does all its epochs.
+
+    python scripts/bench.py                  # about 10 s on two cores
+    python scripts/bench.py --epochs 4000 --repeats 7
+"""
+
+import argparse
+import ctypes
+import glob
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from nnsweep.activations import make_activation
+from nnsweep.data import make_dataset
+from nnsweep.losses import get_loss
+from nnsweep.network import MLP
+from nnsweep.optimizers import make_optimizer
+from nnsweep.train import TrainSettings, train
+
+SIZES = (2, 4, 4, 1)  # the lab's network
+LR = 0.01  # the lab's learning rate (it does not change the cost of an epoch)
+REPLICATES = (8, 64, 256)
+
+
+# ---------------------------------------------------------------- the seed-style baseline
+
+
+class Layer:
+    """One layer as the lab writes it: the bias is the last row of ``weight``."""
+
+    def __init__(self, n_in: int, n_out: int, rng: np.random.Generator) -> None:
+        self.weight = rng.standard_normal((n_in + 1, n_out))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.input = np.append(x, np.ones((len(x), 1)), axis=1)  # the bias input
+        self.output = 1.0 / (1.0 + np.exp(-(self.input @ self.weight)))
+        return self.output
+
+    def backward(self, incoming: np.ndarray) -> np.ndarray:
+        delta = self.output * (1.0 - self.output) * incoming  # sigmoid' from the output
+        self.grad = self.input.T @ delta
+        return delta @ self.weight[:-1].T  # the bias row does not propagate
+
+    def learn(self, lr: float) -> None:
+        self.weight -= lr * self.grad
+
+
+class SeedNetwork:
+    def __init__(self, sizes: tuple[int, ...], lr: float, rng: np.random.Generator) -> None:
+        self.lr = lr
+        self.layers = [Layer(i, o, rng) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def train(self, x: np.ndarray, y: np.ndarray, epochs: int, threshold: float) -> float:
+        for _ in range(epochs):
+            pred = self.forward(x)
+            loss = np.mean((pred - y) ** 2)
+            if loss < threshold:
+                break
+            grad = 2.0 * (pred - y) / len(y)  # d MSE / d pred
+            for layer in reversed(self.layers):
+                grad = layer.backward(grad)
+            for layer in self.layers:
+                layer.learn(self.lr)
+        return float(loss)
+
+
+# ---------------------------------------------------------------- timing
+
+
+def best_seconds(run: Callable[[], object], repeats: int) -> float:
+    """The fastest of ``repeats`` timed calls, after one untimed warm-up call."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def seed_style(x: np.ndarray, y: np.ndarray, epochs: int) -> Callable[[], object]:
+    def run() -> float:
+        net = SeedNetwork(SIZES, LR, np.random.default_rng(0))
+        return net.train(x, y, epochs, threshold=0.0)
+
+    return run
+
+
+def nnsweep_run(x: np.ndarray, y: np.ndarray, epochs: int, r: int) -> Callable[[], object]:
+    sigmoid = make_activation("sigmoid")
+    net = MLP(SIZES, sigmoid, sigmoid)
+    params = net.init([np.random.default_rng(seed) for seed in range(r)])
+    optimizer, loss_fn = make_optimizer("gd", LR), get_loss("mse")
+    settings = TrainSettings(epochs=epochs, loss_threshold=0.0)  # never stops early
+
+    def run() -> object:
+        return train(net, params, optimizer, loss_fn, x, y, settings, on_log=None)
+
+    return run
+
+
+def epochs_for(r: int, epochs: int) -> int:
+    """Fewer epochs for many replicates, so every row takes about as long to time."""
+    return max(epochs * 8 // r, 200) if r > 8 else epochs
+
+
+# ---------------------------------------------------------------- report
+
+
+def blas_info() -> str:
+    """numpy's BLAS and, when it is numpy's bundled OpenBLAS, its thread count."""
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    text = f"BLAS {blas['name']} {blas.get('version', '?')}"
+    libs = glob.glob(str(Path(np.__file__).parent.parent / "numpy.libs" / "*openblas*"))
+    try:
+        openblas = ctypes.CDLL(libs[0])  # already loaded by numpy: the same handle
+        corename = openblas.scipy_openblas_get_corename64_
+        corename.restype = ctypes.c_char_p
+        text += f", {openblas.scipy_openblas_get_num_threads64_()} threads"
+        text += f", core {corename().decode()}"
+    except (IndexError, OSError, AttributeError):
+        pass  # another BLAS: its name is enough
+    env = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ}
+    return f"{text}; {os.cpu_count()} CPUs; env {env or 'unset'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=2000, help="epochs per timed run (R<=8)")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per row; best kept")
+    args = parser.parse_args()
+
+    print(f"numpy {np.__version__}; {blas_info()}")
+    print(f"2-4-4-1 sigmoid, MSE, gd, full batch; best of {args.repeats} after a warm-up\n")
+    print(f"{'dataset':<8} {'engine':<16} {'epochs':>6} {'us/epoch':>10} {'speed-up':>9}")
+    for name in ("linear", "xor"):
+        x, y = make_dataset(name, np.random.default_rng(0))
+        base = best_seconds(seed_style(x, y, args.epochs), args.repeats) / args.epochs * 1e6
+        print(f"{name:<8} {'seed-style':<16} {args.epochs:>6} {base:>10.2f} {1.0:>8.2f}x")
+        for r in (1, *REPLICATES):
+            epochs = epochs_for(r, args.epochs)
+            total = best_seconds(nnsweep_run(x, y, epochs, r), args.repeats)
+            per_net = total / epochs / r * 1e6
+            label = f"nnsweep R={r}" + (" /net" if r > 1 else "")
+            print(f"{name:<8} {label:<16} {epochs:>6} {per_net:>10.2f} {base / per_net:>8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
