@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
 
 from nnsweep.train import History
 
@@ -107,3 +108,27 @@ def read_loss_csv(job_dir: Path) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{Path(job_dir) / LOSS_CSV}: missing columns {sorted(missing)}")
     return table
+
+
+HYDRA_CONFIG = Path(".hydra") / "config.yaml"
+HYDRA_OVERRIDES = Path(".hydra") / "overrides.yaml"
+
+
+def is_job_dir(path: Path) -> bool:
+    """A job's folder: it has result.json, or Hydra's config of a job that never finished."""
+    path = Path(path)
+    return (path / RESULT_JSON).is_file() or (path / HYDRA_CONFIG).is_file()
+
+
+def read_hydra_config(job_dir: Path) -> dict[str, Any]:
+    """The job config Hydra saved in ``.hydra/config.yaml``; empty if there is none."""
+    path = Path(job_dir) / HYDRA_CONFIG
+    if not path.is_file():
+        return {}
+    return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+
+
+def read_hydra_overrides(job_dir: Path) -> list[str]:
+    """The job's command-line overrides from ``.hydra/overrides.yaml``; empty if none."""
+    path = Path(job_dir) / HYDRA_OVERRIDES
+    return list(OmegaConf.load(path)) if path.is_file() else []

@@ -44,8 +44,9 @@ def test_sweep_writes_every_jobs_files(tmp_path):
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name != "report")
     assert [p.name for p in jobs] == ["0", "1", "2"]
+    assert (sweep / "report" / "report.md").is_file()  # the report callback, on by default
     names = [assert_complete_job(job)["config"]["optimizer"]["name"] for job in jobs]
     assert names == ["gd", "momentum", "adagrad"]
     assert "Epoch 100 loss : " in (jobs[0] / "nnsweep.log").read_text()

@@ -1,0 +1,316 @@
+"""Reading sweeps: real small sweeps, damaged copies of them, and the pure parts."""
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nnsweep import report
+from nnsweep.report_cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG = b"\x89PNG\r\n\x1a\n"
+# the figures of a sweep of lr and hidden_units on two datasets
+FIGURES = {
+    "curves_lr.png",
+    "curves_hidden_units.png",
+    "summary_lr.png",
+    "summary_hidden_units.png",
+    "heatmap_final_loss_lr_hidden_units.png",
+    "heatmap_epochs_run_lr_hidden_units.png",
+}
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def sweep(folder: Path, *overrides: str) -> subprocess.CompletedProcess:
+    done = run(
+        sys.executable,
+        "-m",
+        "nnsweep",
+        "-m",
+        *overrides,
+        f"hydra.sweep.dir={folder}",
+        cwd=folder.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def two_fields(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """lr x hidden_units x dataset, 2 replicates: 8 jobs, 16 replicates; reported by Hydra."""
+    folder = tmp_path_factory.mktemp("two_fields") / "sweep"
+    args = ("lr=0.5,1", "hidden_units=2,4", "dataset=linear,xor", "epochs=500", "replicates=2")
+    return folder, sweep(folder, *args)
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory) -> Path:
+    """3 jobs of lr, the report callback turned off: the original of the damaged copies."""
+    folder = tmp_path_factory.mktemp("plain") / "sweep"
+    args = ("lr=0.5,1,2", "dataset=linear", "epochs=300", "replicates=2")
+    sweep(folder, *args, "~hydra.callbacks.report")
+    return folder
+
+
+@pytest.fixture
+def damaged(plain, tmp_path) -> Path:
+    """A copy of ``plain`` that a test may damage."""
+    return Path(shutil.copytree(plain, tmp_path / "sweep"))
+
+
+def loss_csv_rows(job: Path) -> int:
+    return len(pd.read_csv(job / "loss.csv"))
+
+
+def damage_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+# ------------------------------------------------------------- real sweeps
+
+
+@pytest.mark.slow
+def test_the_callback_wrote_the_report_when_the_multirun_ended(two_fields):
+    folder, done = two_fields
+    assert "report written" in done.stderr
+    written = {p.name for p in (folder / "report").iterdir()}
+    assert written == FIGURES | {"runs.csv", "curves.csv", "report.md"}
+    for name in FIGURES:
+        assert (folder / "report" / name).read_bytes()[:8] == PNG, name
+    markdown = (folder / "report" / "report.md").read_text()
+    for name in FIGURES:
+        assert f"]({name})" in markdown, name
+    assert "Swept: `dataset` (linear, xor); `lr` (0.5, 1); `hidden_units` (2, 4)." in markdown
+    assert "did not complete" not in markdown
+
+
+@pytest.mark.slow
+def test_swept_fields_and_the_numbers_of_rows(two_fields):
+    folder, _ = two_fields
+    loaded = report.load(folder)
+    assert loaded.swept == ["dataset.name", "lr", "hidden_units"]
+    assert loaded.runs.attrs["swept"] == loaded.swept
+    assert loaded.figure_fields == ["lr", "hidden_units"]
+    assert len(loaded.runs) == 16
+    assert (loaded.runs.groupby("job").size() == 2).all()
+    assert set(loaded.runs["status"]) == {"complete"}
+    jobs = sorted(p for p in folder.iterdir() if p.name.isdigit())
+    assert sorted(loaded.runs["job"].unique(), key=int) == [p.name for p in jobs]
+    assert len(loaded.curves) == sum(loss_csv_rows(job) for job in jobs)
+    assert {"job", "replicate", "epoch", "loss", "accuracy", *loaded.swept} <= set(loaded.curves)
+    # 2 settings per swept field and dataset: 8 settings, 2 replicates each
+    summary = report.summary_table(loaded)
+    assert len(summary) == 8 and (summary["replicates"] == 2).all()
+
+
+@pytest.mark.slow
+def test_runs_hold_each_jobs_config_and_results(two_fields):
+    folder, _ = two_fields
+    loaded = report.load(folder)
+    for job, rows in loaded.runs.groupby("job"):
+        result = json.loads((folder / job / "result.json").read_text())
+        assert rows["lr"].iloc[0] == result["config"]["lr"]
+        assert rows["dataset.name"].iloc[0] == result["config"]["dataset"]["name"]
+        assert rows["epochs"].iloc[0] == 500  # the cap, from the config
+        expected = pd.DataFrame(result["replicates"])
+        assert rows["final_loss"].tolist() == expected["final_loss"].tolist()
+        assert rows["epochs_run"].tolist() == expected["epochs"].tolist()
+        assert rows["replicate_seed"].tolist() == expected["seed"].tolist()  # exact int64
+    written = pd.read_csv(folder / "report" / "runs.csv")
+    assert written.shape == loaded.runs.shape
+    assert len(pd.read_csv(folder / "report" / "curves.csv")) == len(loaded.curves)
+
+
+@pytest.mark.slow
+def test_the_callback_is_turned_off_by_one_override(plain):
+    assert sorted(p.name for p in plain.iterdir() if p.is_dir()) == ["0", "1", "2"]
+    assert not (plain / "report").exists()
+
+
+@pytest.mark.slow
+def test_a_parent_folder_and_several_folders(two_fields, plain, tmp_path):
+    parent = tmp_path / "outputs"
+    shutil.copytree(two_fields[0], parent / "multirun" / "a")
+    shutil.copytree(plain, parent / "multirun" / "b")
+    both = report.load([parent / "multirun" / "a", parent / "multirun" / "b"])
+    assert len(both.jobs) == 8 + 3
+    assert {job.split("/")[0] for job in both.jobs["job"]} == {"a", "b"}
+    assert report.load(parent).jobs["job"].tolist() == both.jobs["job"].tolist()
+    with pytest.raises(ValueError, match="several folders"):
+        report.write_report([two_fields[0], plain])
+    out = report.write_report([two_fields[0], plain], tmp_path / "out", figures=False)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["curves.csv", "report.md", "runs.csv"]
+    assert out == tmp_path / "out" / "report.md"
+    assert len(pd.read_csv(tmp_path / "out" / "runs.csv")) == 16 + 3 * 2
+
+
+# ------------------------------------------------------------- damaged sweeps
+
+
+def make_failed_copy(folder: Path, source: str, name: str) -> None:
+    shutil.copytree(folder / source, folder / name)
+    result = json.loads((folder / name / "result.json").read_text())
+    result.update(status="failed", error="RuntimeError: injected for the test")
+    del result["replicates"]
+    (folder / name / "result.json").write_text(json.dumps(result))
+
+
+def cut_mid_line(path: Path) -> None:
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2 + 5])
+
+
+@pytest.mark.slow
+def test_failed_unfinished_and_truncated_jobs_are_listed_not_fatal(damaged, caplog):
+    make_failed_copy(damaged, "0", "3")
+    (damaged / "1" / "result.json").unlink()  # .hydra/config.yaml stays: never finished
+    cut_mid_line(damaged / "2" / "loss.csv")
+    with caplog.at_level(logging.WARNING):
+        loaded = report.load(damaged)
+    status = loaded.jobs.set_index("job")["status"].to_dict()
+    assert status == {"0": "complete", "1": "unfinished", "2": "complete", "3": "failed"}
+    assert loaded.jobs.set_index("job").loc["1", "lr"] == 1.0  # config read from .hydra/
+    assert len(loaded.runs) == 2 + 1 + 2 + 1
+    assert set(loaded.curves["job"]) == {"0"}
+    (warning,) = damage_warnings(caplog)
+    assert str(damaged / "2" / "loss.csv") in warning
+    not_complete = report.not_complete(loaded)
+    assert not_complete["job"].tolist() == ["1", "3"]
+    assert not_complete["error"].tolist() == ["", "RuntimeError: injected for the test"]
+
+
+@pytest.mark.slow
+def test_the_script_reports_a_damaged_sweep(damaged):
+    make_failed_copy(damaged, "0", "3")
+    cut_mid_line(damaged / "2" / "loss.csv")
+    done = run(sys.executable, str(ROOT / "scripts" / "report.py"), str(damaged), cwd=damaged)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("WARNING") == 1
+    assert f"{damaged / '2' / 'loss.csv'}: corrupt or truncated" in done.stderr
+    markdown = (damaged / "report" / "report.md").read_text()
+    section = markdown.split("## Jobs that did not complete")[1].split("##")[0]
+    assert "| 3 | failed | RuntimeError: injected for the test |" in section
+    runs = pd.read_csv(damaged / "report" / "runs.csv")
+    assert runs.groupby("job")["status"].first().to_dict() == {
+        0: "complete",
+        1: "complete",
+        2: "complete",
+        3: "failed",
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(cut_mid_line, id="cut-mid-line"),
+        pytest.param(
+            lambda p: p.write_text("".join(p.read_text().splitlines(True)[:-40])),
+            id="last-rows-lost",
+        ),
+        pytest.param(lambda p: p.write_text(""), id="empty"),
+        pytest.param(lambda p: p.write_bytes(b"\x00\xff garbage\n1,2\n"), id="garbage"),
+        pytest.param(
+            lambda p: p.write_text("replicate,epoch,loss,accuracy\n0,1,abc,0.5\n"), id="not-numbers"
+        ),
+        pytest.param(lambda p: p.unlink(), id="missing"),
+    ],
+)
+def test_a_damaged_loss_csv_gives_one_warning_naming_it(damaged, damage, caplog):
+    damage(damaged / "1" / "loss.csv")
+    with caplog.at_level(logging.WARNING):
+        loaded = report.load(damaged)
+    (warning,) = damage_warnings(caplog)
+    assert str(damaged / "1" / "loss.csv") in warning
+    assert set(loaded.curves["job"]) == {"0", "2"}
+    assert (loaded.runs["status"] == "complete").all() and len(loaded.runs) == 6
+
+
+@pytest.mark.slow
+def test_the_script_and_console_script_fail_on_an_empty_folder(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    script = shutil.which("nnsweep-report", path=str(Path(sys.executable).parent))
+    assert script, "the console script nnsweep-report is installed beside the interpreter"
+    for command in ([sys.executable, str(ROOT / "scripts" / "report.py")], [script]):
+        done = run(*command, str(empty), cwd=tmp_path)
+        assert done.returncode == 1
+        assert f"{empty}: no runs found" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (empty / "report").exists()
+
+
+# ------------------------------------------------------------- fast: no sweep needed
+
+
+def test_an_empty_folder_or_one_without_runs_is_a_clear_error(tmp_path):
+    with pytest.raises(report.NoRunsError, match="no runs found"):
+        report.load(tmp_path)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "loss.csv").write_text("replicate,epoch,loss,accuracy\n")
+    with pytest.raises(report.NoRunsError, match="no runs found"):
+        report.write_report(tmp_path)
+    with pytest.raises(report.NoRunsError, match="no such folder"):
+        report.load(tmp_path / "absent")
+    assert main([str(tmp_path)]) == 1
+    assert main([str(tmp_path / "absent")]) == 1
+
+
+def test_several_folders_need_out(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path), str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_aligned_curves_hold_the_final_loss_after_a_stop():
+    curves = pd.DataFrame(
+        {
+            "job": ["a"] * 8,
+            "replicate": [0, 0, 0, 0, 1, 1, 1, 1],
+            "epoch": [1, 2, 5, 10, 1, 2, 5, 20],
+            "loss": [0.4, 0.3, 0.2, 0.0009, 0.5, 0.6, 9.0, np.inf],
+        }
+    )
+    grid = np.array([1, 3, 10, 15, 20, 30, 40])
+    aligned = report.aligned_curves(curves, grid, caps=pd.Series({"a": 30}))
+    table = aligned.pivot_table(index="epoch", columns="replicate", values="loss", dropna=False)
+    # replicate 0 converged at 10: its final loss from then on, up to the cap (30)
+    np.testing.assert_array_equal(table[0], [0.4, 0.3, 0.0009, 0.0009, 0.0009, 0.0009, np.nan])
+    # replicate 1 diverged at 20: recorded values, then nothing
+    np.testing.assert_array_equal(table[1], [0.5, 0.6, 9.0, 9.0, np.nan, np.nan, np.nan])
+
+
+def test_swept_fields_ignore_group_fields_that_follow_the_option_and_presentation():
+    jobs = pd.DataFrame(
+        {
+            "dataset.name": ["linear", "circle", "linear", "circle"],
+            "dataset.n": [100, 200, 100, 200],  # follows the dataset: not a sweep of n
+            "optimizer.name": ["momentum"] * 4,
+            "optimizer.beta": [0.9, 0.9, 0.5, 0.5],  # varies within momentum: swept
+            "lr": [0.1] * 4,
+            "log_every": [100, 10, 100, 10],  # what a job prints
+            "replicates": [3, 5, 3, 5],  # replicates pool across jobs
+        }
+    )
+    assert report.swept_fields(jobs, list(jobs.columns)) == ["dataset.name", "optimizer.beta"]
+
+
+def test_markdown_table():
+    frame = pd.DataFrame({"job": ["0", "1|2"], "loss": [0.123456, np.nan], "ok": [True, False]})
+    assert report.markdown_table(frame).splitlines() == [
+        "| job | loss | ok |",
+        "|---|---:|---|",
+        "| 0 | 0.1235 | True |",
+        "| 1\\|2 |  | False |",
+    ]
