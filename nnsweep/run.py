@@ -58,17 +58,8 @@ def build(cfg: DictConfig) -> Experiment:
     net = MLP(sizes, hidden, make_activation(cfg.output_activation.name))
     optimizer = make_optimizer(cfg.optimizer.name, cfg.lr, **hyperparameters(cfg.optimizer))
     settings = TrainSettings(cfg.epochs, cfg.loss_threshold, cfg.batch_size, cfg.log_every)
-    return Experiment(
-        x,
-        y,
-        net,
-        net.init(rngs, cfg.init.name),
-        rngs,
-        seeds,
-        optimizer,
-        get_loss(cfg.loss.name),
-        settings,
-    )
+    params = net.init(rngs, cfg.init.name)
+    return Experiment(x, y, net, params, rngs, seeds, optimizer, get_loss(cfg.loss.name), settings)
 
 
 def run(
