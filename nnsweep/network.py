@@ -27,14 +27,12 @@ Array = np.ndarray
 
 @dataclass(frozen=True)
 class LayerSlot:
-    """Where one layer's weight and bias sit in a row of the flat parameter array. The bias
-    follows its weight, so ``block`` is the lab's (in + 1, out) matrix, bias as last row."""
+    """Where one layer's weight and bias sit in a row of the flat parameter array."""
 
     fan_in: int
     fan_out: int
     weight: slice
     bias: slice
-    block: slice
 
 
 def _normal(rng: np.random.Generator, fan_in: int, fan_out: int) -> tuple[Array, Array]:
@@ -71,10 +69,13 @@ class MLP:
         offset = 0
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=True):
             w_end, end = offset + fan_in * fan_out, offset + (fan_in + 1) * fan_out
-            weight, bias, block = slice(offset, w_end), slice(w_end, end), slice(offset, end)
-            self.slots.append(LayerSlot(fan_in, fan_out, weight, bias, block))
+            self.slots.append(LayerSlot(fan_in, fan_out, slice(offset, w_end), slice(w_end, end)))
             offset = end
         self.n_params = offset
+        # the last parameters unpacked, with their views, and the ones the bias gradients
+        # need: see unpack and _ones
+        self._unpacked: tuple[Array | None, list[tuple[Array, Array]]] = (None, [])
+        self._ones_row = np.ones(0)
 
     def init(self, rngs: Sequence[np.random.Generator], scheme: str = "normal") -> Array:
         """Parameters (R, P) for R = len(rngs) replicates, replicate r drawn from ``rngs[r]``."""
@@ -86,12 +87,25 @@ class MLP:
         return np.stack(rows)
 
     def unpack(self, params: Array) -> list[tuple[Array, Array]]:
-        """Views (weight (R, in, out), bias (R, 1, out)) of every layer."""
-        views = []
-        for s in self.slots:  # one reshape of the block gives both views
-            block = params[:, s.block].reshape(len(params), s.fan_in + 1, s.fan_out)
-            views.append((block[:, :-1], block[:, -1:]))
-        return views
+        """Views (weight (R, in, out), bias (R, 1, out)) of every layer.
+
+        The views of the last array asked for are kept and handed out again: a training
+        step unpacks the same parameters in forward and in backward, and at the lab's sizes
+        making the views costs about as much as one layer's arithmetic. Views follow any
+        in-place change to ``params``, so a kept one is never stale. The list is shared:
+        read it, do not change it.
+        """
+        if params is not self._unpacked[0]:
+            views = [(_weight_view(params, s), params[:, None, s.bias]) for s in self.slots]
+            self._unpacked = (params, views)
+        return self._unpacked[1]
+
+    def _ones(self, n: int) -> Array:
+        """(n,) ones, the input every bias multiplies; made again only when n changes."""
+        if len(self._ones_row) != n:
+            self._ones_row = np.ones(n)
+            self._ones_row.flags.writeable = False  # shared by every backward
+        return self._ones_row
 
     def forward(self, params: Array, x: Array) -> list[Array]:
         """The input and every layer's output (R, n, out); the last is the prediction
@@ -107,23 +121,29 @@ class MLP:
     def backward(self, params: Array, outputs: list[Array], grad_prediction: Array) -> Array:
         """d loss / d params (R, P) from forward's ``outputs`` and d loss / d prediction."""
         grads = np.empty_like(params)
-        layers, grad_views = self.unpack(params), self.unpack(grads)
-        ones = np.ones(grad_prediction.shape[-2])  # (n,): the input every bias multiplies
+        layers = self.unpack(params)  # the views forward made, when params are the same
+        ones = self._ones(grad_prediction.shape[-2])  # (n,)
         incoming = grad_prediction.mT  # dL/d(layer output), samples last: (R, out, n)
         for i in reversed(range(len(self.slots))):
             delta = self.activations[i].grad_from_output(outputs[i + 1].mT)  # a new array
             delta *= incoming  # dL/dz (R, out, n)
-            grad_weight, grad_bias = grad_views[i]
-            np.matmul(outputs[i].mT, delta.mT, out=grad_weight)  # (R, in, n) @ (R, n, out)
+            s = self.slots[i]  # grads is new each call: views of it are not worth keeping
+            # (R, in, n) @ (R, n, out) = (R, in, out)
+            np.matmul(outputs[i].mT, delta.mT, out=_weight_view(grads, s))
             # a bias is a weight on an input fixed at 1: its gradient sums delta over the
             # samples, here as a product with ones, which BLAS does faster than np.sum
-            np.matmul(delta, ones, out=grad_bias[:, 0])  # (R, out, n) @ (n,) = (R, out)
+            np.matmul(delta, ones, out=grads[:, s.bias])  # (R, out, n) @ (n,) = (R, out)
             if i:
                 incoming = layers[i][0] @ delta  # (R, in, out) @ (R, out, n) = (R, in, n)
         return grads
 
     def predict(self, params: Array, x: Array) -> Array:
         return self.forward(params, x)[-1]
+
+
+def _weight_view(flat: Array, s: LayerSlot) -> Array:
+    """The weight (R, in, out) of the layer at ``s``, a view into a flat (R, P) array."""
+    return flat[:, s.weight].reshape(len(flat), s.fan_in, s.fan_out)
 
 
 def accuracy(prediction: Array, labels: Array) -> Array:

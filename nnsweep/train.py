@@ -213,7 +213,8 @@ def _finish(record: _Recorder, net: MLP, loss_fn: LossFn, x: Array, y: Array) ->
         seconds=record.seconds,
         params=record.params,
         final_loss=final_loss,
-        final_accuracy=accuracy(prediction, y),
+        # a diverged network's outputs are NaN or inf: its accuracy means nothing
+        final_accuracy=np.where(record.diverged, np.nan, accuracy(prediction, y)),
     )
 
 

@@ -8,15 +8,17 @@ descent, one full batch per epoch, on ``linear`` (100 points) and ``xor`` (21 po
   a column of ones appended to the input on every forward, derivatives from the
   output. It is the reference every ratio is taken against.
 - ``nnsweep R=1``: :func:`nnsweep.train.train` on one network.
-- ``nnsweep R=8/64/256``: R replicate networks in one vectorised pass; the time
-  shown is per network (epoch time divided by R).
+- ``nnsweep R=5/8/64/256``: R replicate networks in one vectorised pass; the time
+  shown is per network (epoch time divided by R). R=1 and R=5 are what most sweeps
+  run, so their rows matter most.
 
 Each figure is the best of ``--repeats`` timed runs after one warm-up run, all in
 this process, so every ratio compares code measured under the same conditions.
 The early stop is off everywhere (threshold 0), so every run does all its epochs.
+BLAS runs on ``--threads`` threads (1 by default, as every job of a sweep does).
 
     python scripts/bench.py                  # about 10 s on two cores
-    python scripts/bench.py --epochs 4000 --repeats 7
+    python scripts/bench.py --epochs 4000 --repeats 7 --threads 2
 """
 
 import argparse
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from nnsweep.activations import make_activation
 from nnsweep.data import make_dataset
@@ -38,7 +41,7 @@ from nnsweep.train import TrainSettings, train
 
 SIZES = (2, 4, 4, 1)  # the lab's network
 LR = 0.01  # the lab's learning rate (it does not change the cost of an epoch)
-REPLICATES = (8, 64, 256)
+REPLICATES = (5, 8, 64, 256)
 
 
 # ---------------------------------------------------------------- the seed-style baseline
@@ -152,21 +155,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2000, help="epochs per timed run (R<=8)")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per row; best kept")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (jobs use 1)")
     args = parser.parse_args()
+    with threadpool_limits(limits=args.threads):
+        report(args.epochs, args.repeats)
 
+
+def report(epochs: int, repeats: int) -> None:
+    """Print the table: every row timed in this process, under the caller's BLAS limits."""
     print(f"numpy {np.__version__}; {blas_info()}")
-    print(f"2-4-4-1 sigmoid, MSE, gd, full batch; best of {args.repeats} after a warm-up\n")
+    print(f"2-4-4-1 sigmoid, MSE, gd, full batch; best of {repeats} after a warm-up\n")
     print(f"{'dataset':<8} {'engine':<16} {'epochs':>6} {'us/epoch':>10} {'speed-up':>9}")
     for name in ("linear", "xor"):
         x, y = make_dataset(name, np.random.default_rng(0))
-        base = best_seconds(seed_style(x, y, args.epochs), args.repeats) / args.epochs * 1e6
-        print(f"{name:<8} {'seed-style':<16} {args.epochs:>6} {base:>10.2f} {1.0:>8.2f}x")
+        base = best_seconds(seed_style(x, y, epochs), repeats) / epochs * 1e6
+        print(f"{name:<8} {'seed-style':<16} {epochs:>6} {base:>10.2f} {1.0:>8.2f}x")
         for r in (1, *REPLICATES):
-            epochs = epochs_for(r, args.epochs)
-            total = best_seconds(nnsweep_run(x, y, epochs, r), args.repeats)
-            per_net = total / epochs / r * 1e6
+            row_epochs = epochs_for(r, epochs)
+            total = best_seconds(nnsweep_run(x, y, row_epochs, r), repeats)
+            per_net = total / row_epochs / r * 1e6
             label = f"nnsweep R={r}" + (" /net" if r > 1 else "")
-            print(f"{name:<8} {label:<16} {epochs:>6} {per_net:>10.2f} {base / per_net:>8.2f}x")
+            print(f"{name:<8} {label:<16} {row_epochs:>6} {per_net:>10.2f} {base / per_net:>8.2f}x")
 
 
 if __name__ == "__main__":

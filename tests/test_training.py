@@ -122,6 +122,7 @@ def test_divergence_is_marked_without_raising_or_warning(linear):
         warnings.simplefilter("error")  # a RuntimeWarning from numpy would fail here
         history = train_replicates(net, x, y, [0, 1, 2], make_optimizer("gd", 100.0), settings)
     assert history.diverged.all() and not history.converged.any()
+    assert np.isnan(history.final_accuracy).all()  # a NaN network's accuracy means nothing
     assert np.all(history.epochs_run < settings.epochs)
     for r, epochs in enumerate(history.epochs_run):
         column = history.loss[:, r]
