@@ -273,8 +273,10 @@ def linear_without_activation(runs: pd.DataFrame, sigmoid: pd.DataFrame, cap: in
         .median()
     )
     sig_epochs = median_epochs(sigmoid[sigmoid["dataset.name"] == "linear"], cap).median()
+    holds = [o for o in accuracy.index if accuracy[o] == 1.0 and epochs[o] < sig_epochs]
+    word = f"Agrees for a {' and '.join(holds)} output" if holds else "Disagrees"
     return (
-        "Linear with identity hidden layers: median accuracy "
+        f"{word} on linear. With identity hidden layers, median accuracy "
         + ", ".join(f"{a:.3f} with a {o} output" for o, a in accuracy.items())
         + "; median epochs to the threshold "
         + ", ".join(f"{e:,.0f} with a {o} output" for o, e in epochs.items())
