@@ -109,6 +109,8 @@ def _minibatch_step(
     net: MLP, optimizer: Optimizer, loss_fn: LossFn, x: Array, y: Array, size: int
 ) -> Step:
     def step(active: _Active, outputs: list[Array], grad: Array) -> None:
+        # the full-data outputs and gradient measured the epoch's loss; minibatches make
+        # their own, so those two go unused here
         order = np.stack([rng.permutation(len(x)) for rng in active.rngs])  # (R, n)
         for start in range(0, len(x), size):
             batch = order[:, start : start + size]  # (R, b): each replicate its own batch
