@@ -37,6 +37,17 @@ InitName = Enum("InitName", {name: name for name in INITS})
 Objective = Enum("Objective", {"loss": "loss", "epochs": "epochs"})  # see nnsweep.run.objective
 
 
+# Fields that change what a job prints, not what it computes: resuming ignores them.
+PRESENTATION_FIELDS = (
+    "rerun",
+    "progress",
+    "print_predictions",
+    "log_every",
+    "objective",
+    "blas_threads",
+)
+
+
 class ConfigError(ValueError):
     """A config value out of range: the message names the field, the value and what is allowed."""
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from nnsweep import __version__, plots, records
-from nnsweep.run import PRESENTATION_FIELDS
+from nnsweep.config import PRESENTATION_FIELDS
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from nnsweep import __version__, plots, records
 from nnsweep.activations import make_activation
-from nnsweep.config import check, hyperparameters
+from nnsweep.config import PRESENTATION_FIELDS, check, hyperparameters
 from nnsweep.data import make_dataset
 from nnsweep.losses import LossFn, get_loss
 from nnsweep.network import MLP
@@ -98,17 +98,6 @@ def run(
 
 class JobDirTaken(RuntimeError):
     """A job dir that holds a complete result of another config."""
-
-
-# Fields that change what a job prints, not what it computes: resuming ignores them.
-PRESENTATION_FIELDS = (
-    "rerun",
-    "progress",
-    "print_predictions",
-    "log_every",
-    "objective",
-    "blas_threads",
-)
 
 
 def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[str, Any] | None:
