@@ -43,15 +43,21 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def recorded_epochs(epochs: int) -> np.ndarray:
-    """The epochs loss.csv keeps for a run of at most ``epochs``: all of them for short runs;
-    else log-spaced (the early descent) and evenly spaced (the long tail) epochs, the first
-    and the last always included. A 1,000,000-epoch replicate keeps about 1,500 rows."""
-    if epochs <= EVERY_EPOCH_UP_TO:
+def recorded_epochs(
+    epochs: int,
+    every_up_to: int = EVERY_EPOCH_UP_TO,
+    log_spaced: int = LOG_SPACED,
+    evenly_spaced: int = EVENLY_SPACED,
+) -> np.ndarray:
+    """The epochs kept of a run of at most ``epochs``: all of them up to ``every_up_to``;
+    else ``log_spaced`` log-spaced (the early descent) and ``evenly_spaced`` evenly spaced
+    (the long tail) epochs, the first and the last always included. With the defaults,
+    loss.csv's: a 1,000,000-epoch replicate keeps about 1,500 rows. The report draws its
+    figures on a coarser grid of the same kind."""
+    if epochs <= every_up_to:
         return np.arange(1, epochs + 1)
-    log_spaced = np.geomspace(1, epochs, LOG_SPACED)
-    evenly_spaced = np.linspace(1, epochs, EVENLY_SPACED)
-    return np.unique(np.rint(np.concatenate([log_spaced, evenly_spaced])).astype(np.int64))
+    spaced = [np.geomspace(1, epochs, log_spaced), np.linspace(1, epochs, evenly_spaced)]
+    return np.unique(np.rint(np.concatenate(spaced)).astype(np.int64))
 
 
 def loss_table(history: History, keep: np.ndarray) -> pd.DataFrame:

@@ -56,9 +56,8 @@ def write_job(job_dir: Path, cfg: dict, rows: int, rng: np.random.Generator) -> 
     cap, tables, replicates = cfg["epochs"], [], []
     for r in range(cfg["replicates"]):
         last = int(rng.integers(rows, cap + 1))
-        # as loss.csv thins them: log-spaced (the early descent) and evenly spaced epochs
-        spaced = [np.geomspace(1, last, rows // 2), np.linspace(1, last, rows // 2)]
-        epochs = np.unique(np.rint(np.concatenate(spaced)).astype(np.int64))
+        # thinned as loss.csv's are, to about ``rows`` epochs
+        epochs = records.recorded_epochs(last, 0, rows // 2, rows // 2)
         loss = 0.25 * np.exp(-epochs / (0.3 * last)) + rng.uniform(1e-4, 1e-2)
         accuracy = np.clip(0.5 + 2 * (0.25 - loss), 0, 1).round(2)
         tables.append(

@@ -1,4 +1,5 @@
-"""Reading sweeps: real small sweeps, damaged copies of them, and the pure parts."""
+"""Reading sweeps: one real sweep end to end; synthetic job folders (tests/synthetic.py)
+for the rest, damaged copies of them, and the pure parts."""
 
 import json
 import logging
@@ -10,8 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import config, write_job
 
 from nnsweep import report
+from nnsweep.report.heatmaps import compact
+from nnsweep.report.style import pooled_over
 from nnsweep.report_cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,10 +59,10 @@ def two_fields(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory) -> Path:
-    """3 jobs of lr, the report callback turned off: the original of the damaged copies."""
+    """3 synthetic jobs of lr on linear, 2 replicates each: the original of the damaged copies."""
     folder = tmp_path_factory.mktemp("plain") / "sweep"
-    args = ("lr=0.5,1,2", "dataset=linear", "epochs=300", "replicates=2")
-    sweep(folder, *args, "~hydra.callbacks.report")
+    for job, lr in enumerate([0.5, 1.0, 2.0]):
+        write_job(folder / str(job), config(dataset="linear", lr=lr, epochs=300), [120, 300])
     return folder
 
 
@@ -132,12 +136,6 @@ def test_runs_hold_each_jobs_config_and_results(two_fields):
 
 
 @pytest.mark.slow
-def test_the_callback_is_turned_off_by_one_override(plain):
-    assert sorted(p.name for p in plain.iterdir() if p.is_dir()) == ["0", "1", "2"]
-    assert not (plain / "report").exists()
-
-
-@pytest.mark.slow
 def test_a_parent_folder_and_several_folders(two_fields, plain, tmp_path):
     parent = tmp_path / "outputs"
     shutil.copytree(two_fields[0], parent / "multirun" / "a")
@@ -170,7 +168,6 @@ def cut_mid_line(path: Path) -> None:
     path.write_text(text[: len(text) // 2 + 5])
 
 
-@pytest.mark.slow
 def test_failed_unfinished_and_truncated_jobs_are_listed_not_fatal(damaged, caplog):
     make_failed_copy(damaged, "0", "3")
     (damaged / "1" / "result.json").unlink()  # .hydra/config.yaml stays: never finished
@@ -209,7 +206,6 @@ def test_the_script_reports_a_damaged_sweep(damaged):
     }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "damage",
     [
@@ -283,9 +279,9 @@ def test_aligned_curves_hold_the_final_loss_after_a_stop():
         }
     )
     grid = np.array([1, 3, 10, 15, 20, 30, 40])
-    aligned = report.aligned_curves(curves, grid, caps=pd.Series({"a": 30}))
+    aligned = report.aligned_curves(curves, grid, ends=pd.Series({"a": 30}))
     table = aligned.pivot_table(index="epoch", columns="replicate", values="loss", dropna=False)
-    # replicate 0 converged at 10: its final loss from then on, up to the cap (30)
+    # replicate 0 converged at 10: its final loss from then on, up to the end shown (30)
     np.testing.assert_array_equal(table[0], [0.4, 0.3, 0.0009, 0.0009, 0.0009, 0.0009, np.nan])
     # replicate 1 diverged at 20: recorded values, then nothing
     np.testing.assert_array_equal(table[1], [0.5, 0.6, 9.0, 9.0, np.nan, np.nan, np.nan])
@@ -313,4 +309,93 @@ def test_markdown_table():
         "|---|---:|---|",
         "| 0 | 0.1235 | True |",
         "| 1\\|2 |  | False |",
+    ]
+
+
+# ------------------------------------------------------------- synthetic sweeps
+
+
+@pytest.fixture
+def optimizers(tmp_path) -> Path:
+    """gd and adam on xor and linear, 3 replicates (gd never converges on linear), and one
+    job refused for batch_size=0."""
+    folder = tmp_path / "sweep"
+    epochs = {
+        ("xor", "gd"): [79_829, 72_441, 90_000],
+        ("xor", "adam"): [267, 219, 296],
+        ("linear", "gd"): [100_000] * 3,
+        ("linear", "adam"): [353, 266, 513],
+    }
+    for job, ((dataset, name), runs) in enumerate(epochs.items()):
+        cfg = config(dataset=dataset, optimizer=name, epochs=100_000, replicates=3)
+        write_job(folder / str(job), cfg, runs)
+    write_job(folder / "4", config(batch_size=0, optimizer="adam"), [], status="failed")
+    return folder
+
+
+def test_report_md_leads_with_the_best_value_and_how_much_better(optimizers):
+    text = report.write_report(optimizers, figures=False).read_text()
+    answer = text.split("## The answer")[1].split("##")[0]
+    assert "median over the replicates" in answer
+    assert "- xor, best `optimizer`: adam: 267 epochs, 300x fewer than gd's 79,829; " in answer
+    assert "3/3 replicates converged" in answer
+    assert "none reached the threshold at gd" in answer
+    assert text.index("## The answer") < text.index("## Every setting")
+
+
+def test_a_refused_job_is_listed_but_decides_nothing_swept_or_fixed(optimizers):
+    loaded = report.load(optimizers)
+    assert loaded.swept == ["dataset.name", "optimizer.name"]
+    assert "batch_size" not in report.fixed_settings(loaded)
+    text = report.markdown_report(loaded, [])
+    assert "Swept: `dataset` (xor, linear); `optimizer` (gd, adam)." in text
+    assert "batch_size=0" not in text.split("## Jobs that did not complete")[0]
+    assert "| 4 | failed | ConfigError: refused |" in text
+
+
+def test_titles_name_the_network_and_count_replicates_in_the_singular(optimizers, tmp_path):
+    assert report.fixed_settings(report.load(optimizers))["network"] == "2-4-4-1"
+    write_job(tmp_path / "one" / "0", config(lr=0.1), [500])
+    write_job(tmp_path / "one" / "1", config(lr=1.0), [50])
+    assert pooled_over(report.load(tmp_path / "one"), "lr") == "1 replicate"
+    assert pooled_over(report.load(optimizers), "optimizer.name") == "3 replicates"
+
+
+def test_a_curve_ends_where_its_last_replicate_stopped(optimizers):
+    bands = report.curve_bands(report.load(optimizers), "optimizer.name")
+    ends = bands.groupby(["panel", "series"], observed=True)["epoch"].max()
+    assert ends[("dataset=xor", "optimizer=adam")] == 296
+    assert ends[("dataset=xor", "optimizer=gd")] == 90_000
+    assert ends[("dataset=linear", "optimizer=gd")] == 100_000
+
+
+def test_the_figures_and_their_names(optimizers, tmp_path):
+    written = report.write_figures(report.load(optimizers), tmp_path)
+    assert [p.name for p in written] == ["curves_optimizer.png", "summary_optimizer.png"]
+    assert all(p.read_bytes()[:8] == PNG for p in written)
+
+
+def test_the_summary_table_uses_the_median_over_replicates_that_converged(optimizers):
+    table = report.summary_table(report.load(optimizers)).set_index(
+        ["dataset.name", "optimizer.name"]
+    )
+    assert table.loc[("xor", "gd"), "epochs_median"] == 79_829
+    assert np.isnan(table.loc[("linear", "gd"), "epochs_median"])
+    assert table.loc[("linear", "gd"), ["replicates", "converged"]].tolist() == [3, 0]
+
+
+def test_heat_map_cells_are_short():
+    assert [compact(v) for v in [690_123, 1_234_567, 6880, 0.00123]] == [
+        "690k",
+        "1.2M",
+        "6.9k",
+        "0.0012",
+    ]
+
+
+def test_a_column_of_large_numbers_has_one_format():
+    frame = pd.DataFrame({"epochs": [410_000.0, 6880.0], "loss": [0.25, 0.001234]})
+    assert report.markdown_table(frame).splitlines()[2:] == [
+        "| 410,000 | 0.25 |",
+        "| 6,880 | 0.001234 |",
     ]

@@ -1,0 +1,53 @@
+"""Reading sweeps: job folders into two tidy tables, comparison figures and report.md.
+
+One job per module:
+
+- :mod:`.jobs`: finding job folders and reading each one;
+- :mod:`.tables`: :func:`load`, the ``runs`` and ``curves`` tables and the swept fields;
+- :mod:`.text`: how fields and values are named, and what was held fixed;
+- :mod:`.aggregate`: medians per setting, the curves on one epoch grid;
+- :mod:`.answer`: the best value of each swept field;
+- :mod:`.figures` (with :mod:`.curves`, :mod:`.summary`, :mod:`.heatmaps`, :mod:`.style`):
+  the comparison figures;
+- :mod:`.markdown`: report.md; :mod:`.writer`: every file of a report;
+- :mod:`.cli`: ``nnsweep-report``; :mod:`.callback`: the Hydra callback.
+"""
+
+from nnsweep.report.aggregate import (
+    aligned_curves,
+    curve_bands,
+    heat_table,
+    not_complete,
+    setting_table,
+    summary_table,
+)
+from nnsweep.report.figures import write_figures
+from nnsweep.report.jobs import REPORT_DIR, NoRunsError, find_job_dirs, read_job
+from nnsweep.report.markdown import markdown_report, markdown_table
+from nnsweep.report.tables import Sweep, load, swept_fields
+from nnsweep.report.text import fixed_settings, format_value, short_name
+from nnsweep.report.writer import write_report, write_tables
+
+__all__ = [
+    "REPORT_DIR",
+    "NoRunsError",
+    "Sweep",
+    "aligned_curves",
+    "curve_bands",
+    "find_job_dirs",
+    "fixed_settings",
+    "format_value",
+    "heat_table",
+    "load",
+    "markdown_report",
+    "markdown_table",
+    "not_complete",
+    "read_job",
+    "setting_table",
+    "short_name",
+    "summary_table",
+    "swept_fields",
+    "write_figures",
+    "write_report",
+    "write_tables",
+]

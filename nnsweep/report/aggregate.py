@@ -1,0 +1,157 @@
+"""Aggregation: per setting of the swept fields, medians over the replicates, and the
+curves of each setting on one epoch grid.
+
+Every statistic the report shows is a median over replicates: in report.md's tables,
+in the curves (median line, min-max band) and in the summary figures. Epochs to the
+threshold count only the replicates that reached it; ``converged`` says how many did.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from nnsweep import records
+from nnsweep.report.tables import PANEL, POOLED, Sweep
+from nnsweep.report.text import format_value, ordered_values, short_name
+
+STATISTIC = "median"  # the one statistic of every table and figure
+GRID_POINTS = 200  # log-spaced and evenly spaced epochs each, for the figures
+
+
+def setting_table(runs: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """One row per value of ``keys`` over the replicate rows ``runs``: replicates,
+    converged, diverged; epochs to the threshold over the converged ones, final loss and
+    final accuracy: median, min and max."""
+    reached = runs["epochs_run"].where(runs["converged"].fillna(False).astype(bool))
+    runs = runs.assign(epochs=reached.astype("float64"))
+    stats = {"epochs": "epochs", "final_loss": "final_loss", "final_accuracy": "final_accuracy"}
+    named = {
+        f"{name}_{how}": (column, how)
+        for name, column in stats.items()
+        for how in (STATISTIC, "min", "max")
+    }
+    table = runs.groupby(list(keys), dropna=False, sort=False).agg(
+        replicates=("replicate", "count"),
+        converged=("converged", "sum"),
+        diverged=("diverged", "sum"),
+        **named,
+    )
+    return table.reset_index().astype({"converged": "int64", "diverged": "int64"})
+
+
+def summary_keys(sweep: Sweep) -> list[str]:
+    """The swept fields but the seed (pooled with the replicates), the dataset first."""
+    keys = [f for f in sweep.swept if f not in POOLED]
+    return sorted(keys, key=lambda f: f != PANEL)
+
+
+def summary_table(sweep: Sweep) -> pd.DataFrame:
+    """:func:`setting_table` of the complete jobs per setting of the swept fields."""
+    keys = summary_keys(sweep)
+    done = sweep.done
+    if not keys:
+        done, keys = done.assign(setting="all runs"), ["setting"]
+    return setting_table(done, keys)
+
+
+def not_complete(sweep: Sweep) -> pd.DataFrame:
+    """The jobs that failed or never finished: job, status, first line of the error."""
+    jobs = sweep.jobs.loc[sweep.jobs["status"] != "complete", ["job", "status", "error"]]
+    overrides = sweep.jobs.loc[jobs.index, "overrides"]
+    return jobs.assign(error=jobs["error"].fillna("").str.split("\n").str[0], overrides=overrides)
+
+
+def aligned_curves(
+    curves: pd.DataFrame, grid: np.ndarray, ends: pd.Series | None = None
+) -> pd.DataFrame:
+    """Every (job, replicate) curve at the epochs of ``grid``: ``job, replicate, epoch, loss``.
+
+    loss.csv keeps thinned epochs, and each replicate's last one, so replicates are
+    recorded at different epochs. Each grid epoch takes the loss recorded at the last
+    epoch at or before it. After a replicate stopped, that is its final loss: a
+    converged replicate keeps its parameters, so its loss stays there. A diverged
+    replicate's last loss is not finite: it is NaN from then on. Past ``ends`` (job ->
+    last epoch to show) the loss is NaN too.
+    """
+    keys = curves[["job", "replicate"]].drop_duplicates()
+    at = keys.merge(pd.DataFrame({"epoch": grid}), how="cross").sort_values("epoch")
+    recorded = curves[["job", "replicate", "epoch", "loss"]].sort_values("epoch")
+    aligned = pd.merge_asof(at, recorded, on="epoch", by=["job", "replicate"])
+    shown = np.isfinite(aligned["loss"])
+    if ends is not None:
+        shown &= aligned["epoch"] <= aligned["job"].map(ends)
+    return aligned.assign(loss=aligned["loss"].where(shown))
+
+
+def curve_bands(sweep: Sweep, field: str | None) -> pd.DataFrame:
+    """Per panel, value of ``field`` and grid epoch: median, min and max of the loss over
+    replicates (and every other swept field), up to the epoch where the series' last
+    replicate stopped; columns panel, series, epoch, median, low, high."""
+    columns = ["panel", "series", "epoch", STATISTIC, "low", "high"]
+    if sweep.curves.empty:
+        return pd.DataFrame(columns=columns)
+    labels = labels_of(sweep, field)
+    series = ["panel", "series"]
+    last = sweep.curves.merge(labels, on="job").groupby(series, observed=True)["epoch"].max()
+    job_ends = labels.join(last.rename("end"), on=series).set_index("job")["end"]
+    grid = records.recorded_epochs(int(last.max()), 0, GRID_POINTS, GRID_POINTS)
+    aligned = aligned_curves(sweep.curves, np.union1d(grid, last), job_ends)
+    aligned = aligned.dropna(subset="loss").merge(labels, on="job")
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging curve may overflow: inf
+        bands = aligned.groupby(["panel", "series", "epoch"], observed=True)["loss"].agg(
+            **{STATISTIC: STATISTIC, "low": "min", "high": "max"}
+        )
+    return bands.reset_index()[columns]
+
+
+def labels_of(sweep: Sweep, field: str | None, named: bool = True) -> pd.DataFrame:
+    """job, panel (``dataset=xor`` where the dataset was swept) and series (``lr=0.1``, or
+    ``0.1`` unless ``named``), as ordered categoricals: numbers in ascending order, names
+    in the order the sweep ran them."""
+    jobs = sweep.jobs
+    panel = category(jobs, PANEL, with_name=True) if PANEL in sweep.swept else ""
+    series = category(jobs, field, with_name=named) if field else "all runs"
+    return pd.DataFrame({"job": jobs["job"], "panel": panel, "series": series})
+
+
+def category(jobs: pd.DataFrame, field: str, with_name: bool) -> pd.Categorical:
+    values = jobs[field]
+    prefix = f"{short_name(field)}=" if with_name else ""
+    labels = {v: f"{prefix}{format_value(v)}" for v in ordered_values(values)}
+    names = values.map(labels).fillna(f"{prefix}(unset)")
+    categories = list(dict.fromkeys([*labels.values(), f"{prefix}(unset)"]))
+    return pd.Categorical(names, categories=categories, ordered=True)
+
+
+def replicate_points(sweep: Sweep, field: str) -> pd.DataFrame:
+    """Complete replicates with panel and series labels, for the figures against a value."""
+    return sweep.done.merge(labels_of(sweep, field, named=False), on="job")
+
+
+def heat_table(sweep: Sweep, rows: str, columns: str, value: str) -> dict[str, pd.DataFrame]:
+    """Per panel, the median of ``value`` over replicates, ``rows`` by ``columns``."""
+    points = sweep.done.merge(labels_of(sweep, None)[["job", "panel"]], on="job")
+    points = points.assign(
+        **{
+            rows: category(points, rows, with_name=False),
+            columns: category(points, columns, with_name=False),
+        }
+    )
+    tables = {
+        str(panel): pd.pivot_table(
+            part, values=value, index=rows, columns=columns, aggfunc=STATISTIC, observed=True
+        )
+        for panel, part in points.groupby("panel", observed=True)
+    }
+    for table in tables.values():
+        table.index.name, table.columns.name = short_name(rows), short_name(columns)
+    return tables
+
+
+def diverged_counts(sweep: Sweep, field: str | None) -> pd.DataFrame:
+    """Per panel and series: replicates, and how many of them diverged."""
+    points = sweep.done.merge(labels_of(sweep, field), on="job")
+    return points.groupby(["panel", "series"], observed=True).agg(
+        replicates=("replicate", "count"), diverged=("diverged", "sum")
+    )

@@ -1,0 +1,123 @@
+"""The learning-curves figure: median loss against epoch per value of a swept field.
+
+Each line is the median over the replicates (and pooled fields), the band their min to
+max. A line ends, with a dot, where its last replicate stopped: a replicate that
+stopped earlier holds its final loss until then (a converged network keeps its
+parameters); a diverged one leaves the median from the epoch it diverged.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from nnsweep.plots import save
+from nnsweep.report.aggregate import STATISTIC, curve_bands, diverged_counts
+from nnsweep.report.style import (
+    LINE_STYLES,
+    context,
+    figure_path,
+    is_numeric,
+    ordered,
+    pooled_over,
+    series_colours,
+)
+from nnsweep.report.tables import Sweep
+from nnsweep.report.text import short_name
+
+
+def write(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
+    """``curves_<field>.png`` (``curves_all.png`` when nothing but the dataset was swept)."""
+    bands = curve_bands(sweep, field)
+    if bands.empty:
+        return None
+    what = f"by {short_name(field)}" if field else "of every run"
+    fig = curves_figure(
+        bands,
+        title=f"Learning curves {what}\n{context(sweep, field)}",
+        legend_title=f"line: {STATISTIC}, band: min–max over {pooled_over(sweep, field)}; "
+        "● where the last replicate stopped",
+        diverged=diverged_counts(sweep, field),
+        sequential=is_numeric(sweep, field),
+    )
+    return save(fig, figure_path(out_dir, "curves", field or "all"))
+
+
+def curves_figure(
+    bands: pd.DataFrame,
+    title: str,
+    legend_title: str,
+    diverged: pd.DataFrame,
+    sequential: bool = False,
+) -> Figure:
+    """Median loss (log scale) against epoch, one line and band per series, a panel per
+    panel value. ``bands``: panel, series, epoch, median, low, high; ``diverged``:
+    replicates and diverged counts indexed by (panel, series), written in a panel where
+    nonzero; ``sequential``: the series are ordered numbers, coloured dark to light."""
+    panels = ordered(bands["panel"])
+    fig = Figure(figsize=(max(9.0, 1.0 + 5.2 * len(panels)), 5.0), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    colours = series_colours(bands["series"], sequential)
+    styles = {s: LINE_STYLES[i % len(LINE_STYLES)] for i, s in enumerate(colours)}
+    limits = _loss_limits(bands)
+    # far above the axis a diverging curve is only out of view; clipped, it cannot overflow
+    bands = bands.assign(**bands[[STATISTIC, "low", "high"]].clip(upper=limits[1] * 10))
+    for ax, panel in zip(axes, panels, strict=True):
+        for series, rows in bands[bands["panel"] == panel].groupby("series", observed=True):
+            _draw_series(ax, rows, colours[series], styles[series], len(colours))
+        ax.set(title=str(panel), xlabel="epoch", yscale="log")
+        # runs to 10,000 epochs or more stop at very different times: a log axis shows
+        # the early descent of the fast ones and the long tail of the slow ones
+        ax.set_xscale("log" if bands["epoch"].max() >= 10_000 else "linear")
+        ax.grid(True, which="both", alpha=0.3)
+        _note_diverged(ax, diverged.xs(panel, level="panel"))
+    axes[0].set(ylabel="loss", ylim=limits)
+    handles = [Line2D([], [], color=colours[s], ls=styles[s], lw=2) for s in colours]
+    fig.legend(
+        handles,
+        list(colours),
+        loc="outside lower center",
+        ncols=min(len(handles), 6),
+        title=legend_title,
+        fontsize="small",
+    )
+    fig.suptitle(title, fontsize="medium")
+    return fig
+
+
+def _draw_series(ax: Axes, rows: pd.DataFrame, colour: tuple, style: str, n: int) -> None:
+    alpha = 0.2 if n <= 3 else 0.5 / n  # bands that overlap stay legible
+    ax.plot(rows["epoch"], rows[STATISTIC], color=colour, ls=style, lw=1.8)
+    ax.fill_between(rows["epoch"], rows["low"], rows["high"], color=colour, alpha=alpha, lw=0)
+    end = rows.dropna(subset=STATISTIC).iloc[-1:]
+    ax.plot(end["epoch"], end[STATISTIC], "o", color=colour, ms=6, mec="white", mew=0.8)
+
+
+def _loss_limits(bands: pd.DataFrame) -> tuple[float, float]:
+    """From the lowest loss to a little above the highest, but no more than 100 times the
+    highest starting loss: a diverging curve would otherwise squash every other one."""
+    low = bands["low"].where(bands["low"] > 0).min()
+    start = bands.loc[bands["epoch"] == bands["epoch"].min(), "high"].max()
+    high = bands["high"].where(np.isfinite(bands["high"])).max()
+    return low / 1.5, min(high, 100 * start) * 1.5
+
+
+def _note_diverged(ax: Axes, counts: pd.DataFrame) -> None:
+    """Which series lost replicates to divergence: their curves leave the median there."""
+    bad = counts[counts["diverged"] > 0]
+    if bad.empty:
+        return
+    lines = [f"{s}: {int(r.diverged)} of {int(r.replicates)}" for s, r in bad.iterrows()]
+    text = "diverged (left out of the median\nfrom then on):\n" + "\n".join(lines)
+    ax.text(
+        0.02,
+        0.02,
+        text,
+        transform=ax.transAxes,
+        fontsize="x-small",
+        va="bottom",
+        bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.7"},
+    )

@@ -1,0 +1,33 @@
+"""The sweep figures: which are drawn, in what order.
+
+Per swept field (the dataset makes panels, a seed pools with the replicates): the
+learning curves (:mod:`.curves`) and final accuracy and epochs against its values
+(:mod:`.summary`); for every pair of up to three swept fields, heat maps
+(:mod:`.heatmaps`).
+"""
+
+import logging
+from pathlib import Path
+
+from nnsweep.report import curves, heatmaps, summary
+from nnsweep.report.tables import PANEL, Sweep
+
+log = logging.getLogger(__name__)
+
+MAX_HEAT_MAP_FIELDS = 3  # heat maps for every pair of up to 3 swept fields (3 pairs)
+
+
+def write_figures(sweep: Sweep, out_dir: Path) -> list[Path]:
+    """Learning curves and values against each swept field; heat maps for each pair.
+    Returns the paths written, in the order report.md shows them."""
+    fields = sweep.figure_fields
+    written = [curves.write(sweep, f, out_dir) for f in fields or [None]]
+    summary_fields = fields or ([PANEL] if PANEL in sweep.swept else [])
+    written += [summary.write(sweep, f, out_dir) for f in summary_fields]
+    if len(fields) > MAX_HEAT_MAP_FIELDS:
+        log.info(f"{len(fields)} swept fields: no heat maps (drawn for 2 to 3 fields)")
+        fields = []
+    for i, rows in enumerate(fields):
+        for columns in fields[i + 1 :]:
+            written += heatmaps.write(sweep, rows, columns, out_dir)
+    return [p for p in written if p is not None]

@@ -1,0 +1,136 @@
+"""report.md: the answer first, then the table of every setting, what did not complete,
+the figures, and every replicate."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nnsweep import __version__
+from nnsweep.report.aggregate import STATISTIC, not_complete, summary_table
+from nnsweep.report.answer import answer_lines
+from nnsweep.report.tables import Sweep
+from nnsweep.report.text import count, fixed_text, short_name, swept_text
+
+MAX_RUNS_IN_MARKDOWN = 200  # report.md lists every replicate up to this; runs.csv always
+WHOLE_FROM = 1000  # a column reaching this is written in whole numbers with commas
+SUMMARY_COLUMNS = {
+    "replicates": "replicates",
+    "converged": "converged",
+    "diverged": "diverged",
+    f"epochs_{STATISTIC}": "epochs to threshold",
+    f"final_loss_{STATISTIC}": "final loss",
+    "final_loss_min": "loss min",
+    "final_loss_max": "loss max",
+    f"final_accuracy_{STATISTIC}": "accuracy",
+    "final_accuracy_min": "accuracy min",
+}
+
+
+def markdown_report(sweep: Sweep, figures: Sequence[Path]) -> str:
+    """report.md: the answer, the summary table, jobs that did not complete, figures."""
+    parts = [_header(sweep), "## The answer", _answer(sweep), "## Every setting", _summary(sweep)]
+    failed = not_complete(sweep)
+    if not failed.empty:
+        parts += ["## Jobs that did not complete", markdown_table(failed)]
+    if figures:
+        parts += ["## Figures", *(f"![{p.stem}]({p.name})" for p in figures)]
+    parts += ["## Every replicate", _runs(sweep)]
+    return "\n\n".join(parts) + "\n"
+
+
+def _header(sweep: Sweep) -> str:
+    counts = sweep.jobs["status"].value_counts()
+    status = ", ".join(f"{n} {s}" for s, n in counts.items())
+    lines = [
+        "# nnsweep report",
+        f"Read from: {', '.join(f'`{s}`' for s in sweep.sources)} (nnsweep {__version__}).",
+        f"{count(len(sweep.jobs), 'job')} ({status}); "
+        f"{count(int(sweep.runs['replicate'].count()), 'replicate')}.",
+        swept_text(sweep),
+        f"{fixed_text(sweep, width=10_000, lead='Held fixed')}.",
+    ]
+    return "\n\n".join(lines)
+
+
+def _answer(sweep: Sweep) -> str:
+    lead = (
+        f"Every number here, in the table and in the figures is the {STATISTIC} over the "
+        "replicates; epochs to the threshold count only the replicates that reached it."
+    )
+    lines = answer_lines(sweep) or _setting_lines(summary_table(sweep))
+    return "\n".join([lead, "", *lines])
+
+
+def _setting_lines(table: pd.DataFrame) -> list[str]:
+    """Where no field but the dataset was swept: each setting's outcome in one line."""
+    keys = table.columns[: list(table.columns).index("replicates")]
+    lines = []
+    for _, row in table.iterrows():
+        name = ", ".join(str(row[k]) for k in keys)
+        epochs = row[f"epochs_{STATISTIC}"]
+        reached = f"{epochs:,.0f} epochs to the threshold" if np.isfinite(epochs) else "no epochs"
+        lines.append(
+            f"- {name}: {row['converged']}/{row['replicates']} replicates reached the threshold; "
+            f"{reached}, final accuracy {row[f'final_accuracy_{STATISTIC}']:.3g}."
+        )
+    return lines
+
+
+def _summary(sweep: Sweep) -> str:
+    table = summary_table(sweep)
+    keys = table.columns[: list(table.columns).index("replicates")]
+    shown = table[[*keys, *SUMMARY_COLUMNS]].rename(
+        columns={**{k: short_name(k) for k in keys}, **SUMMARY_COLUMNS}
+    )
+    return (
+        "Per setting of the swept fields, over its complete replicates: how many reached "
+        f"the loss threshold (converged) or diverged; the {STATISTIC} epochs to the "
+        f"threshold of those that reached it; the final loss ({STATISTIC}, min, max) and "
+        f"the final accuracy ({STATISTIC}, min).\n\n" + markdown_table(shown)
+    )
+
+
+def _runs(sweep: Sweep) -> str:
+    text = (
+        "`runs.csv`: one row per job and replicate. `curves.csv`: one row per recorded epoch. "
+        'Read them with `pd.read_csv("runs.csv")`.'
+    )
+    if len(sweep.runs) > MAX_RUNS_IN_MARKDOWN:
+        return text + f" ({len(sweep.runs)} rows: too many to list here.)"
+    columns = ["job", "replicate", *sweep.swept, "final_loss", "final_accuracy", "epochs_run"]
+    columns += ["converged", "diverged", "status"]
+    return text + "\n\n" + markdown_table(sweep.runs[columns])
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub markdown table; numbers right-aligned, one format per column: whole
+    numbers with commas where the column reaches 1,000, else 4 significant digits."""
+    numeric = [_is_number(frame[c]) for c in frame.columns]
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---:" if n else "---" for n in numeric) + "|"
+    formats = [_format_of(frame[c]) if n else None for c, n in zip(frame, numeric, strict=True)]
+    rows = [
+        "| " + " | ".join(_cell(v, f) for v, f in zip(row, formats, strict=True)) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def _is_number(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _format_of(column: pd.Series) -> str:
+    large = column.astype("float64").abs().max() >= WHOLE_FROM
+    return ",.0f" if large or pd.api.types.is_integer_dtype(column) else ".4g"
+
+
+def _cell(value: Any, fmt: str | None) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if fmt is not None and isinstance(value, (int, float, np.integer, np.floating)):
+        return format(value, fmt)
+    return str(value).replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,72 @@
+"""How the report names fields and values, and says what was held fixed."""
+
+import textwrap
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nnsweep.config import PRESENTATION_FIELDS
+from nnsweep.report.tables import Sweep, judged_jobs
+
+NETWORK_FIELDS = ("hidden_units", "hidden_layers")  # shown together as 2-4-4-1
+
+
+def short_name(field: str) -> str:
+    """``optimizer.name`` is shown as ``optimizer``; other fields keep their dotted name."""
+    return field.removesuffix(".name")
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{value:g}"
+    return str(value)
+
+
+def count(n: int, noun: str) -> str:
+    """``1 replicate``, ``5 replicates``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def network(hidden_units: int, hidden_layers: int) -> str:
+    """The layer sizes as the README writes them: 2 inputs, 1 output, ``2-4-4-1``."""
+    return "-".join(map(str, [2, *[int(hidden_units)] * int(hidden_layers), 1]))
+
+
+def ordered_values(values: pd.Series) -> list[Any]:
+    """Distinct values: numbers ascending, anything else in the order the sweep ran them."""
+    order = values.dropna().unique()  # order of first appearance
+    return list(np.sort(order) if pd.api.types.is_numeric_dtype(values) else order)
+
+
+def fixed_settings(sweep: Sweep) -> dict[str, Any]:
+    """Config fields with one value over the complete jobs (fields of a swept group left
+    out); hidden units and layers together as ``network`` when both are fixed."""
+    swept_groups = {f.rpartition(".")[0] for f in sweep.swept if f.endswith(".name")}
+    jobs = judged_jobs(sweep.runs)
+    fixed = {}
+    for column in sweep.config_columns:
+        group = column.rpartition(".")[0]
+        if column in sweep.swept or column in PRESENTATION_FIELDS or group in swept_groups:
+            continue
+        values = jobs[column].dropna().unique()
+        if len(values) == 1:
+            fixed[short_name(column)] = values[0]
+    if all(f in fixed for f in NETWORK_FIELDS):
+        fixed = {"network": network(*(fixed.pop(f) for f in NETWORK_FIELDS)), **fixed}
+    return fixed
+
+
+def fixed_text(sweep: Sweep, width: int = 110, lead: str = "held fixed") -> str:
+    settings = ", ".join(f"{k}={format_value(v)}" for k, v in fixed_settings(sweep).items())
+    return textwrap.fill(f"{lead}: {settings or 'nothing'}", width)
+
+
+def swept_text(sweep: Sweep) -> str:
+    """``Swept: `lr` (0.1, 1); `dataset` (linear, xor).``, over the complete jobs."""
+    jobs = judged_jobs(sweep.runs)
+    swept = "; ".join(
+        f"`{short_name(f)}` ({', '.join(map(format_value, ordered_values(jobs[f])))})"
+        for f in sweep.swept
+    )
+    return f"Swept: {swept or 'nothing'}."

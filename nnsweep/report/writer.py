@@ -1,0 +1,45 @@
+"""Writing a report: runs.csv, curves.csv, the figures and report.md into one folder."""
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from nnsweep import records
+from nnsweep.report.figures import write_figures
+from nnsweep.report.jobs import REPORT_DIR
+from nnsweep.report.markdown import markdown_report
+from nnsweep.report.tables import Sweep, load
+
+log = logging.getLogger(__name__)
+
+
+def write_report(
+    dirs: Path | str | Iterable[Path | str], out_dir: Path | str | None = None, figures: bool = True
+) -> Path:
+    """Load ``dirs`` and write runs.csv, curves.csv, the figures and report.md into
+    ``out_dir`` (default: ``<dir>/report``; required when several folders are given).
+    Returns the path of report.md."""
+    sweep = load(dirs)
+    if out_dir is None:
+        if len(sweep.sources) > 1:
+            raise ValueError("several folders given: say where the report goes (out_dir)")
+        out_dir = sweep.sources[0] / REPORT_DIR
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_tables(sweep, out_dir)
+    written = write_figures(sweep, out_dir) if figures else []
+    path = out_dir / "report.md"
+    with records.atomic_path(path) as tmp:
+        tmp.write_text(markdown_report(sweep, written))
+    log.info(f"report written: {path}")
+    return path
+
+
+def write_tables(sweep: Sweep, out_dir: Path) -> list[Path]:
+    """runs.csv and curves.csv, as pandas writes them."""
+    paths = []
+    for name, table in {"runs.csv": sweep.runs, "curves.csv": sweep.curves}.items():
+        with records.atomic_path(Path(out_dir) / name) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.8g")
+        paths.append(Path(out_dir) / name)
+    return paths
