@@ -7,6 +7,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from nnsweep.config import CONFIG_DIR, GROUPS, ConfigError, check, register
+from nnsweep.lab.experiments import names
 from nnsweep.run import build
 
 register()
@@ -50,10 +51,7 @@ def test_yaml_values_match_the_engine_defaults(group, name):
             assert value == defaults[key].default, f"{group}/{name}.yaml: {key}"
 
 
-@pytest.mark.parametrize(
-    "experiment",
-    ["results", "learning_rates", "hidden_units", "no_activation", "optimizers", "activations"],
-)
+@pytest.mark.parametrize("experiment", names())
 def test_every_experiment_composes(experiment):
     cfg = compose_config(f"experiment={experiment}")
     assert cfg.replicates == 5

@@ -1,51 +1,52 @@
-"""scripts/discussion.py end to end on a small budget, and the analysis it relies on."""
+"""scripts/discussion.py end to end on a tiny budget: it runs, reuses shared jobs, and
+writes no finding the data cannot support."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from nnsweep.lab import experiments
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import discussion  # noqa: E402
 
 
-def test_the_affine_fit_to_xor_is_the_constant_mean():
-    """Identity everywhere is an affine map: its best MSE on the lab's XOR is the constant
-    10/21, loss 10/21 * 11/21, accuracy 11/21 (the label-0 share)."""
-    loss, accuracy = discussion.best_linear_fit_on_xor()
-    assert loss == pytest.approx(10 / 21 * 11 / 21)
-    assert accuracy == pytest.approx(11 / 21)
+def test_the_experiments_are_the_files_of_conf_experiment():
+    files = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
+    assert experiments.names() == files and "learning_rates" in files
 
 
-def test_steepest_fall_tells_a_plateau_and_drop_from_a_steady_descent():
-    import pandas as pd
-
-    epochs = np.arange(1, 1001)
-    steady = 0.25 * np.exp(-epochs / 200)
-    plateau = np.where(epochs < 800, 0.25, 0.25 * np.exp(-(epochs - 800) / 5))
-    curves = pd.concat(
-        [
-            pd.DataFrame({"job": "a", "replicate": 0, "epoch": epochs, "loss": steady}),
-            pd.DataFrame({"job": "b", "replicate": 0, "epoch": epochs, "loss": plateau}),
-        ]
-    )
-    fall = discussion.steepest_fall(curves)
-    assert fall[("b", 0)] > 10 * fall[("a", 0)]
+def test_jobs_come_in_hydras_order_and_shared_configs_have_one_key():
+    lr = experiments.jobs("learning_rates", ["epochs=400"])
+    assert [j[:2] for j in lr[:2]] == [
+        ["dataset=linear", "lr=0.001"],
+        ["dataset=linear", "lr=0.01"],
+    ]
+    main = experiments.jobs("results", ["epochs=400"])
+    assert experiments.config_key(lr[1]) == experiments.config_key(main[0])
+    assert experiments.config_key(lr[0]) != experiments.config_key(main[0])
 
 
 @pytest.mark.slow
-def test_discussion_runs_and_writes_its_claims(tmp_path):
+def test_a_tiny_discussion_reuses_shared_jobs_and_claims_nothing_unsupported(tmp_path):
     cmd = [
-        sys.executable, str(ROOT / "scripts" / "discussion.py"), "--only", "results",
-        "--epochs", "400", "--replicates", "2", "--work", str(tmp_path / "work"),
-        "--out", str(tmp_path / "out"),
+        sys.executable, str(ROOT / "scripts" / "discussion.py"),
+        "--only", "results", "learning_rates", "--epochs", "400", "--replicates", "2",
+        "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out"),
     ]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
+    assert "learning_rates: " in done.stderr and "2 jobs reused" in done.stderr
+    copied = json.loads((tmp_path / "work" / "learning_rates" / "1" / "result.json").read_text())
+    original = json.loads((tmp_path / "work" / "results" / "0" / "result.json").read_text())
+    assert copied["replicates"] == original["replicates"]  # the same job, not trained again
     text = (tmp_path / "out" / "discussion.md").read_text()
-    assert "## Section 3: linear and XOR" in text and "| linear | 0/2 |" in text
-    assert (tmp_path / "out" / "results" / "curves_all.png").is_file()
-    assert "discussion written to" in done.stdout
+    assert "| linear | 0/2 |" in text
+    assert "Cannot tell: on linear, too few reached it" in text  # 4A: nothing converged
+    for unsupported in ("1/lr", "one path", "plateau, then a fall", "must have kept"):
+        assert unsupported not in text, unsupported
+    assert "training" in text and "figures" in text  # the time, broken down
+    assert (tmp_path / "out" / "learning_rates" / "curves_lr.png").is_file()
+    assert "](learning_rates/curves_lr.png)" in text

@@ -1,0 +1,167 @@
+"""discussion.md: each claim of the lab report beside the measurements of this run.
+
+:func:`findings` turns the loaded sweeps (one per experiment of conf/experiment/) into
+:class:`Finding`\\ s through :mod:`nnsweep.lab.claims`; :func:`markdown` writes them with
+the figures the report's figure writer returned.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from nnsweep.lab import claims, without_activation
+from nnsweep.lab.claims import DATASET, Verdict
+from nnsweep.lab.measures import EPOCHS, steepest_fall
+from nnsweep.report import Sweep, markdown_table, setting_table, short_name
+
+EPOCHS_RULE = (
+    "Numbers are median [min, max] over the replicates; epochs to the threshold count only "
+    "the replicates that reached it (converged), in the tables and in the text alike."
+)
+SMOOTHNESS_COLUMNS = (
+    "Per dataset and over its replicates: *steepest fall*, the largest fall of log10(loss) "
+    "within 1% of a run (small for a steady descent, large where a plateau ends in a sudden "
+    "drop); *ends at*, where that fall ends, as a share of the run; *rises*, the share of "
+    "recorded epochs at which the loss went up (noise); *decades*, how far the loss fell "
+    "over the run, in powers of ten (a shape is judged once it fell tenfold)."
+)
+
+
+@dataclass
+class Finding:
+    """One claim of the report, the table it is judged on, the verdict, the experiment
+    whose figures show it."""
+
+    section: str
+    claim: str
+    table: pd.DataFrame
+    verdicts: list[Verdict | str]
+    experiment: str
+    note: str = ""
+
+
+def spread_table(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per setting, as discussion.md prints it: converged, diverged, final loss, accuracy and
+    epochs to the threshold as median [min, max]."""
+    table = setting_table(runs, keys)
+    shown = table[keys].rename(columns=short_name)
+    shown["converged"] = table["converged"].astype(str) + "/" + table["replicates"].astype(str)
+    shown["diverged"] = table["diverged"]
+    for name, stat, fmt in [
+        ("final loss", "final_loss", ".4f"),
+        ("accuracy", "final_accuracy", ".3f"),
+        ("epochs to threshold", "epochs", ",.0f"),
+    ]:
+        shown[name] = [_spread(r, stat, fmt) for _, r in table.iterrows()]
+    return shown
+
+
+def _spread(row: pd.Series, stat: str, fmt: str) -> str:
+    median = row[EPOCHS if stat == "epochs" else f"{stat}_median"]
+    if pd.isna(median):
+        return "-"
+    return f"{median:{fmt}} [{row[f'{stat}_min']:{fmt}}, {row[f'{stat}_max']:{fmt}}]"
+
+
+def results(s: dict[str, Sweep]) -> list[Finding]:
+    runs = s["results"].done
+    claim = "linear and XOR, 2-4-4-1 sigmoid, gd, lr 0.01: accuracy 1.0"
+    verdict = claims.accuracy(setting_table(runs, [DATASET]))
+    found = [Finding("3", claim, spread_table(runs, [DATASET]), [verdict], "results")]
+    falls = steepest_fall(s["results"].curves).reset_index()
+    falls = falls.merge(s["results"].jobs[["job", DATASET]], on="job")
+    medians = falls.groupby(DATASET)[["fall", "at", "rises", "total"]].median()
+    table = falls.groupby(DATASET).agg(
+        replicates=("fall", "size"),
+        steepest_fall=("fall", "median"),
+        fall_min=("fall", "min"),
+        fall_max=("fall", "max"),
+        ends_at=("at", "median"),
+        rises=("rises", "median"),
+        decades=("total", "median"),
+    )
+    claim = "linear's learning curve is smoother than XOR's"
+    verdict = claims.smoothness(medians)
+    table = table.reset_index().rename(columns=short_name)
+    found.append(Finding("3", claim, table, [verdict], "results", SMOOTHNESS_COLUMNS))
+    return found
+
+
+def swept(s: dict[str, Sweep], name: str, field: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    runs = s[name].done
+    return spread_table(runs, [DATASET, field]), setting_table(runs, [DATASET, field])
+
+
+def learning_rates(s: dict[str, Sweep]) -> list[Finding]:
+    shown, table = swept(s, "learning_rates", "lr")
+    claim = (
+        "a higher learning rate does not always converge faster; on XOR 0.1 and 0.01 "
+        "behave about the same, 0.1 slightly worse"
+    )
+    return [Finding("4A", claim, shown, [claims.learning_rates(table)], "learning_rates")]
+
+
+def hidden_units(s: dict[str, Sweep]) -> list[Finding]:
+    shown, table = swept(s, "hidden_units", "hidden_units")
+    claim = "more hidden units are not always better; on linear, more units gave a higher loss"
+    return [Finding("4B", claim, shown, [claims.hidden_units(table)], "hidden_units")]
+
+
+def no_activation(s: dict[str, Sweep]) -> list[Finding]:
+    runs, keys = s["no_activation"].done, [DATASET, without_activation.OUTPUT]
+    sigmoid = s["activations"].done
+    sigmoid = sigmoid[sigmoid["activation.name"] == "sigmoid"]
+    baseline = spread_table(sigmoid, [DATASET]).assign(
+        output_activation="sigmoid, sigmoid hidden layers"
+    )
+    table = pd.concat([spread_table(runs, keys), baseline], ignore_index=True)
+    linear = without_activation.linear(setting_table(runs, keys), setting_table(sigmoid, [DATASET]))
+    xor = without_activation.xor(runs[runs[DATASET] == "xor"])
+    claim = (
+        "without activation functions (lr 0.05, 4 units): linear still reaches accuracy 1.0 "
+        "and converges faster than with sigmoid; XOR stalls at loss 0.238, accuracy 0.761"
+    )
+    return [Finding("4C", claim, table, [linear, xor], "no_activation")]
+
+
+def measured(name: str, field: str, claim: str) -> Callable[[dict[str, Sweep]], list[Finding]]:
+    def finding(s: dict[str, Sweep]) -> list[Finding]:
+        shown, table = swept(s, name, field)
+        return [Finding("5", claim, shown, [claims.ranking(table, field)], name)]
+
+    return finding
+
+
+# each analysis, the experiments it reads, in the report's order
+ANALYSES: list[tuple[tuple[str, ...], Callable[[dict[str, Sweep]], list[Finding]]]] = [
+    (("results",), results),
+    (("learning_rates",), learning_rates),
+    (("hidden_units",), hidden_units),
+    (("no_activation", "activations"), no_activation),
+    (("optimizers",), measured("optimizers", "optimizer.name", "optimizers at lr 0.05")),
+    (("activations",), measured("activations", "activation.name", "activations, gd, lr 0.05")),
+]
+
+
+def findings(sweeps: dict[str, Sweep]) -> list[Finding]:
+    """Every claim whose experiments are loaded."""
+    return [f for needs, analyse in ANALYSES if set(needs) <= set(sweeps) for f in analyse(sweeps)]
+
+
+def markdown(found: list[Finding], figures: dict[str, list[Path]], out: Path, header: str) -> str:
+    """discussion.md; ``figures``: per experiment, the paths the figure writer returned."""
+    lines = ["# The lab report's claims, measured again", "", header, "", EPOCHS_RULE, ""]
+    shown: set[str] = set()
+    for f in found:
+        lines += [f"## Section {f.section}: {f.claim}", ""]
+        if not f.table.empty:
+            lines += [markdown_table(f.table), ""]
+        lines += [f.note, ""] if f.note else []
+        lines += [line for v in f.verdicts for line in (str(v), "")]
+        if f.experiment not in shown:  # an experiment's figures once, under its first claim
+            shown.add(f.experiment)
+            paths = [p.relative_to(out).as_posix() for p in figures.get(f.experiment, [])]
+            lines += [f"![{Path(p).stem}]({p})" for p in paths] + [""]
+    return "\n".join(lines)
