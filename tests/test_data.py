@@ -7,30 +7,22 @@ import pytest
 
 from nnsweep.data import DATASETS, make_dataset
 
-
-def lab_xor_points() -> tuple[list[list[float]], list[int]]:
-    """generate_XOR_easy as the lab writes it, in its order and with its float arithmetic."""
-    inputs, labels = [], []
-    for i in range(11):
-        inputs.append([0.1 * i, 0.1 * i])
-        labels.append(0)
-        if 0.1 * i == 0.5:
-            continue
-        inputs.append([0.1 * i, 1 - 0.1 * i])
-        labels.append(1)
-    return inputs, labels
+# generate_XOR_easy of the lab, written out: (x0, x1, label) in its order; 0.5, 0.5 once
+XOR_POINTS = [
+    (0.0, 0.0, 0), (0.0, 1.0, 1), (0.1, 0.1, 0), (0.1, 0.9, 1), (0.2, 0.2, 0), (0.2, 0.8, 1),
+    (0.3, 0.3, 0), (0.3, 0.7, 1), (0.4, 0.4, 0), (0.4, 0.6, 1), (0.5, 0.5, 0), (0.6, 0.6, 0),
+    (0.6, 0.4, 1), (0.7, 0.7, 0), (0.7, 0.3, 1), (0.8, 0.8, 0), (0.8, 0.2, 1), (0.9, 0.9, 0),
+    (0.9, 0.1, 1), (1.0, 1.0, 0), (1.0, 0.0, 1),
+]  # fmt: skip
 
 
 def test_xor_is_the_labs_21_points_in_the_labs_order():
-    inputs, labels = lab_xor_points()
     x, y = make_dataset("xor", np.random.default_rng(0))
-    assert len(inputs) == 21
     assert x.shape == (21, 2) and y.shape == (21, 1)
-    assert np.array_equal(x, np.array(inputs))  # exact, bit for bit
-    assert np.array_equal(y[:, 0], np.array(labels))
-    # the centre appears once, as a label-0 point
-    centre = np.flatnonzero((x[:, 0] == 0.5) & (x[:, 1] == 0.5))
-    assert centre.tolist() == [10] and y[10, 0] == 0
+    expected = np.array(XOR_POINTS)
+    # to the last bit but one: the lab computes 0.1 * i, which is not always the literal
+    np.testing.assert_allclose(x, expected[:, :2], rtol=0, atol=1e-15)
+    assert np.array_equal(y[:, 0], expected[:, 2].astype(int))
 
 
 def test_xor_does_not_depend_on_the_generator():

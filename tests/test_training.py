@@ -245,4 +245,4 @@ def test_format_epoch_line():
     assert format_epoch_line(7, np.array([1.0])) == "Epoch 7 loss : 1.00000"
     several = format_epoch_line(200, np.array([0.1, 0.2, 0.3]))
     assert several.startswith("Epoch 200 loss : 0.20000")  # the mean
-    assert "0.10000" in several and "0.30000" in several and "3" in several
+    assert several == "Epoch 200 loss : 0.20000 (min 0.10000, max 0.30000, 3 training)"
