@@ -5,23 +5,25 @@ As in the lab, every derivative is written in terms of the layer's output
 forward pass, so nothing is recomputed.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from nnsweep.registry import lookup
+from nnsweep.registry import lookup, settings_of
 
 Array = np.ndarray
 
 
 @dataclass(frozen=True)
 class Activation:
-    """``fn(z)`` and ``grad_from_output(a)``, where ``a = fn(z)`` and the result is dfn/dz."""
+    """``fn(z)`` and ``grad_from_output(a)``, where ``a = fn(z)`` and the result is dfn/dz;
+    ``settings``: the hyperparameters it was made with (leaky_relu's alpha)."""
 
     name: str
     fn: Callable[[Array], Array]
     grad_from_output: Callable[[Array], Array]
+    settings: Mapping[str, float] = field(default_factory=dict)
 
 
 # exp(-z) overflows to inf below z = -709.8, and then 1 / (1 + inf) = 0 is within 1e-308
@@ -96,4 +98,5 @@ ACTIVATIONS: dict[str, Callable[..., Activation]] = {
 
 def make_activation(name: str, **params: float) -> Activation:
     """The activation ``name`` with its hyperparameters (only ``leaky_relu`` has one: ``alpha``)."""
-    return lookup(ACTIVATIONS, name, "activation")(**params)
+    factory = lookup(ACTIVATIONS, name, "activation")
+    return replace(factory(**params), settings=settings_of(factory, **params))

@@ -35,9 +35,11 @@ NOT_CONFIGURED = ("rng", "lr")
 ActivationName = Enum("ActivationName", {name: name for name in ACTIVATIONS})
 InitName = Enum("InitName", {name: name for name in INITS})
 Objective = Enum("Objective", {"loss": "loss", "epochs": "epochs"})  # see nnsweep.run.objective
+EngineName = Enum("EngineName", {"numba": "numba", "numpy": "numpy"})  # nnsweep.engines
 
 
-# Fields that change what a job prints, not what it computes: resuming ignores them.
+# Fields that change how a job runs or what it prints, not what it computes: resuming
+# ignores them. The two engines agree to about 1e-12 (tests/test_engines.py).
 PRESENTATION_FIELDS = (
     "rerun",
     "progress",
@@ -45,6 +47,7 @@ PRESENTATION_FIELDS = (
     "log_every",
     "objective",
     "blas_threads",
+    "engine",
 )
 
 
@@ -94,6 +97,7 @@ class RunConfig:
     rerun: bool = MISSING
     blas_threads: int = MISSING
     objective: Objective = MISSING
+    engine: EngineName = MISSING
 
 
 def hyperparameters(node: Any) -> dict[str, Any]:

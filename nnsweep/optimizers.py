@@ -6,12 +6,13 @@ passes one flat (R, P) array per run. Array fields of a state share the
 parameters' shape (leading replicate axis R); ``count`` is a plain int.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from nnsweep.registry import lookup
+from nnsweep.registry import lookup, settings_of
 
 Array = np.ndarray
 
@@ -19,6 +20,9 @@ Array = np.ndarray
 class Optimizer(NamedTuple):
     init: Callable[[Array], Any]
     update: Callable[[Array, Any, Array], tuple[Array, Any]]
+    # what make_optimizer made it from: its name and every argument (lr included)
+    name: str = ""
+    settings: Mapping[str, float] = MappingProxyType({})
 
 
 class NoState(NamedTuple):
@@ -148,7 +152,9 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
 
 def make_optimizer(name: str, lr: float, **hyperparameters: float) -> Optimizer:
     """The optimizer ``name`` at learning rate ``lr`` with its named hyperparameters."""
-    return lookup(OPTIMIZERS, name, "optimizer")(lr, **hyperparameters)
+    factory = lookup(OPTIMIZERS, name, "optimizer")
+    made = factory(lr, **hyperparameters)
+    return made._replace(name=name, settings=settings_of(factory, lr, **hyperparameters))
 
 
 def select_replicates(state: Any, keep: Array) -> Any:

@@ -1,7 +1,8 @@
 """Choosing components by name: one lookup, one error for every unknown name."""
 
-from collections.abc import Mapping
-from typing import TypeVar
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -17,3 +18,11 @@ def lookup(registry: Mapping[str, T], name: str, kind: str) -> T:
     except KeyError:
         valid = ", ".join(sorted(registry))
         raise UnknownNameError(f"unknown {kind} {name!r}; valid choices: {valid}") from None
+
+
+def settings_of(factory: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Every argument ``factory(*args, **kwargs)`` receives, by name, defaults filled in:
+    what a component was made with, for an engine that rebuilds it from its name."""
+    bound = inspect.signature(factory).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)

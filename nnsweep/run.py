@@ -22,10 +22,11 @@ from nnsweep import __version__, plots, records
 from nnsweep.activations import make_activation
 from nnsweep.config import PRESENTATION_FIELDS, check, hyperparameters
 from nnsweep.data import make_dataset
+from nnsweep.engines import Engine, get_engine
 from nnsweep.losses import LossFn, get_loss
 from nnsweep.network import MLP
 from nnsweep.optimizers import Optimizer, make_optimizer
-from nnsweep.train import History, TrainSettings, format_epoch_line, train
+from nnsweep.train import History, TrainSettings, format_epoch_line
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Experiment:
     optimizer: Optimizer
     loss_fn: LossFn
     settings: TrainSettings
+    train: Engine  # nnsweep.train.train or its compiled twin
 
 
 def build(cfg: DictConfig) -> Experiment:
@@ -59,7 +61,9 @@ def build(cfg: DictConfig) -> Experiment:
     optimizer = make_optimizer(cfg.optimizer.name, cfg.lr, **hyperparameters(cfg.optimizer))
     settings = TrainSettings(cfg.epochs, cfg.loss_threshold, cfg.batch_size, cfg.log_every)
     params = net.init(rngs, cfg.init.name)
-    return Experiment(x, y, net, params, rngs, seeds, optimizer, get_loss(cfg.loss.name), settings)
+    engine = get_engine(cfg.engine.name, cfg.blas_threads)
+    loss_fn = get_loss(cfg.loss.name)
+    return Experiment(x, y, net, params, rngs, seeds, optimizer, loss_fn, settings, engine)
 
 
 def run(
@@ -162,7 +166,7 @@ def _train(experiment: Experiment, bar: Any) -> History:
             bar.update(every)
 
     keep = records.recorded_epochs(e.settings.epochs)
-    return train(
+    return e.train(
         e.net,
         e.params,
         e.optimizer,

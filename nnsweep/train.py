@@ -203,20 +203,52 @@ def _stop_finished(
 
 
 def _finish(record: _Recorder, net: MLP, loss_fn: LossFn, x: Array, y: Array) -> History:
+    rows = record.rows[: int(record.epochs_run.max())].copy()
+    r = record
+    return finish(
+        net,
+        loss_fn,
+        x,
+        y,
+        rows,
+        r.accuracy,
+        r.epochs_run,
+        r.converged,
+        r.diverged,
+        r.seconds,
+        r.params,
+    )
+
+
+def finish(
+    net: MLP,
+    loss_fn: LossFn,
+    x: Array,
+    y: Array,
+    loss: Array,
+    accuracy_rows: dict[int, Array],
+    epochs_run: Array,
+    converged: Array,
+    diverged: Array,
+    seconds: Array,
+    params: Array,
+) -> History:
+    """The History of a finished training, its final loss and accuracy measured here, the
+    same way for both engines."""
     with np.errstate(all="ignore"):
-        prediction = net.predict(record.params, x)
+        prediction = net.predict(params, x)
         final_loss, _ = loss_fn(prediction, y)
     return History(
-        loss=record.rows[: int(record.epochs_run.max())].copy(),
-        accuracy=record.accuracy,
-        epochs_run=record.epochs_run,
-        converged=record.converged,
-        diverged=record.diverged,
-        seconds=record.seconds,
-        params=record.params,
+        loss=loss,
+        accuracy=accuracy_rows,
+        epochs_run=epochs_run,
+        converged=converged,
+        diverged=diverged,
+        seconds=seconds,
+        params=params,
         final_loss=final_loss,
         # a diverged network's outputs are NaN or inf: its accuracy means nothing
-        final_accuracy=np.where(record.diverged, np.nan, accuracy(prediction, y)),
+        final_accuracy=np.where(diverged, np.nan, accuracy(prediction, y)),
     )
 
 

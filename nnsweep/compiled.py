@@ -1,0 +1,186 @@
+"""The compiled engine: :func:`nnsweep.train.train`'s loop, run by numba (nnsweep.kernels).
+
+It takes the same arguments and returns the same :class:`~nnsweep.train.History`, so
+nothing downstream knows which engine ran. The epochs run inside compiled code in
+blocks; between blocks Python logs the lab's lines, moves the progress bar and lets
+Ctrl-C and SIGTERM through. A block grows until it takes about a tenth of a second.
+
+Compiled code is cached on disk (numba's ``cache=True``: ``__pycache__`` beside the
+package, or a user cache folder where that is not writable; ``NUMBA_CACHE_DIR``
+overrides both), so only the first run on a machine pays the compilation.
+"""
+
+import time
+from collections.abc import Collection
+from typing import NamedTuple
+
+import numpy as np
+
+from nnsweep import kernels
+from nnsweep.losses import LOSSES, LossFn
+from nnsweep.network import MLP
+from nnsweep.optimizers import Optimizer
+from nnsweep.train import History, LogHook, TrainSettings, finish
+
+Array = np.ndarray
+BLOCK_SECONDS = 0.1  # Python gets control back about this often
+MAX_ORDER_ENTRIES = 2**22  # minibatch sample orders made per block: 32 MB at most
+DEFAULT_SETTINGS = TrainSettings()
+
+
+class Model(NamedTuple):
+    """What the kernels are told of the network and its training, as arrays and codes."""
+
+    network: tuple[Array, Array, Array, Array]  # sizes, offsets, codes, alphas per layer
+    rule: tuple[int, int, float, Array, float, int]  # loss, optimizer, lr, h, threshold, batch
+
+
+def describe(
+    net: MLP, optimizer: Optimizer, loss_fn: LossFn, settings: TrainSettings, n: int
+) -> Model:
+    """The kernels' view of a run, from the same objects the NumPy engine takes."""
+    offsets = np.array([slot.weight.start for slot in net.slots], dtype=np.int64)
+    codes = np.array([kernels.ACTIVATION_CODES[a.name] for a in net.activations], np.int64)
+    alphas = np.array([a.settings.get("alpha", 0.0) for a in net.activations], dtype=float)
+    network = (np.array(net.sizes, dtype=np.int64), offsets, codes, alphas)
+    if optimizer.name not in kernels.OPTIMIZER_CODES:
+        raise ValueError(f"the compiled engine needs an optimizer made by name, not {optimizer}")
+    h = np.zeros(3)
+    slots = [optimizer.settings[key] for key in kernels.OPTIMIZER_SLOTS[optimizer.name]]
+    h[: len(slots)] = slots
+    loss_name = next(name for name, fn in LOSSES.items() if fn is loss_fn)
+    batch = settings.batch_size if settings.batch_size and settings.batch_size < n else 0
+    rule = (
+        kernels.LOSS_CODES[loss_name],
+        kernels.OPTIMIZER_CODES[optimizer.name],
+        float(optimizer.settings["lr"]),
+        h,
+        float(settings.loss_threshold),
+        int(batch),
+    )
+    return Model(network, rule)
+
+
+class _State(NamedTuple):
+    params: Array  # (R, P), trained in place; a stopped replicate's stay as they were
+    s1: Array  # (R, P) optimizer state: velocity, squares or first moment
+    s2: Array  # (R, P) adam's second moment
+    steps: Array  # (R,) updates taken
+    status: Array  # (R,) kernels.RUNNING, CONVERGED or DIVERGED
+    stopped_at: Array  # (R,) the epoch it stopped at
+
+    @classmethod
+    def start(cls, params: Array) -> "_State":
+        params = np.array(params, dtype=float, order="C")  # a copy: the caller's stay
+        r = len(params)
+        zeros = np.zeros(r, dtype=np.int64)
+        return cls(params, np.zeros_like(params), np.zeros_like(params), zeros, zeros.copy(),
+                   zeros.copy())  # fmt: skip
+
+
+def train(
+    net: MLP,
+    params: Array,
+    optimizer: Optimizer,
+    loss_fn: LossFn,
+    x: Array,
+    y: Array,
+    settings: TrainSettings = DEFAULT_SETTINGS,
+    rngs: list[np.random.Generator] | None = None,
+    on_log: LogHook | None = None,
+    accuracy_at: Collection[int] = (),
+    threads: int = 1,
+) -> History:
+    """Train as :func:`nnsweep.train.train` does, compiled; ``threads`` > 1 trains the
+    replicates on that many threads at once."""
+    if rngs is None:
+        rngs = [np.random.default_rng(r) for r in range(len(params))]
+    model = describe(net, optimizer, loss_fn, settings, len(x))
+    state = _State.start(params)
+    data = (np.ascontiguousarray(x.T, dtype=float), np.ascontiguousarray(y[:, 0], dtype=float))
+    asked = np.zeros(settings.epochs + 1, dtype=bool)
+    asked[[e for e in accuracy_at if 1 <= e <= settings.epochs]] = True
+    kernel = _kernel(threads, len(params))
+    losses, accuracy_rows, seconds = [], {}, np.zeros(len(params))
+    first, size, start = 1, 16, time.perf_counter()
+    while first <= settings.epochs and (state.status == kernels.RUNNING).any():
+        last = min(first + size - 1, settings.epochs)
+        running = state.status == kernels.RUNNING
+        orders = _sample_orders(rngs, running, last - first + 1, len(x), model.rule[-1])
+        out = (*_empty_rows(last - first + 1, len(params)), asked[first : last + 1])
+        began = time.perf_counter()
+        kernel(first, last, model.network, model.rule, (*data, orders), tuple(state), out)
+        took = time.perf_counter() - began
+        losses.append(out[0])
+        accuracy_rows.update({int(e): out[1][e - first] for e in np.flatnonzero(out[2]) + first})
+        stopped = running & (state.status != kernels.RUNNING)
+        # when in the block each stopped: the kernel has no clock, so its share of the block
+        share = (state.stopped_at[stopped] - first + 1) / (last - first + 1)
+        seconds[stopped] = began - start + took * share
+        if on_log is not None:
+            _log_block(on_log, first, last, settings.log_every, out[0], state)
+        first, size = last + 1, _next_size(size, took, len(x) * len(params), model.rule[-1])
+    seconds[state.status == kernels.RUNNING] = time.perf_counter() - start
+    return _history(net, loss_fn, x, y, settings, state, losses, accuracy_rows, seconds)
+
+
+def _kernel(threads: int, replicates: int):
+    """The block kernel: over numba's threads when more than one is asked for and useful."""
+    if threads > 1 and replicates > 1:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        return kernels.train_block_parallel
+    return kernels.train_block
+
+
+def _empty_rows(epochs: int, replicates: int) -> tuple[Array, Array]:
+    """A block's loss and accuracy rows: NaN where a replicate did not run or nothing was
+    asked, as in the NumPy engine's History."""
+    return np.full((epochs, replicates), np.nan), np.full((epochs, replicates), np.nan)
+
+
+def _sample_orders(
+    rngs: list[np.random.Generator], running: Array, epochs: int, n: int, batch: int
+) -> Array:
+    """(R, epochs, n): each running replicate's sample order for each epoch, drawn from its
+    own generator exactly as the NumPy engine draws them (one permutation per epoch)."""
+    if not batch:
+        return np.zeros((len(rngs), 0, 0), dtype=np.int64)
+    orders = np.zeros((len(rngs), epochs, n), dtype=np.int64)
+    for r in np.flatnonzero(running):
+        orders[r] = rngs[r].permuted(np.broadcast_to(np.arange(n), (epochs, n)), axis=1)
+    return orders
+
+
+def _next_size(size: int, took: float, work: int, batch: int) -> int:
+    """The next block's epochs: about BLOCK_SECONDS long, growing at most fourfold, and for
+    minibatches few enough that their sample orders stay small."""
+    wanted = size * 4 if took <= 0 else int(size * BLOCK_SECONDS / took)
+    wanted = max(1, min(wanted, size * 4))
+    return min(wanted, MAX_ORDER_ENTRIES // work) if batch else wanted
+
+
+def _log_block(
+    on_log: LogHook, first: int, last: int, every: int, losses: Array, state: _State
+) -> None:
+    """The NumPy engine's on_log calls for the block: at every ``every``-th epoch, the loss
+    of the replicates still training after that epoch's stop test."""
+    stopped_at = np.where(state.status == kernels.RUNNING, np.iinfo(np.int64).max, state.stopped_at)
+    for epoch in range(-(-first // every) * every, last + 1, every):
+        training = stopped_at > epoch
+        if training.any():
+            on_log(epoch, losses[epoch - first, training])
+
+
+def _history(net, loss_fn, x, y, settings, state, losses, accuracy_rows, seconds) -> History:
+    running = state.status == kernels.RUNNING
+    epochs_run = np.where(running, settings.epochs, state.stopped_at)
+    last = int(epochs_run.max())
+    rows = np.concatenate(losses)[:last]
+    accuracy_rows = {e: row for e, row in accuracy_rows.items() if e <= last}
+    return finish(
+        net, loss_fn, x, y, rows, accuracy_rows, epochs_run,
+        state.status == kernels.CONVERGED, state.status == kernels.DIVERGED, seconds,
+        state.params,
+    )  # fmt: skip

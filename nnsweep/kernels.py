@@ -1,0 +1,336 @@
+"""The compiled engine's math: the lab's equations written as loops, compiled by numba.
+
+Set a function here beside its NumPy twin (activations.py, losses.py, optimizers.py,
+network.py) and they read line by line alike. Every piece of math lives in this one
+file on purpose: numba's on-disk cache notices changes to the file that holds a
+compiled function and to nothing it imports, so a formula shared from another module
+could run stale. The twins are tied instead by tests driven by the registries
+(tests/test_engines.py): every activation, loss and optimizer runs on both engines.
+
+Components are chosen by an integer code, the same for the whole run, so the kernel is
+compiled once for every combination rather than once per combination.
+
+Layout: one replicate's parameters are a flat row (P,) laid out as :class:`nnsweep.network.MLP`
+lays them: per layer the weight (fan_in, fan_out) row by row, then the bias (fan_out,).
+Activations run samples last, ``acts[layer, unit, sample]``, so the inner loops walk
+contiguous memory.
+"""
+
+import math
+from functools import partial
+
+import numpy as np
+from llvmlite import ir
+from numba import njit as _njit
+from numba import prange, types
+from numba.extending import intrinsic
+
+# IEEE arithmetic as NumPy does it: x / 0 gives inf or NaN instead of raising, which also
+# lets the compiler vectorize loops that divide. Compiled once, cached on disk.
+njit = partial(_njit, cache=True, error_model="numpy")
+
+# Codes by registry name; tests check these keys against the registries.
+ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3, "none": 4}
+LOSS_CODES = {"mse": 0, "bce": 1}
+OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "nesterov": 2, "adagrad": 3, "rmsprop": 4, "adam": 5}
+# Each optimizer's hyperparameters in the slots h[0], h[1], h[2] (its factory's order).
+OPTIMIZER_SLOTS = {
+    "gd": (),
+    "momentum": ("beta",),
+    "nesterov": ("beta",),
+    "adagrad": ("eps",),
+    "rmsprop": ("decay", "eps"),
+    "adam": ("beta1", "beta2", "eps"),
+}
+SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY = range(5)
+MSE, BCE = range(2)
+GD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(6)
+BCE_EPS = 1e-12  # as nnsweep.losses.BCE_EPS
+
+# Where a run stands, per replicate: still training, or why it stopped.
+RUNNING, CONVERGED, DIVERGED = 0, 1, 2
+
+
+# ---------------------------------------------------------------- exp, vectorizable
+
+
+@intrinsic
+def _float_bits(typingctx, x):
+    """The 64 bits of a float as an integer (a free reinterpretation)."""
+    return types.int64(types.float64), lambda ctx, b, sig, args: b.bitcast(args[0], ir.IntType(64))
+
+
+@intrinsic
+def _bits_float(typingctx, bits):
+    """The float whose 64 bits are ``bits``."""
+    return types.float64(types.int64), lambda ctx, b, sig, args: b.bitcast(args[0], ir.DoubleType())
+
+
+LOG2E = 1.4426950408889634
+LN2_HI, LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # ln 2 = hi + lo
+ROUND = 6755399441055744.0  # 1.5 * 2**52: x + ROUND - ROUND rounds x to an integer
+TAYLOR = tuple(1.0 / math.factorial(i) for i in range(12, -1, -1))  # 1/12!, ..., 1/1!, 1/0!
+
+
+@njit(inline="always")
+def exp(x: float) -> float:
+    """e^x within 1 ulp of NumPy's, inf above 709.78, subnormals and 0 below -708, NaN kept.
+
+    libm's exp is a call the compiler cannot vectorize; this is plain arithmetic, so a loop
+    of it runs four samples at a time. x = k ln2 + r with |r| <= ln2 / 2; e^r by its
+    Taylor series to r^13 / 13! (error below 2e-17); 2^k built in the float's exponent bits,
+    in two halves so that k from -1076 to 1025 stays in range.
+    """
+    t = 710.0 if x > 710.0 else -746.0 if x < -746.0 else x
+    shifted = t * LOG2E + ROUND
+    k = shifted - ROUND
+    r = (t - k * LN2_HI) - k * LN2_LO
+    p = 1.0 / 6227020800.0
+    for coefficient in TAYLOR:
+        p = p * r + coefficient
+    bits = _float_bits(shifted) - _float_bits(ROUND)  # k, as an integer
+    half = bits >> 1
+    return p * _bits_float((half + 1023) << 52) * _bits_float((bits - half + 1023) << 52)
+
+
+# ---------------------------------------------------------------- activations
+# Each works on one layer, (units, samples), in place, with one loop nest per activation so
+# that the compiler sees plain loops. NaN goes through as it does in the NumPy twins.
+
+
+@njit
+def activate(code: int, z: np.ndarray, units: int, m: int, alpha: float) -> None:
+    """z <- f(z)."""
+    for j in range(units):
+        if code == SIGMOID:
+            for i in range(m):
+                z[j, i] = 1.0 / (1.0 + exp(-z[j, i]))
+        elif code == TANH:
+            for i in range(m):
+                z[j, i] = math.tanh(z[j, i])
+        elif code == RELU:
+            for i in range(m):
+                z[j, i] = 0.0 if z[j, i] < 0.0 else z[j, i]
+        elif code == LEAKY_RELU:
+            for i in range(m):
+                z[j, i] = z[j, i] if z[j, i] > 0.0 else alpha * z[j, i]
+
+
+@njit
+def times_grad(code: int, a: np.ndarray, g: np.ndarray, units: int, m: int, alpha: float):
+    """g <- f'(z) g, with f'(z) from the output a = f(z), as the lab writes it."""
+    for j in range(units):
+        if code == SIGMOID:
+            for i in range(m):
+                g[j, i] = (1.0 - a[j, i]) * a[j, i] * g[j, i]
+        elif code == TANH:
+            for i in range(m):
+                g[j, i] = (1.0 - a[j, i] * a[j, i]) * g[j, i]
+        elif code == RELU:
+            for i in range(m):
+                g[j, i] = (1.0 if a[j, i] > 0.0 else 0.0) * g[j, i]
+        elif code == LEAKY_RELU:
+            for i in range(m):
+                g[j, i] = (1.0 if a[j, i] > 0.0 else alpha) * g[j, i]
+        else:  # none: f' = 1; 1 * g keeps NaN and -0.0 as the NumPy twin's product does
+            for i in range(m):
+                g[j, i] = 1.0 * g[j, i]
+
+
+# ---------------------------------------------------------------- losses
+# A sum in strict order is one chain of dependent additions, each waiting for the last.
+# fastmath "reassoc" (and nothing else: inf and NaN stay as they are) lets the compiler
+# keep several partial sums in vector registers. NumPy's BLAS sums in its own order too:
+# the engines differ in the last bits.
+
+
+@njit(fastmath={"reassoc"})
+def loss_and_grad(code: int, pred: np.ndarray, target: np.ndarray, m: int, grad: np.ndarray):
+    """The mean loss over the first ``m`` samples; d loss / d pred into ``grad``."""
+    value = 0.0
+    if code == MSE:
+        for i in range(m):
+            diff = pred[i] - target[i]
+            value += diff * diff
+            grad[i] = diff * (2.0 / m)
+        return value / m
+    for i in range(m):  # BCE, the prediction clipped to [eps, 1 - eps] (NaN stays NaN)
+        p = pred[i]
+        p = BCE_EPS if p < BCE_EPS else 1.0 - BCE_EPS if p > 1.0 - BCE_EPS else p
+        t = target[i]
+        value += t * math.log(p) + (1.0 - t) * math.log1p(-p)
+        grad[i] = (p - t) / (p * (1.0 - p) * m)
+    return -value / m
+
+
+@njit
+def accuracy(pred: np.ndarray, target: np.ndarray, m: int) -> float:
+    """Share of outputs on the right side of 0.5."""
+    right = 0
+    for i in range(m):
+        right += (pred[i] > 0.5) == (target[i] != 0.0)
+    return right / m
+
+
+# ---------------------------------------------------------------- the network
+
+
+@njit
+def forward(w, sizes, offsets, codes, alphas, acts, m):
+    """Fill ``acts[l + 1, :fan_out, :m]`` layer by layer from the inputs in ``acts[0]``.
+
+    z_j = b_j + sum_k w_kj a_k;  a_j = f(z_j), for every sample i at once.
+    """
+    for layer in range(len(sizes) - 1):
+        fan_in, fan_out, start = sizes[layer], sizes[layer + 1], offsets[layer]
+        bias = start + fan_in * fan_out
+        for j in range(fan_out):
+            for i in range(m):
+                acts[layer + 1, j, i] = w[bias + j]
+            for k in range(fan_in):
+                w_kj = w[start + k * fan_out + j]
+                for i in range(m):
+                    acts[layer + 1, j, i] += w_kj * acts[layer, k, i]
+        activate(codes[layer], acts[layer + 1], fan_out, m, alphas[layer])
+
+
+@njit(fastmath={"reassoc"})
+def backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads):
+    """d loss / d w into ``grads``, from forward's ``acts`` and d loss / d prediction in
+    ``incoming[0, :m]``. ``other`` is a buffer of ``incoming``'s shape; both are overwritten.
+
+    delta_j = f'(z_j) dL/da_j;  dL/dw_kj = sum_i a_k delta_j;  dL/db_j = sum_i delta_j;
+    dL/da_k, for the layer below, = sum_j w_kj delta_j.
+    """
+    for layer in range(len(sizes) - 2, -1, -1):
+        fan_in, fan_out, start = sizes[layer], sizes[layer + 1], offsets[layer]
+        bias = start + fan_in * fan_out
+        times_grad(codes[layer], acts[layer + 1], incoming, fan_out, m, alphas[layer])
+        for j in range(fan_out):  # incoming is now delta
+            total = 0.0
+            for i in range(m):
+                total += incoming[j, i]
+            grads[bias + j] = total
+            for k in range(fan_in):
+                total = 0.0
+                for i in range(m):
+                    total += acts[layer, k, i] * incoming[j, i]
+                grads[start + k * fan_out + j] = total
+        if layer:
+            for k in range(fan_in):
+                for i in range(m):
+                    other[k, i] = 0.0
+                for j in range(fan_out):
+                    w_kj = w[start + k * fan_out + j]
+                    for i in range(m):
+                        other[k, i] += w_kj * incoming[j, i]
+            incoming, other = other, incoming
+
+
+# ---------------------------------------------------------------- optimizers
+
+
+@njit
+def update(code, w, g, s1, s2, t, lr, h):
+    """One step of the optimizer ``code`` on every parameter; ``s1``, ``s2`` its state,
+    ``t`` the step's number (from 1), ``h`` its hyperparameters (OPTIMIZER_SLOTS)."""
+    if code == GD:  # W <- W - lr g
+        for p in range(len(w)):
+            w[p] = w[p] - lr * g[p]
+    elif code == MOMENTUM:  # V <- beta V - lr g;  W <- W + V
+        for p in range(len(w)):
+            s1[p] = h[0] * s1[p] - lr * g[p]
+            w[p] = w[p] + s1[p]
+    elif code == NESTEROV:  # V <- beta V - lr g;  W <- W + beta V - lr g
+        for p in range(len(w)):
+            s1[p] = h[0] * s1[p] - lr * g[p]
+            w[p] = w[p] + h[0] * s1[p] - lr * g[p]
+    elif code == ADAGRAD:  # n <- n + g^2;  W <- W - lr g / sqrt(n + eps)
+        for p in range(len(w)):
+            s1[p] = s1[p] + g[p] * g[p]
+            w[p] = w[p] - lr * g[p] / np.sqrt(s1[p] + h[0])
+    elif code == RMSPROP:  # s <- decay s + (1 - decay) g^2;  W <- W - lr g / (sqrt(s) + eps)
+        for p in range(len(w)):
+            s1[p] = h[0] * s1[p] + (1.0 - h[0]) * g[p] * g[p]
+            w[p] = w[p] - lr * g[p] / (np.sqrt(s1[p]) + h[1])
+    else:  # adam: mu <- b1 mu + (1 - b1) g;  nu <- b2 nu + (1 - b2) g^2;  bias-corrected step
+        correction1, correction2 = 1.0 - h[0] ** t, 1.0 - h[1] ** t
+        for p in range(len(w)):
+            s1[p] = h[0] * s1[p] + (1.0 - h[0]) * g[p]
+            s2[p] = h[1] * s2[p] + (1.0 - h[1]) * g[p] * g[p]
+            w[p] = w[p] - lr * (s1[p] / correction1) / (np.sqrt(s2[p] / correction2) + h[2])
+
+
+# ---------------------------------------------------------------- training
+
+
+@njit
+def train_replicate(r, first, last, network, rule, data, state, out):
+    """Epochs ``first`` to ``last`` of replicate ``r``: the NumPy engine's loop
+    (nnsweep.train.train) for one network.
+
+    - ``network``: (sizes, offsets, codes, alphas) of the layers;
+    - ``rule``: (loss code, optimizer code, lr, hyperparameters h, threshold, batch), where
+      batch 0 is the full batch;
+    - ``data``: (x_t (in, n), y (n,), orders (R, epochs, n): each epoch's sample order for
+      minibatches);
+    - ``state``: (params, s1, s2 (R, P): optimizer state; steps, status, stopped_at (R,));
+    - ``out``: (loss (epochs, R), accuracy (epochs, R), record (epochs,): where accuracy is
+      asked for), row ``epoch - first``.
+    """
+    sizes, offsets, codes, alphas = network
+    loss_code, opt_code, lr, h, threshold, batch = rule
+    x_t, y, orders = data
+    params, s1, s2, steps, status, stopped_at = state
+    loss_out, accuracy_out, record = out
+    w, v1, v2 = params[r], s1[r], s2[r]
+    inputs, n, width, top = x_t.shape[0], x_t.shape[1], sizes.max(), len(sizes) - 1
+    acts = np.zeros((len(sizes), width, n))  # every buffer once per block, none per epoch
+    incoming, other = np.zeros((width, n)), np.zeros((width, n))
+    grads, target = np.zeros(w.shape[0]), np.zeros(n)
+    for epoch in range(first, last + 1):
+        row = epoch - first
+        acts[0, :inputs] = x_t
+        forward(w, sizes, offsets, codes, alphas, acts, n)
+        loss = loss_and_grad(loss_code, acts[top, 0], y, n, incoming[0])
+        loss_out[row, r] = loss
+        if record[row]:
+            accuracy_out[row, r] = accuracy(acts[top, 0], y, n)
+        if loss < threshold or not math.isfinite(loss):
+            status[r] = CONVERGED if loss < threshold else DIVERGED
+            stopped_at[r] = epoch
+            return
+        if batch == 0:
+            backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
+            steps[r] += 1
+            update(opt_code, w, grads, v1, v2, float(steps[r]), lr, h)
+            continue
+        order = orders[r, row]
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            for i in range(m):  # gather the batch, samples last
+                acts[0, :inputs, i] = x_t[:, order[start + i]]
+                target[i] = y[order[start + i]]
+            forward(w, sizes, offsets, codes, alphas, acts, m)
+            loss_and_grad(loss_code, acts[top, 0], target, m, incoming[0])
+            backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads)
+            steps[r] += 1
+            update(opt_code, w, grads, v1, v2, float(steps[r]), lr, h)
+
+
+@njit
+def train_block(first, last, network, rule, data, state, out):
+    """Epochs ``first`` to ``last`` of every replicate still running, one after another."""
+    status = state[4]
+    for r in range(len(status)):
+        if status[r] == RUNNING:
+            train_replicate(r, first, last, network, rule, data, state, out)
+
+
+@njit(parallel=True)
+def train_block_parallel(first, last, network, rule, data, state, out):
+    """:func:`train_block` with the replicates spread over numba's threads."""
+    status = state[4]
+    for r in prange(len(status)):
+        if status[r] == RUNNING:
+            train_replicate(r, first, last, network, rule, data, state, out)
