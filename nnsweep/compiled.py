@@ -28,37 +28,54 @@ MAX_ORDER_ENTRIES = 2**22  # minibatch sample orders made per block: 32 MB at mo
 DEFAULT_SETTINGS = TrainSettings()
 
 
-class Model(NamedTuple):
-    """What the kernels are told of the network and its training, as arrays and codes."""
-
-    network: tuple[Array, Array, Array, Array]  # sizes, offsets, codes, alphas per layer
-    rule: tuple[int, int, float, Array, float, int]  # loss, optimizer, lr, h, threshold, batch
+Network = tuple[Array, Array, Array, Array]  # sizes, weight offsets, activation codes, alphas
+Rule = tuple[int, int, float, Array, float, int]  # loss, optimizer, lr, h, threshold, batch
 
 
-def describe(
-    net: MLP, optimizer: Optimizer, loss_fn: LossFn, settings: TrainSettings, n: int
-) -> Model:
-    """The kernels' view of a run, from the same objects the NumPy engine takes."""
+def describe_network(net: MLP) -> Network:
+    """The kernels' view of a network: its layer sizes, where each layer starts in a row of
+    parameters, and each layer's activation code and alpha."""
     offsets = np.array([slot.weight.start for slot in net.slots], dtype=np.int64)
     codes = np.array([kernels.ACTIVATION_CODES[a.name] for a in net.activations], np.int64)
     alphas = np.array([a.settings.get("alpha", 0.0) for a in net.activations], dtype=float)
-    network = (np.array(net.sizes, dtype=np.int64), offsets, codes, alphas)
+    return np.array(net.sizes, dtype=np.int64), offsets, codes, alphas
+
+
+def describe_rule(optimizer: Optimizer, loss_fn: LossFn, settings: TrainSettings, n: int) -> Rule:
+    """The kernels' view of how a network trains: codes, learning rate, hyperparameters,
+    threshold and batch size (0: the full batch)."""
     if optimizer.name not in kernels.OPTIMIZER_CODES:
         raise ValueError(f"the compiled engine needs an optimizer made by name, not {optimizer}")
     h = np.zeros(3)
     slots = [optimizer.settings[key] for key in kernels.OPTIMIZER_SLOTS[optimizer.name]]
     h[: len(slots)] = slots
-    loss_name = next(name for name, fn in LOSSES.items() if fn is loss_fn)
     batch = settings.batch_size if settings.batch_size and settings.batch_size < n else 0
-    rule = (
-        kernels.LOSS_CODES[loss_name],
+    return (
+        kernels.LOSS_CODES[loss_name(loss_fn)],
         kernels.OPTIMIZER_CODES[optimizer.name],
         float(optimizer.settings["lr"]),
         h,
         float(settings.loss_threshold),
         int(batch),
     )
-    return Model(network, rule)
+
+
+def loss_name(loss_fn: LossFn) -> str:
+    return next(name for name, fn in LOSSES.items() if fn is loss_fn)
+
+
+def loss_gradient(
+    net: MLP, params: Array, loss_fn: LossFn, x: Array, y: Array
+) -> tuple[Array, Array]:
+    """The loss (R,) of every replicate on (x, y) and its gradient (R, P), by the kernels."""
+    network, code = describe_network(net), kernels.LOSS_CODES[loss_name(loss_fn)]
+    x_t, targets = np.ascontiguousarray(x.T, dtype=float), np.ascontiguousarray(y[:, 0], float)
+    grads = np.zeros_like(params, dtype=float)
+    w = np.array(params, dtype=float, order="C")
+    loss = [
+        kernels.loss_gradient(w[r], network, code, x_t, targets, grads[r]) for r in range(len(w))
+    ]
+    return np.array(loss), grads
 
 
 class _State(NamedTuple):
@@ -95,7 +112,7 @@ def train(
     replicates on that many threads at once."""
     if rngs is None:
         rngs = [np.random.default_rng(r) for r in range(len(params))]
-    model = describe(net, optimizer, loss_fn, settings, len(x))
+    network, rule = describe_network(net), describe_rule(optimizer, loss_fn, settings, len(x))
     state = _State.start(params)
     data = (np.ascontiguousarray(x.T, dtype=float), np.ascontiguousarray(y[:, 0], dtype=float))
     asked = np.zeros(settings.epochs + 1, dtype=bool)
@@ -106,10 +123,10 @@ def train(
     while first <= settings.epochs and (state.status == kernels.RUNNING).any():
         last = min(first + size - 1, settings.epochs)
         running = state.status == kernels.RUNNING
-        orders = _sample_orders(rngs, running, last - first + 1, len(x), model.rule[-1])
+        orders = _sample_orders(rngs, running, last - first + 1, len(x), rule[-1])
         out = (*_empty_rows(last - first + 1, len(params)), asked[first : last + 1])
         began = time.perf_counter()
-        kernel(first, last, model.network, model.rule, (*data, orders), tuple(state), out)
+        kernel(first, last, network, rule, (*data, orders), tuple(state), out)
         took = time.perf_counter() - began
         losses.append(out[0])
         accuracy_rows.update({int(e): out[1][e - first] for e in np.flatnonzero(out[2]) + first})
@@ -119,7 +136,7 @@ def train(
         seconds[stopped] = began - start + took * share
         if on_log is not None:
             _log_block(on_log, first, last, settings.log_every, out[0], state)
-        first, size = last + 1, _next_size(size, took, len(x) * len(params), model.rule[-1])
+        first, size = last + 1, _next_size(size, took, len(x) * len(params), rule[-1])
     seconds[state.status == kernels.RUNNING] = time.perf_counter() - start
     return _history(net, loss_fn, x, y, settings, state, losses, accuracy_rows, seconds)
 

@@ -227,6 +227,21 @@ def backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads):
             incoming, other = other, incoming
 
 
+@njit
+def loss_gradient(w, network, loss_code, x_t, y, grads):
+    """The loss of one network on all of (x_t, y), and its gradient into ``grads``: forward,
+    loss and backward in one call, as the checks against the NumPy engine want them."""
+    sizes, offsets, codes, alphas = network
+    n, width, top = x_t.shape[1], sizes.max(), len(sizes) - 1
+    acts = np.zeros((len(sizes), width, n))
+    acts[0, : x_t.shape[0]] = x_t
+    incoming, other = np.zeros((width, n)), np.zeros((width, n))
+    forward(w, sizes, offsets, codes, alphas, acts, n)
+    loss = loss_and_grad(loss_code, acts[top, 0], y, n, incoming[0])
+    backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
+    return loss
+
+
 # ---------------------------------------------------------------- optimizers
 
 

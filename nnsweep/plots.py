@@ -20,7 +20,7 @@ CLASS_COLOURS = ListedColormap(["red", "blue"])  # the lab's: class 0 red, class
 def save(fig: Figure, path: Path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, bbox_inches="tight")
+        fig.savefig(tmp, dpi=100)
     return path
 
 
@@ -28,7 +28,7 @@ def prediction_figure(
     x: np.ndarray, y: np.ndarray, prediction: np.ndarray, title: str = ""
 ) -> Figure:
     """The lab's show_result: "Ground truth" beside "Predict result" (output rounded at 0.5)."""
-    fig = Figure(figsize=(9, 4.2))
+    fig = Figure(figsize=(9, 4.2), layout="constrained")
     panels = fig.subplots(1, 2, sharex=True, sharey=True)
     labels = {"Ground truth": y.ravel(), "Predict result": (prediction.ravel() > 0.5).astype(int)}
     for ax, (name, label) in zip(panels, labels.items(), strict=True):
@@ -42,7 +42,7 @@ def prediction_figure(
 
 def learning_curve_figure(curves: pd.DataFrame, title: str = "") -> Figure:
     """Loss (log scale) against epoch, one line per replicate (columns of loss.csv)."""
-    fig = Figure(figsize=(6.4, 4.2))
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.subplots()
     for replicate, rows in curves.groupby("replicate"):
         ax.plot(rows["epoch"], rows["loss"], lw=1.2, label=f"replicate {replicate}")
@@ -62,7 +62,7 @@ def decision_boundary_figure(
     title: str = "",
 ) -> Figure:
     """The network's output over the input square, the 0.5 contour, and the data on top."""
-    fig = Figure(figsize=(5.4, 4.6))
+    fig = Figure(figsize=(5.4, 4.6), layout="constrained")
     ax = fig.subplots()
     shade = ax.contourf(
         grid_x, grid_y, output, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.7, extend="both"

@@ -1,0 +1,213 @@
+"""The compiled engine against the NumPy reference, driven by the registries: a new
+activation, loss or optimizer is tested here on both engines without an edit."""
+
+import inspect
+import itertools
+
+import numpy as np
+import pytest
+
+from nnsweep import compiled, kernels
+from nnsweep.activations import ACTIVATIONS, make_activation
+from nnsweep.data import make_dataset
+from nnsweep.losses import LOSSES, get_loss
+from nnsweep.network import MLP
+from nnsweep.optimizers import OPTIMIZERS, make_optimizer
+from nnsweep.train import History, TrainSettings, train
+
+# A learning rate per optimizer at which the lab's network trains on XOR without blowing up
+# for most activations; an optimizer added later trains at the default.
+LEARNING_RATES = {"gd": 0.5, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.1}
+DEFAULT_LR = 0.01
+# bce needs outputs in (0, 1) (nnsweep.config.check)
+OUTPUTS = {"bce": ["sigmoid"]}
+
+
+def combinations() -> list[tuple[str, str, str, str]]:
+    """Every hidden activation x output activation x loss x optimizer that a config allows."""
+    return [
+        (hidden, output, loss, optimizer)
+        for loss in sorted(LOSSES)
+        for hidden, output in itertools.product(sorted(ACTIVATIONS), OUTPUTS.get(loss, ACTIVATIONS))
+        for optimizer in sorted(OPTIMIZERS)
+    ]
+
+
+def test_kernel_codes_cover_every_registry():
+    assert set(kernels.ACTIVATION_CODES) == set(ACTIVATIONS)
+    assert set(kernels.LOSS_CODES) == set(LOSSES)
+    assert set(kernels.OPTIMIZER_CODES) == set(OPTIMIZERS)
+    assert len(set(kernels.OPTIMIZER_CODES.values())) == len(OPTIMIZERS)
+    for name, factory in OPTIMIZERS.items():  # the kernel reads h[i] in the factory's order
+        hyper = tuple(p for p in inspect.signature(factory).parameters if p != "lr")
+        assert kernels.OPTIMIZER_SLOTS[name] == hyper
+
+
+# ---------------------------------------------------------------- the pieces
+
+
+def ulps(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    return np.abs(got - expected) / np.spacing(np.abs(expected))
+
+
+def test_exp_is_within_one_ulp_of_numpy_and_keeps_its_edges():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-745, 709.7, 200_000), rng.uniform(-40, 40, 200_000)])
+    got = np.array([kernels.exp(v) for v in x[:2000]])  # the scalar, as the kernels inline it
+    assert ulps(got, np.exp(x[:2000])).max() <= 1.0
+    z = np.concatenate([-x, [-800.0, 800.0, 745.5, -709.9, np.inf, -np.inf, np.nan]])
+    a = z.reshape(1, -1).copy()
+    kernels.activate(kernels.SIGMOID, a, 1, a.shape[1], 0.0)
+    with np.errstate(over="ignore"):
+        expected = ACTIVATIONS["sigmoid"]().fn(z)
+    normal = expected > np.finfo(float).tiny  # 1 + e^-z rounds alike within an ulp or two
+    np.testing.assert_allclose(a[0, normal], expected[normal], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(a[0], expected, rtol=1e-15, atol=np.finfo(float).tiny)
+    assert np.isnan(a[0, -1]) and a[0, -3] == 1.0 and a[0, -2] == 0.0
+
+
+EDGES = [0.0, -0.0, 1e-300, -1e-300, 0.5, -3.0, 40.0, -40.0, 1e4, -1e4, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_each_activation_and_its_derivative_match_the_numpy_twin(name):
+    activation = make_activation(name, **({"alpha": 0.03} if name == "leaky_relu" else {}))
+    alpha = activation.settings.get("alpha", 0.0)
+    z = np.concatenate([np.random.default_rng(1).normal(scale=4.0, size=(3, 50)).ravel(), EDGES])
+    z = z.reshape(1, -1)
+    with np.errstate(all="ignore"):
+        expected_a = activation.fn(z)
+    a = z.copy()
+    kernels.activate(kernels.ACTIVATION_CODES[name], a, 1, z.shape[1], alpha)
+    np.testing.assert_allclose(a, expected_a, rtol=4e-16, atol=0)
+    g = np.random.default_rng(2).normal(size=z.shape)
+    with np.errstate(all="ignore"):  # from the same outputs: 1 - a^2 cancels near a = 1
+        expected_g = activation.grad_from_output(a) * g
+    got_g = g.copy()
+    kernels.times_grad(kernels.ACTIVATION_CODES[name], a, got_g, 1, z.shape[1], alpha)
+    np.testing.assert_allclose(got_g, expected_g, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_each_loss_and_its_gradient_match_the_numpy_twin(name):
+    rng = np.random.default_rng(3)
+    pred = np.concatenate([rng.uniform(0.001, 0.999, 40), [0.0, 1.0, 1e-15, 1 - 1e-15]])
+    target = rng.integers(0, 2, pred.size).astype(float)
+    value, grad = LOSSES[name](pred.reshape(1, -1, 1), target.reshape(-1, 1))
+    got_grad = np.zeros_like(pred)
+    got = kernels.loss_and_grad(kernels.LOSS_CODES[name], pred, target, pred.size, got_grad)
+    assert got == pytest.approx(value[0], rel=1e-14)
+    np.testing.assert_allclose(got_grad, grad.ravel(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, 3])
+@pytest.mark.parametrize(
+    ("hidden", "output", "loss", "optimizer"), combinations()[::6], ids="-".join
+)
+def test_the_kernels_gradient_equals_the_checked_backward_pass(
+    hidden, output, loss, optimizer, depth
+):
+    """nnsweep.network's backward is checked by central differences (test_gradients.py);
+    the kernels' must equal it, on every parameter, at every depth."""
+    del optimizer  # one row per activation pair and loss: the grid's every sixth
+    net = MLP((2, *[5, 3, 4][:depth], 1), make_activation(hidden), make_activation(output))
+    params = net.init([np.random.default_rng([depth, r]) for r in range(3)])
+    x, y = make_dataset("xor", np.random.default_rng(0))
+    outputs = net.forward(params, x)
+    value, grad_prediction = get_loss(loss)(outputs[-1], y)
+    expected = net.backward(params, outputs, grad_prediction)
+    got_value, got = compiled.loss_gradient(net, params, get_loss(loss), x, y)
+    np.testing.assert_allclose(got_value, value, rtol=1e-13)
+    np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-14 * np.abs(expected).max())
+
+
+# ---------------------------------------------------------------- whole training runs
+# The engines round differently (BLAS sums in its own order, with fused multiply-adds), by
+# about one unit in the last place per operation. Where training is well-conditioned that
+# stays near 1e-15. Where it is not (a plateau's saddle, a gradient near 0 that rmsprop or
+# adam scale to a full step, a relu kink, a run blowing up towards overflow) the last bit
+# grows until the runs part, as the NumPy engine's own would under another BLAS. Each
+# replicate is therefore compared within its horizon, measured on the compiled engine
+# by starting it one rounding error away (every parameter to the next float):
+# - every epoch whose loss that nudge leaves within 1e-14, up to a loss of 1e6, must agree
+#   to 1e-10 between the engines;
+# - a replicate the nudge leaves within 1e-12 (loss) and 1e-11 (parameters) over its whole
+#   run, stopping at the same epoch, must also stop at the same epoch on both engines, for
+#   the same reason, with the same final loss, accuracy and (unless it diverged, when they
+#   are inf or NaN) parameters.
+# Of the 1,080 replicate runs below, 756 are whole-run stable and the median run is
+# compared at every epoch (measured when this test was written).
+
+HORIZON_RTOL, STABLE_RTOL, RTOL, LOSS_CEILING = 1e-14, 1e-12, 1e-10, 1e6
+
+
+def run(engine, combination, batch_size, replicates, nudge=False, epochs=2000):
+    hidden, output, loss, optimizer = combination
+    net = MLP((2, 4, 4, 1), make_activation(hidden), make_activation(output))
+    x, y = make_dataset("xor", np.random.default_rng(0))
+    opt = make_optimizer(optimizer, LEARNING_RATES.get(optimizer, DEFAULT_LR))
+    settings = TrainSettings(epochs=epochs, loss_threshold=0.01, batch_size=batch_size)
+    rngs = [np.random.default_rng(seed) for seed in range(replicates)]
+    params = net.init(rngs)
+    if nudge:  # every parameter to the next float up: one rounding error
+        params = np.nextafter(params, np.inf)
+    return engine(net, params, opt, get_loss(loss), x, y, settings, rngs, None, {1, 7, 100, 999})
+
+
+def relative_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a - b| / |a|, 0 where both are the same non-finite value or both NaN (stopped)."""
+    with np.errstate(all="ignore"):
+        gap = np.abs(a - b) / np.abs(a)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    return np.where(same, 0.0, np.nan_to_num(gap, nan=np.inf))
+
+
+def horizons(history: History, nudged: History) -> tuple[np.ndarray, np.ndarray]:
+    """Per replicate, the epochs that stay well-conditioned, and whether that is its whole
+    run (it also stopped at the same epoch)."""
+    rows = min(len(history.loss), len(nudged.loss))
+    parted = relative_gap(history.loss[:rows], nudged.loss[:rows]) > HORIZON_RTOL
+    loss_gap = relative_gap(history.loss[:rows], nudged.loss[:rows]).max(axis=0)
+    params_gap = relative_gap(history.params, nudged.params).max(axis=1)
+    stable = (loss_gap <= STABLE_RTOL) & (params_gap <= 10 * STABLE_RTOL)
+    stable &= history.epochs_run == nudged.epochs_run
+    return np.where(parted.any(axis=0), parted.argmax(axis=0), history.epochs_run), stable
+
+
+def assert_agree(reference: History, got: History, horizon: np.ndarray, stable: np.ndarray):
+    for r, (h, whole) in enumerate(zip(horizon, stable, strict=False)):
+        blown_up = np.flatnonzero(~(np.abs(reference.loss[:, r]) <= LOSS_CEILING))
+        h = min(h, reference.epochs_run[r], got.epochs_run[r], *blown_up[:1])
+        gap = relative_gap(reference.loss[:h, r], got.loss[:h, r])
+        assert gap.max(initial=0.0) <= RTOL, f"replicate {r}: epoch {gap.argmax() + 1} differs"
+        if not whole:
+            continue  # past its horizon: no more to compare
+        assert got.epochs_run[r] == reference.epochs_run[r]
+        assert got.converged[r] == reference.converged[r]
+        assert got.diverged[r] == reference.diverged[r]
+        if reference.diverged[r]:
+            continue
+        assert_close_or_same(got.params[r], reference.params[r])
+        assert_close_or_same(got.final_loss[r], reference.final_loss[r])
+        asked = [e for e in reference.accuracy if e <= reference.epochs_run[r]]
+        assert_close_or_same(
+            [got.accuracy[e][r] for e in asked], [reference.accuracy[e][r] for e in asked]
+        )
+
+
+def assert_close_or_same(got, expected) -> None:
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("batch_size", [None, 11], ids=["full", "batch11"])
+@pytest.mark.parametrize("combination", combinations(), ids="-".join)
+def test_both_engines_train_alike(combination, batch_size):
+    """R = 3 on both engines, and R = 1 on the compiled one against the reference's first
+    replicate: the loss at every epoch within the horizon, and, where the horizon is the
+    whole run, the final parameters and when and why each replicate stopped."""
+    reference = run(train, combination, batch_size, replicates=3)
+    got = run(compiled.train, combination, batch_size, replicates=3)
+    horizon, stable = horizons(got, run(compiled.train, combination, batch_size, 3, nudge=True))
+    assert_agree(reference, got, horizon, stable)
+    alone = run(compiled.train, combination, batch_size, replicates=1)
+    assert_agree(reference, alone, horizon[:1], stable[:1])
