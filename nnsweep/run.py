@@ -1,16 +1,13 @@
-"""One job: from a composed config to its files.
+"""One job's life: from a composed config to its files.
 
-Everything is built up front (data, network, loss, optimizer), so a bad
-value fails before any training; then the network trains, and the job's
-files are written: loss.csv, result.json and three figures.
+The job is built (nnsweep.experiment), a complete result already in its folder is kept
+(resume), the network trains, and the files are written: loss.csv, the figures
+(nnsweep.show), then result.json. Also here: the objective a sweeper minimises.
 """
 
 import logging
 import platform
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,52 +15,12 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from nnsweep import __version__, plots, records
-from nnsweep.activations import make_activation
-from nnsweep.config import PRESENTATION_FIELDS, check, hyperparameters
-from nnsweep.data import make_dataset
-from nnsweep.engines import Engine, get_engine
-from nnsweep.losses import LossFn, get_loss
-from nnsweep.network import MLP
-from nnsweep.optimizers import Optimizer, make_optimizer
-from nnsweep.train import History, TrainSettings, format_epoch_line
+from nnsweep import __version__, records, show
+from nnsweep.config import PRESENTATION_FIELDS
+from nnsweep.experiment import Experiment, build
+from nnsweep.train import History, format_epoch_line
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Experiment:
-    """Everything one job trains, built from its config."""
-
-    x: np.ndarray  # (n, 2)
-    y: np.ndarray  # (n, 1)
-    net: MLP
-    params: np.ndarray  # (R, P)
-    rngs: list[np.random.Generator]
-    seeds: list[int]
-    optimizer: Optimizer
-    loss_fn: LossFn
-    settings: TrainSettings
-    train: Engine  # nnsweep.train.train or its compiled twin
-
-
-def build(cfg: DictConfig) -> Experiment:
-    """Build the job from ``cfg``; raise ConfigError naming the field for any bad value."""
-    check(cfg)
-    rng = np.random.default_rng(cfg.seed)
-    x, y = make_dataset(cfg.dataset.name, rng, **hyperparameters(cfg.dataset))
-    # one seed per replicate, drawn after the data: replicate r is the same whatever R is
-    seeds = [int(s) for s in rng.integers(2**63, size=cfg.replicates)]
-    rngs = [np.random.default_rng(s) for s in seeds]
-    sizes = (x.shape[1],) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
-    hidden = make_activation(cfg.activation.name, **hyperparameters(cfg.activation))
-    net = MLP(sizes, hidden, make_activation(cfg.output_activation.name))
-    optimizer = make_optimizer(cfg.optimizer.name, cfg.lr, **hyperparameters(cfg.optimizer))
-    settings = TrainSettings(cfg.epochs, cfg.loss_threshold, cfg.batch_size, cfg.log_every)
-    params = net.init(rngs, cfg.init.name)
-    engine = get_engine(cfg.engine.name, cfg.blas_threads)
-    loss_fn = get_loss(cfg.loss.name)
-    return Experiment(x, y, net, params, rngs, seeds, optimizer, loss_fn, settings, engine)
 
 
 def run(
@@ -86,7 +43,10 @@ def run(
     records.write_result({"status": "running", **base}, job_dir)
     try:
         experiment = build(cfg)
-        with threadpool_limits(limits=cfg.blas_threads), _progress_bar(cfg.epochs, progress) as bar:
+        with (
+            threadpool_limits(limits=cfg.blas_threads),
+            show.progress_bar(cfg.epochs, progress) as bar,
+        ):
             base["environment"] = environment()
             history = _train(experiment, bar)
         replicates = replicate_results(experiment, history)
@@ -96,7 +56,7 @@ def run(
         failure["traceback"] = traceback.format_exc()
         records.write_result({**failure, **base}, job_dir)
         raise
-    log_summary(cfg, experiment, history)
+    show.log_summary(cfg, experiment, history)
     return objective(cfg, replicates)
 
 
@@ -180,21 +140,6 @@ def _train(experiment: Experiment, bar: Any) -> History:
     )
 
 
-@contextmanager
-def _progress_bar(total: int, enabled: bool) -> Iterator[Any]:
-    if not enabled:
-        yield None
-        return
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
-    with (
-        logging_redirect_tqdm(),
-        tqdm(total=total, unit="epoch", unit_scale=True, leave=False) as bar,
-    ):
-        yield bar
-
-
 def write_job_files(
     cfg: DictConfig, e: Experiment, history: History, job_dir: Path, base: dict
 ) -> None:
@@ -202,16 +147,7 @@ def write_job_files(
     ``base`` is result.json's content but its status."""
     table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
     records.write_loss_csv(table, job_dir)
-    shown = representative_replicate(history)
-    caption = _caption(cfg, shown, len(history.final_loss))
-    prediction = _predict(e, history.params[shown : shown + 1], e.x)[0]
-    plots.save(plots.prediction_figure(e.x, e.y, prediction, caption), job_dir / "prediction.png")
-    plots.save(plots.learning_curve_figure(table, _caption(cfg)), job_dir / "learning_curve.png")
-    grid_x, grid_y, output = _output_grid(e, history.params[shown : shown + 1])
-    plots.save(
-        plots.decision_boundary_figure(grid_x, grid_y, output, e.x, e.y, caption),
-        job_dir / "decision_boundary.png",
-    )
+    show.draw_figures(cfg, e, history, table, job_dir)
     records.write_result({"status": "complete", **base}, job_dir)
 
 
@@ -231,48 +167,3 @@ def replicate_results(e: Experiment, history: History) -> list[dict[str, Any]]:
         for r in range(len(e.seeds))
     ]
     return records.json_safe(rows)
-
-
-def representative_replicate(history: History) -> int:
-    """The replicate of median final loss (diverged ones count as worst): the one drawn."""
-    loss = np.nan_to_num(history.final_loss, nan=np.inf)
-    return int(np.argsort(loss, kind="stable")[(len(loss) - 1) // 2])
-
-
-def _caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> str:
-    text = (
-        f"{cfg.dataset.name}, {cfg.hidden_layers}x{cfg.hidden_units} {cfg.activation.name}, "
-        f"{cfg.optimizer.name} lr={cfg.lr}"
-    )
-    if shown is not None and replicates > 1:
-        text += f"\nreplicate {shown} of {replicates} (median final loss)"
-    return text
-
-
-def _output_grid(e: Experiment, params: np.ndarray, steps: int = 200) -> tuple[np.ndarray, ...]:
-    low, high = e.x.min(axis=0) - 0.1, e.x.max(axis=0) + 0.1
-    grid_x, grid_y = np.meshgrid(
-        np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps)
-    )
-    points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    return grid_x, grid_y, _predict(e, params, points)[0].reshape(grid_x.shape)
-
-
-def _predict(e: Experiment, params: np.ndarray, x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):  # a diverged replicate's parameters may be inf or NaN
-        return e.net.predict(params, x)
-
-
-def log_summary(cfg: DictConfig, e: Experiment, history: History) -> None:
-    """The lab's test print-out for one replicate; a short table for several."""
-    if len(history.final_loss) == 1:
-        if cfg.print_predictions:
-            for i, p in enumerate(_predict(e, history.params, e.x)[0, :, 0]):
-                log.info(f"Prediction {i}: {p:.5f}")
-        log.info(f"loss={history.final_loss[0]:.5f} accuracy={history.final_accuracy[0]:.2%}")
-        return
-    log.info("replicate  final loss  accuracy   epochs  stopped")
-    h = history
-    for r, (loss, acc) in enumerate(zip(h.final_loss, h.final_accuracy, strict=True)):
-        stopped = "converged" if h.converged[r] else "diverged" if h.diverged[r] else "epoch cap"
-        log.info(f"{r:9d}  {loss:10.5f}  {acc:8.2%}  {h.epochs_run[r]:7d}  {stopped}")

@@ -7,8 +7,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from nnsweep.config import CONFIG_DIR, GROUPS, ConfigError, check, register
+from nnsweep.experiment import build
 from nnsweep.lab.experiments import names
-from nnsweep.run import build
 
 register()
 
