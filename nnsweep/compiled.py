@@ -17,15 +17,17 @@ from typing import NamedTuple
 import numpy as np
 
 from nnsweep import kernels
+from nnsweep.activations import make_activation
 from nnsweep.losses import LOSSES, LossFn
 from nnsweep.network import MLP
-from nnsweep.optimizers import Optimizer
+from nnsweep.optimizers import Optimizer, make_optimizer
 from nnsweep.train import History, LogHook, TrainSettings, finish
 
 Array = np.ndarray
 BLOCK_SECONDS = 0.1  # Python gets control back about this often
 MAX_ORDER_ENTRIES = 2**22  # minibatch sample orders made per block: 32 MB at most
 DEFAULT_SETTINGS = TrainSettings()
+_IDENTITY = make_activation("none")
 
 
 Network = tuple[Array, Array, Array, Array]  # sizes, weight offsets, activation codes, alphas
@@ -201,3 +203,15 @@ def _history(net, loss_fn, x, y, settings, state, losses, accuracy_rows, seconds
         state.status == kernels.CONVERGED, state.status == kernels.DIVERGED, seconds,
         state.params,
     )  # fmt: skip
+
+
+def warm_up(parallel: bool = False) -> None:
+    """Compile the kernels, or load them from the disk cache, on a one-epoch run. A sweep
+    calls it before its jobs start, so parallel workers find the cache written and load it
+    rather than each compiling its own."""
+    net = MLP((1, 1), *[_IDENTITY] * 2)
+    x, y = np.zeros((2, 1)), np.zeros((2, 1))
+    optimizer = make_optimizer("gd", 0.1)
+    replicates, threads = (2, 2) if parallel else (1, 1)
+    params = np.zeros((replicates, net.n_params))
+    train(net, params, optimizer, LOSSES["mse"], x, y, TrainSettings(epochs=1), threads=threads)

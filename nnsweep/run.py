@@ -147,7 +147,9 @@ def write_job_files(
     ``base`` is result.json's content but its status."""
     table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
     records.write_loss_csv(table, job_dir)
-    show.draw_figures(cfg, e, history, table, job_dir)
+    figures_failed = show.draw_figures(cfg, e, history, table, job_dir)
+    if figures_failed:
+        base = {**base, "figures_failed": figures_failed}
     records.write_result({"status": "complete", **base}, job_dir)
 
 

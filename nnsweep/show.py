@@ -21,20 +21,32 @@ log = logging.getLogger("nnsweep.run")  # the lab's lines keep the logger name t
 
 def draw_figures(
     cfg: DictConfig, e: Experiment, history: History, table: pd.DataFrame, job_dir: Path
-) -> None:
-    """prediction.png, learning_curve.png and decision_boundary.png of the job."""
+) -> dict[str, str]:
+    """prediction.png, learning_curve.png and decision_boundary.png of the job. A figure that
+    cannot be drawn costs no data: it is logged as a warning and returned, file name to
+    error, for result.json to record."""
     from nnsweep import plots
 
     shown = representative_replicate(history)
     caption = _caption(cfg, shown, len(history.final_loss))
-    prediction = _predict(e, history.params[shown : shown + 1], e.x)[0]
-    plots.save(plots.prediction_figure(e.x, e.y, prediction, caption), job_dir / "prediction.png")
-    plots.save(plots.learning_curve_figure(table, _caption(cfg)), job_dir / "learning_curve.png")
-    grid_x, grid_y, output = _output_grid(e, history.params[shown : shown + 1])
-    plots.save(
-        plots.decision_boundary_figure(grid_x, grid_y, output, e.x, e.y, caption),
-        job_dir / "decision_boundary.png",
-    )
+    params = history.params[shown : shown + 1]
+    figures = {
+        "prediction.png": lambda: plots.prediction_figure(
+            e.x, e.y, _predict(e, params, e.x)[0], caption
+        ),
+        "learning_curve.png": lambda: plots.learning_curve_figure(table, _caption(cfg)),
+        "decision_boundary.png": lambda: plots.decision_boundary_figure(
+            *_output_grid(e, params), e.x, e.y, caption
+        ),
+    }
+    failed = {}
+    for name, draw in figures.items():
+        try:
+            plots.save(draw(), job_dir / name)
+        except Exception as error:  # a figure is never worth the training
+            failed[name] = f"{type(error).__name__}: {error}"
+            log.warning(f"{job_dir / name} could not be drawn: {failed[name]}")
+    return failed
 
 
 @contextmanager

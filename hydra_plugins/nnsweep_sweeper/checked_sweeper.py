@@ -8,6 +8,7 @@ the first job has trained.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
@@ -19,6 +20,7 @@ from nnsweep.config import ConfigError, check
 class CheckedSweeper(BasicSweeper):
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         loader = self.hydra_context.config_loader
+        configs = []
         for overrides in batch:
             cfg = loader.load_sweep_config(
                 master_config=self.config, sweep_overrides=list(overrides)
@@ -29,6 +31,21 @@ class CheckedSweeper(BasicSweeper):
                 # a compact Hydra error: the message alone, no traceback, exit code 1
                 job = " ".join(overrides)
                 raise ConfigCompositionException(f"bad config: {error} (job: {job})") from None
+            configs.append(cfg)
+        warm_up_engine(configs)
+
+
+def warm_up_engine(configs: Sequence[Any]) -> None:
+    """Load or compile the compiled engine once, here, before the jobs start: workers that
+    start together then read the disk cache instead of each compiling it."""
+    compiled = [cfg for cfg in configs if cfg.engine.name == "numba"]
+    if not compiled:
+        return
+    try:
+        from nnsweep.compiled import warm_up
+    except ImportError:
+        return  # each job then fails with the one line that says engine=numpy works
+    warm_up(parallel=any(cfg.blas_threads > 1 and cfg.replicates > 1 for cfg in compiled))
 
 
 @dataclass
