@@ -6,15 +6,25 @@ number can be drawn in one process, and saved through an atomic rename.
 """
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from nnsweep.records import atomic_path
 
-CLASS_COLOURS = ListedColormap(["red", "blue"])  # the lab's: class 0 red, class 1 blue
+CLASS_COLOURS = ListedColormap(["red", "blue"]).with_extremes(bad="grey")  # the lab's colours
+MAX_LINES = 50  # replicate lines drawn; more is a solid smear that takes minutes to draw
+LOG_EPOCHS_FROM = 10_000  # a longer run's epoch axis is logarithmic, as the sweep figures'
+STOP_MARKS = {  # how each replicate stopped: marker and colour
+    "converged": ("o", "green"),
+    "epoch cap": ("s", "grey"),
+    "diverged": ("X", "red"),
+}
 
 
 def save(fig: Figure, path: Path) -> Path:
@@ -27,30 +37,133 @@ def save(fig: Figure, path: Path) -> Path:
 def prediction_figure(
     x: np.ndarray, y: np.ndarray, prediction: np.ndarray, title: str = ""
 ) -> Figure:
-    """The lab's show_result: "Ground truth" beside "Predict result" (output rounded at 0.5)."""
-    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    """The lab's show_result: "Ground truth" beside "Predict result" (output rounded at 0.5);
+    a point whose output is not finite (a diverged network) is drawn grey."""
+    fig = Figure(figsize=(9, 4.8), layout="constrained")
     panels = fig.subplots(1, 2, sharex=True, sharey=True)
-    labels = {"Ground truth": y.ravel(), "Predict result": (prediction.ravel() > 0.5).astype(int)}
-    for ax, (name, label) in zip(panels, labels.items(), strict=True):
+    output = prediction.ravel()
+    predicted = np.where(np.isfinite(output), output > 0.5, np.nan)
+    for ax, (name, label) in zip(
+        panels, {"Ground truth": y.ravel(), "Predict result": predicted}.items(), strict=True
+    ):
         ax.scatter(x[:, 0], x[:, 1], c=label, cmap=CLASS_COLOURS, vmin=0, vmax=1, s=25)
         ax.set_title(name, fontsize=16)
-        ax.set_aspect("equal")
+        _input_axes(ax)
+        ax.label_outer()  # the panels share their axes
+    handles = _class_handles(not_finite=bool(np.isnan(predicted).any()))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     if title:
         fig.suptitle(title)
     return fig
 
 
-def learning_curve_figure(curves: pd.DataFrame, title: str = "") -> Figure:
-    """Loss (log scale) against epoch, one line per replicate (columns of loss.csv)."""
-    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+def _input_axes(ax: Axes) -> None:
+    ax.set(xlabel="x1", ylabel="x2", aspect="equal")
+
+
+def _class_handles(not_finite: bool = False, **style: Any) -> list[Line2D]:
+    """Legend entries for the class colours (and the grey of outputs that are not finite)."""
+    names = {"class 0": CLASS_COLOURS(0), "class 1": CLASS_COLOURS(1)}
+    if not_finite:
+        names["output not finite"] = CLASS_COLOURS.get_bad()
+    kw = {"marker": "o", "linestyle": "", "markersize": 6, **style}
+    return [Line2D([], [], color=c, label=name, **kw) for name, c in names.items()]
+
+
+def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str = "") -> Figure:
+    """Loss (log scale) against epoch from loss.csv's columns, one line per replicate (the
+    first MAX_LINES), with several the median and min-max band of all of them, and a mark
+    where each drawn replicate stopped (``stops``: replicate, epoch, loss, outcome)."""
+    fig = Figure(figsize=(8, 4.4), layout="constrained")
     ax = fig.subplots()
-    for replicate, rows in curves.groupby("replicate"):
-        ax.plot(rows["epoch"], rows["loss"], lw=1.2, label=f"replicate {replicate}")
-    ax.set(xlabel="epoch", ylabel="loss", yscale="log", title=title or "Learning curve")
-    if curves["replicate"].nunique() <= 10:
-        ax.legend(fontsize="small")
+    wide = curves.pivot(index="epoch", columns="replicate", values="loss")  # (epochs, R)
+    wide = wide.where(np.isfinite(wide) & (wide > 0))  # a log axis: inf, NaN, 0 left out
+    _loss_limits(ax, wide)
+    above = wide.clip(upper=10 * ax.get_ylim()[1])  # off the top, no overflow drawing 1e300
+    drawn = wide.columns[:MAX_LINES]
+    one = wide.shape[1] == 1
+    for i, r in enumerate(drawn):
+        label = None if i else "loss" if one else f"replicate {drawn[0]} to {drawn[-1]}"
+        ax.plot(
+            wide.index,
+            above[r],
+            color="C0",
+            lw=1.4 if one else 0.8,
+            alpha=1 if one else 0.45,
+            label=label,
+        )
+    if not one:
+        _median_and_band(ax, curves)
+    _stop_marks(ax, stops[stops["replicate"].isin(drawn)], stops["outcome"].value_counts())
+    # runs to 10,000 epochs or more stop at very different times: a log axis shows each
+    # (as the sweep figures do)
+    ax.set_xscale("log" if curves["epoch"].max() >= LOG_EPOCHS_FROM else "linear")
+    ax.set(xlabel="epoch", ylabel="loss (full data)")
+    ax.set_title(_drawn_note(len(drawn), wide.shape[1]), fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
+    fig.legend(loc="outside right upper")
+    fig.suptitle(title or "Learning curve")
     return fig
+
+
+def _median_and_band(ax: Axes, curves: pd.DataFrame) -> None:
+    """Over every replicate, each held at its last loss once it stopped (a diverged one at
+    infinity), so the median does not jump as replicates leave."""
+    held = curves.assign(loss=curves["loss"].fillna(np.inf))  # NaN in loss.csv: diverged
+    held = held.pivot(index="epoch", columns="replicate", values="loss").ffill()
+    ax.fill_between(
+        held.index,
+        held.min(axis=1),
+        held.max(axis=1).clip(upper=ax.get_ylim()[1]),  # inf: to the top edge
+        color="C0",
+        alpha=0.15,
+        lw=0,
+        label="min to max",
+    )
+    median = held.median(axis=1)
+    ax.plot(median.index, median.where(np.isfinite(median)), color="black", lw=1.8, label="median")
+
+
+def _stop_marks(ax: Axes, stops: pd.DataFrame, counts: pd.Series) -> None:
+    """Where each replicate stopped. A diverged one has no finite loss to stand at: its
+    mark sits on the top edge, at its last epoch."""
+    for outcome, (marker, colour) in STOP_MARKS.items():
+        rows = stops[stops["outcome"] == outcome]
+        y = np.full(len(rows), ax.get_ylim()[1]) if outcome == "diverged" else rows["loss"]
+        label = f"{outcome} ({counts[outcome]:,})" if outcome in counts else None
+        ax.scatter(
+            rows["epoch"],
+            y,
+            marker=marker,
+            color=colour,
+            s=45,
+            zorder=3,
+            clip_on=False,
+            label=label,
+        )
+
+
+def _loss_limits(ax: Axes, wide: pd.DataFrame) -> None:
+    """Up to a thousand times the first losses at most: a diverging line's 1e300 would
+    squeeze every other line into the bottom of the figure."""
+    values = wide.to_numpy()
+    if not np.isfinite(values).any():
+        ax.set(yscale="log", ylim=(1e-3, 1))  # every replicate diverged at once: no line
+        return
+    first = wide.bfill().iloc[0].max()
+    low, high = np.nanmin(values), min(np.nanmax(values), 1e3 * first)
+    ax.set(yscale="log", ylim=(low / 2, high * 2))
+
+
+def _drawn_note(drawn: int, replicates: int) -> str:
+    if replicates == 1:
+        return ""
+    if drawn < replicates:
+        return (
+            f"{drawn} of {replicates:,} replicates drawn; the median and band "
+            f"summarise all {replicates:,}"
+        )
+    return f"{replicates} replicates, their median and band"
 
 
 def decision_boundary_figure(
@@ -62,15 +175,35 @@ def decision_boundary_figure(
     title: str = "",
 ) -> Figure:
     """The network's output over the input square, the 0.5 contour, and the data on top."""
-    fig = Figure(figsize=(5.4, 4.6), layout="constrained")
+    fig = Figure(figsize=(6, 4.8), layout="constrained")
     ax = fig.subplots()
-    shade = ax.contourf(
-        grid_x, grid_y, output, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.7, extend="both"
-    )
-    ax.contour(grid_x, grid_y, output, levels=[0.5], colors="black", linewidths=1.2)
+    output = np.ma.masked_invalid(output)
+    if output.count():
+        shade = ax.contourf(
+            grid_x,
+            grid_y,
+            output,
+            levels=np.linspace(0, 1, 11),
+            cmap="RdBu",
+            alpha=0.7,
+            extend="both",
+        )
+        ax.contour(grid_x, grid_y, output, levels=[0.5], colors="black", linewidths=1.2)
+        fig.colorbar(shade, ax=ax, label="network output")
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            "the network's output is not finite (diverged)",
+            ha="center",
+            transform=ax.transAxes,
+            bbox={"facecolor": "white"},
+        )
     ax.scatter(
         x[:, 0], x[:, 1], c=y.ravel(), cmap=CLASS_COLOURS, vmin=0, vmax=1, edgecolors="white", s=30
     )
-    fig.colorbar(shade, ax=ax, label="network output")
-    ax.set(xlabel="x0", ylabel="x1", title=title or "Decision boundary", aspect="equal")
+    _input_axes(ax)
+    ax.set_title(title or "Decision boundary")
+    handles = _class_handles(markeredgecolor="white")
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     return fig

@@ -4,6 +4,7 @@ matplotlib is imported only when a figure is drawn.
 """
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,12 +12,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from nnsweep.experiment import Experiment
 from nnsweep.train import History
 
 log = logging.getLogger("nnsweep.run")  # the lab's lines keep the logger name they had
+
+EPOCH_LINE = re.compile(r"Epoch (\d+) loss : ")  # nnsweep.train.format_epoch_line, the lab's
+TABLE_ROWS_ON_CONSOLE = 10
 
 
 def draw_figures(
@@ -34,7 +40,9 @@ def draw_figures(
         "prediction.png": lambda: plots.prediction_figure(
             e.x, e.y, _predict(e, params, e.x)[0], caption
         ),
-        "learning_curve.png": lambda: plots.learning_curve_figure(table, _caption(cfg)),
+        "learning_curve.png": lambda: plots.learning_curve_figure(
+            table, stops(history), _caption(cfg)
+        ),
         "decision_boundary.png": lambda: plots.decision_boundary_figure(
             *_output_grid(e, params), e.x, e.y, caption
         ),
@@ -93,15 +101,141 @@ def _predict(e: Experiment, params: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def log_summary(cfg: DictConfig, e: Experiment, history: History) -> None:
-    """The lab's test print-out for one replicate; a short table for several."""
+    """The lab's test print-out (one replicate) or a table (several), then one line that says
+    how the run ended and, for a single run, where its files are. In a sweep only that line
+    reaches the console (:class:`ConsoleFilter`); nnsweep.log keeps them all."""
     if len(history.final_loss) == 1:
         if cfg.print_predictions:
             for i, p in enumerate(_predict(e, history.params, e.x)[0, :, 0]):
                 log.info(f"Prediction {i}: {p:.5f}")
         log.info(f"loss={history.final_loss[0]:.5f} accuracy={history.final_accuracy[0]:.2%}")
-        return
-    log.info("replicate  final loss  accuracy   epochs  stopped")
-    h = history
-    for r, (loss, acc) in enumerate(zip(h.final_loss, h.final_accuracy, strict=True)):
-        stopped = "converged" if h.converged[r] else "diverged" if h.diverged[r] else "epoch cap"
-        log.info(f"{r:9d}  {loss:10.5f}  {acc:8.2%}  {h.epochs_run[r]:7d}  {stopped}")
+    else:
+        _log_replicate_table(history)
+    label, files = _job_place()
+    log.info(f"{label}{outcome(history, cfg.epochs, cfg.loss_threshold)}", extra={"console": True})
+    if files:
+        log.info(f"files: {files}", extra={"console": True})
+
+
+def _log_replicate_table(h: History) -> None:
+    # a console table of thousands of rows says nothing: beyond 10 only nnsweep.log has it
+    extra = {"file_only": len(h.final_loss) > TABLE_ROWS_ON_CONSOLE}
+    log.info("replicate  final loss  accuracy   epochs  stopped", extra=extra)
+    for r, row in stops(h).iterrows():
+        log.info(
+            f"{r:9d}  {row.loss:10.5f}  {h.final_accuracy[r]:8.2%}  {row.epoch:7d}  {row.outcome}",
+            extra=extra,
+        )
+
+
+def stops(h: History) -> pd.DataFrame:
+    """Where and how each replicate stopped: replicate, epoch, loss, outcome (converged,
+    epoch cap or diverged)."""
+    outcome = np.where(h.converged, "converged", np.where(h.diverged, "diverged", "epoch cap"))
+    return pd.DataFrame(
+        {
+            "replicate": range(len(outcome)),
+            "epoch": h.epochs_run,
+            "loss": h.final_loss,
+            "outcome": outcome,
+        }
+    )
+
+
+def outcome(h: History, cap: int, threshold: float) -> str:
+    """How the run ended, in one line: converged, stopped at the cap or diverged; with
+    several replicates, the counts and the epochs of those that converged."""
+    seconds = f"{np.max(h.seconds):.2g} s"
+    if len(h.final_loss) == 1:
+        loss, acc, epochs = h.final_loss[0], h.final_accuracy[0], h.epochs_run[0]
+        if h.diverged[0]:
+            return f"diverged at epoch {epochs:,} (the loss is not finite), {seconds}"
+        if h.converged[0]:
+            return (
+                f"converged at epoch {epochs:,} (loss {_below(loss, threshold)} < {threshold:g}), "
+                f"accuracy {acc:.2%}, {seconds}"
+            )
+        return (
+            f"stopped at the epoch cap {cap:,} without converging: loss {loss:.5f}, "
+            f"accuracy {acc:.2%}, {seconds}"
+        )
+    parts = [f"{h.converged.sum()}/{len(h.converged)} converged"]
+    if h.converged.any():
+        epochs = h.epochs_run[h.converged]
+        parts[0] += f"; epochs median {np.median(epochs):,.0f} [{epochs.min():,}, {epochs.max():,}]"
+    capped = int((~h.converged & ~h.diverged).sum())
+    if capped:
+        parts.append(f"{capped} stopped at the epoch cap {cap:,}")
+    if h.diverged.any():
+        parts.append(f"{h.diverged.sum()} diverged")
+    if not h.diverged.all():  # a diverged replicate has no accuracy
+        parts.append(f"accuracy median {np.nanmedian(h.final_accuracy):.2%}")
+    return "; ".join([*parts, seconds])
+
+
+def _below(loss: float, threshold: float) -> str:
+    """``loss`` with the fewest digits (5 or more) that still show it below ``threshold``."""
+    for digits in range(5, 17):
+        if float(text := f"{loss:.{digits}g}") < threshold:
+            return text
+    return f"{loss:.17g}"
+
+
+def _job_place() -> tuple[str, str | None]:
+    """("job 3 lr=0.1, dataset=xor: ", None) in a sweep; ("", "<run dir>/") in a single run
+    (nothing known outside Hydra)."""
+    if not HydraConfig.initialized():
+        return "", None
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        return f"job {hydra_cfg.job.num} {', '.join(hydra_cfg.overrides.task)}: ", None
+    return "", f"{_relative(Path(hydra_cfg.runtime.output_dir))}/"
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def in_sweep() -> bool:
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+class ConsoleFilter(logging.Filter):
+    """What of a job's log reaches the console (conf/config.yaml puts this filter on
+    hydra.job_logging's console handler; the job's nnsweep.log keeps every line).
+
+    A single run shows the lab's first ten ``Epoch N loss`` lines, then one line per
+    eighth of a decade of epochs: about 40 lines for a million epochs. A sweep shows, of
+    each job, only its end line. Warnings and errors always pass.
+    """
+
+    FIRST = 10  # epoch lines shown before thinning: every log_every epochs up to 1,000
+    PER_DECADE = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch_lines = 0
+        self.last_epoch = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING or getattr(record, "console", False):
+            return True
+        if getattr(record, "file_only", False):
+            return False
+        if record.name != log.name:
+            return True  # Hydra's, the report's, ...
+        if in_sweep():
+            return False
+        match = EPOCH_LINE.match(record.getMessage())
+        return match is None or self._show_epoch(int(match[1]))
+
+    def _show_epoch(self, epoch: int) -> bool:
+        self.epoch_lines += 1
+        previous, self.last_epoch = self.last_epoch, epoch
+        if self.epoch_lines <= self.FIRST:
+            return True
+        step = np.floor(self.PER_DECADE * np.log10([previous, epoch]))
+        return bool(step[1] > step[0])  # the first logged epoch past a log-spaced mark

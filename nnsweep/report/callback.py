@@ -5,6 +5,7 @@ on the command line turns it off. Hydra calls ``on_multirun_end`` only when ever
 job succeeded; after a failed job, run ``nnsweep-report <sweep dir>`` by hand.
 """
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,17 @@ from omegaconf import DictConfig
 
 from nnsweep.report.writer import write_report
 
+log = logging.getLogger(__name__)
+
 
 class ReportCallback(Callback):
     """Writes ``<sweep dir>/report/`` (tables, figures, report.md) at the end of a multirun."""
 
     def __init__(self, figures: bool = True) -> None:
         self.figures = figures
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        log.info(f"sweep: {config.hydra.sweep.dir}/")  # where to look, before the first job
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)

@@ -31,7 +31,7 @@ def write_report(
     path = out_dir / "report.md"
     with records.atomic_path(path) as tmp:
         tmp.write_text(markdown_report(sweep, written))
-    log.info(f"report written: {path}")
+    log.info(f"report: {path}")
     return path
 
 

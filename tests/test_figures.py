@@ -1,0 +1,156 @@
+"""One job's figures read at a glance: no text on text, labelled axes, a log epoch axis for
+long runs, a mark where each replicate stopped, and a drawing for every loss, inf included."""
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from nnsweep import plots, records, show
+from nnsweep.config import CONFIG_DIR, register
+from nnsweep.data import make_dataset
+from nnsweep.experiment import build
+
+
+def texts_apart(fig: Figure) -> None:
+    """Every title, axis label and legend of ``fig`` clear of every other."""
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in _texts(fig) if t.get_text()]
+    boxes += [legend.get_window_extent(renderer) for legend in fig.legends]
+    for a, b in combinations(boxes, 2):
+        assert not a.overlaps(b), (a, b)
+
+
+def _texts(fig: Figure) -> list:
+    texts = [fig._suptitle] if fig._suptitle else []
+    for ax in fig.axes:
+        texts += [ax.title, ax.xaxis.label, ax.yaxis.label]
+    return texts
+
+
+def curves(losses: dict[int, list[float]]) -> pd.DataFrame:
+    """loss.csv's columns: replicate r's loss at epochs 1, 2, ..."""
+    rows = [(r, e + 1, v) for r, values in losses.items() for e, v in enumerate(values)]
+    return pd.DataFrame(rows, columns=["replicate", "epoch", "loss"]).assign(accuracy=0.5)
+
+
+def stops(table: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    last = table.groupby("replicate").tail(1).reset_index(drop=True)
+    return last[["replicate", "epoch", "loss"]].assign(outcome=outcomes)
+
+
+def test_prediction_title_clears_the_panel_titles_and_names_axes_and_classes(xor):
+    x, y = xor
+    fig = plots.prediction_figure(x, y, np.linspace(0, 1, len(x)), "xor, 2-4-4-1\nreplicate 2")
+    texts_apart(fig)
+    assert [ax.get_title() for ax in fig.axes] == ["Ground truth", "Predict result"]
+    assert fig.axes[0].get_xlabel() == "x1" and fig.axes[0].get_ylabel() == "x2"
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["class 0", "class 1"]
+
+
+def test_a_prediction_that_is_not_finite_is_shown_grey_and_said(xor):
+    x, y = xor
+    fig = plots.prediction_figure(x, y, np.full(len(x), np.nan))
+    assert "output not finite" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+@pytest.mark.parametrize(("epochs", "scale"), [(20, "linear"), (50_000, "log")])
+def test_the_epoch_axis_is_logarithmic_when_runs_span_decades(epochs, scale):
+    table = curves({0: list(np.geomspace(0.3, 0.01, epochs))})
+    fig = plots.learning_curve_figure(table, stops(table, ["epoch cap"]), "a title")
+    (ax,) = fig.axes
+    assert ax.get_xscale() == scale and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel().startswith("loss")
+    texts_apart(fig)
+    renderer = fig.canvas.get_renderer()
+    (legend,) = fig.legends  # outside the data: it covers no line
+    assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+
+
+def test_each_replicate_is_marked_where_it_stopped():
+    table = curves({0: [0.3, 0.1, 0.0009], 1: [0.3, 0.2, 0.2, 0.2], 2: [0.3, 1e300, np.inf]})
+    fig = plots.learning_curve_figure(table, stops(table, ["converged", "epoch cap", "diverged"]))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"converged (1)", "epoch cap (1)", "diverged (1)"} <= set(labels)
+    (ax,) = fig.axes
+    marks = {c.get_label(): c.get_offsets()[0] for c in ax.collections if c.get_label()[0] != "_"}
+    assert tuple(marks["converged (1)"]) == (3, 0.0009)
+    assert marks["diverged (1)"][1] == ax.get_ylim()[1]  # no finite loss: on the top edge
+    assert ax.get_ylim()[1] < 1e10  # the 1e300 does not squeeze the other lines
+    texts_apart(fig)
+
+
+@pytest.mark.parametrize(
+    "losses",
+    [
+        {0: [20.0, 1e150, np.inf], 1: [30.0, np.nan]},  # every replicate diverged
+        {0: [np.nan]},  # diverged before a single finite loss
+        {0: [0.3, 1e300, 1e308]},
+    ],
+)
+def test_losses_that_are_inf_nan_or_huge_still_draw(losses, tmp_path):
+    table = curves(losses)
+    outcome = ["diverged"] * len(losses)
+    plots.save(plots.learning_curve_figure(table, stops(table, outcome)), tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 1000
+
+
+def test_at_most_fifty_replicate_lines_and_the_figure_says_so():
+    rng = np.random.default_rng(0)
+    table = curves({r: list(rng.uniform(0.2, 0.3, 20)) for r in range(1000)})
+    fig = plots.learning_curve_figure(table, stops(table, ["epoch cap"] * 1000))
+    (ax,) = fig.axes
+    assert len(ax.lines) == plots.MAX_LINES + 1  # and the median
+    assert ax.get_title() == "50 of 1,000 replicates drawn; the median and band summarise all 1,000"
+
+
+def test_decision_boundary_names_its_axes_and_survives_a_diverged_network(xor):
+    x, y = xor
+    grid_x, grid_y = np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5))
+    for output in (grid_x, np.full_like(grid_x, np.nan)):
+        fig = plots.decision_boundary_figure(grid_x, grid_y, output, x, y, "a title")
+        ax = fig.axes[0]
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("x1", "x2")
+        texts_apart(fig)
+
+
+def test_the_linear_set_draws_too():
+    x, y = make_dataset("linear", np.random.default_rng(0), n=100)
+    texts_apart(plots.prediction_figure(x, y, y.astype(float), "linear"))
+
+
+def every_replicate_diverged():
+    """A real job whose every replicate diverges (the no-activation run at a large rate)."""
+    register()
+    overrides = ["activation=none", "output_activation=none", "lr=5", "epochs=50"]
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=[*overrides, "replicates=3", "engine=numpy"])
+    e = build(cfg)
+    history = e.train(e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs)
+    assert history.diverged.all()
+    table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
+    return cfg, e, history, table
+
+
+def test_every_figure_of_a_job_whose_replicates_all_diverged_is_drawn(tmp_path):
+    assert show.draw_figures(*every_replicate_diverged(), tmp_path) == {}
+    for name in ("prediction.png", "learning_curve.png", "decision_boundary.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_a_figure_that_fails_is_returned_never_raised(tmp_path, monkeypatch):
+    def broken(*args):
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(plots, "learning_curve_figure", broken)
+    failed = show.draw_figures(*every_replicate_diverged(), tmp_path)
+    assert failed == {
+        "learning_curve.png": "OverflowError: cannot convert float infinity to integer"
+    }
+    assert (tmp_path / "prediction.png").is_file()
