@@ -11,11 +11,13 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from nnsweep.config import CONFIG_DIR, ConfigError, register
+from nnsweep.help import register_resolver
 from nnsweep.registry import UnknownNameError
 from nnsweep.run import JobDirTaken, run
 
 log = logging.getLogger("nnsweep")
 register()
+register_resolver()  # --help lists the groups and fields from conf/
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:

@@ -146,3 +146,18 @@ def test_a_sweep_prints_its_folder_one_line_per_job_and_its_report(tmp_path):
         assert re.search(rf"job {n} lr={lr}, epochs=3000, replicates=2: \d/2 converged", jobs[n])
     assert done.stderr.splitlines()[-1].endswith(f"report: {sweep}/report/report.md")
     assert "Epoch 100 loss : " in (sweep / "0" / "nnsweep.log").read_text()
+
+
+@pytest.mark.slow
+def test_help_shows_the_groups_a_user_chooses_with_their_fields_and_no_schema(tmp_path):
+    done = nnsweep("--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    section = done.stdout.split("== Groups")[1].split("== Fields")[0].split("\n", 1)[1]
+    groups = re.findall(r"^(\S+) ", section, flags=re.M)
+    expected = ["dataset", "activation", "optimizer", "loss", "experiment", "hparams_search"]
+    assert groups == [*expected, "hydra/launcher"]
+    assert "schema/" not in done.stdout
+    for option in ("leaky_relu (alpha=0.005)", "momentum (beta=0.9)", "circle (n=200, noise=0.0)"):
+        assert option in done.stdout.replace("\N{NO-BREAK SPACE}", " ")
+    for field in ("print_predictions=true", "progress=true", "engine=numba", "init=normal"):
+        assert re.search(rf"^{field} ", done.stdout, flags=re.M), field
