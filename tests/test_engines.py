@@ -3,6 +3,9 @@ activation, loss or optimizer is tested here on both engines without an edit."""
 
 import inspect
 import itertools
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -230,6 +233,49 @@ def test_both_engines_train_alike(combination, batch_size):
     assert_agree(reference, got, horizon, stable)
     alone = run(compiled.train, combination, batch_size, replicates=1)
     assert_agree(reference, alone, horizon[:1], stable[:1])
+
+
+@pytest.mark.parametrize("batch_size", [None, 5], ids=["full", "batch5"])
+def test_replicates_on_two_threads_train_exactly_as_on_one(batch_size):
+    combination = ("tanh", "sigmoid", "mse", "adam")
+    net = MLP((2, 4, 4, 1), make_activation("tanh"), make_activation("sigmoid"))
+    x, y = make_dataset("xor", np.random.default_rng(0))
+    settings = TrainSettings(epochs=3000, loss_threshold=0.02, batch_size=batch_size)
+
+    def alone(threads):
+        rngs = [np.random.default_rng(seed) for seed in range(5)]
+        opt = make_optimizer(combination[-1], 0.01)
+        return compiled.train(net, net.init(rngs), opt, get_loss("mse"), x, y, settings, rngs,
+                              threads=threads)  # fmt: skip
+
+    one, two = alone(1), alone(2)
+    assert len(set(one.epochs_run.tolist())) > 1  # replicates stopped at different epochs
+    np.testing.assert_array_equal(two.loss, one.loss)
+    np.testing.assert_array_equal(two.params, one.params)
+    np.testing.assert_array_equal(two.epochs_run, one.epochs_run)
+
+
+WITHOUT_NUMBA = (
+    "import sys; sys.modules['numba'] = None; "  # import numba now raises ImportError
+    "from nnsweep.__main__ import main; main()"
+)
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_without_numba_the_compiled_engine_says_so_and_numpy_runs(engine, tmp_path):
+    args = [f"engine={engine}", "epochs=5", f"hydra.run.dir={tmp_path}", "print_predictions=false"]
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_NUMBA, *args], capture_output=True, text=True, timeout=120
+    )
+    if engine == "numpy":
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "result.json").is_file()
+        return
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and "engine=numba cannot run" in errors[0]
+    assert "engine=numpy" in errors[0] and "Traceback" not in done.stderr
+    assert json.loads((tmp_path / "result.json").read_text())["status"] == "failed"
 
 
 def conditioning_summary() -> str:

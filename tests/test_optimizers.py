@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from nnsweep import kernels
 from nnsweep.losses import get_loss
 from nnsweep.optimizers import OPTIMIZERS, make_optimizer, select_replicates
 from nnsweep.train import TrainSettings, train
@@ -108,13 +109,30 @@ def test_every_optimizer_has_a_reference():
     assert set(REFERENCES) == set(OPTIMIZERS), "write the new optimizer's formula out here"
 
 
+def run_compiled(optimizer, w, grads):
+    """The compiled engine's update (nnsweep.kernels.update), one replicate row at a time."""
+    h = np.zeros(3)
+    slots = [optimizer.settings[k] for k in kernels.OPTIMIZER_SLOTS[optimizer.name]]
+    h[: len(slots)] = slots
+    code, lr = kernels.OPTIMIZER_CODES[optimizer.name], optimizer.settings["lr"]
+    w, s1, s2 = w.copy(), np.zeros_like(w), np.zeros_like(w)
+    for step, g in enumerate(grads, start=1):
+        for r in range(len(w)):
+            kernels.update(code, w[r], np.ascontiguousarray(g[r]), s1[r], s2[r], float(step), lr, h)
+    return w
+
+
+ENGINES = {"numpy": run, "numba": run_compiled}
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("custom", [False, True], ids=["defaults", "custom"])
 @pytest.mark.parametrize("name", sorted(REFERENCES))
-def test_update_follows_the_formula_over_several_steps(name, custom):
+def test_update_follows_the_formula_over_several_steps(name, custom, engine):
     hyper = CUSTOM[name] if custom else {}
     w0 = np.random.default_rng(42).standard_normal(SHAPE)
     grads = gradient_sequence()
-    got = run(make_optimizer(name, 0.1, **hyper), w0, grads)
+    got = ENGINES[engine](make_optimizer(name, 0.1, **hyper), w0, grads)
     expected = REFERENCES[name](w0, grads, 0.1, **hyper)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
     assert not np.allclose(got, w0)  # it moved

@@ -1,4 +1,5 @@
-"""The training loop: the report's results, replicate batching, divergence, and History."""
+"""The training loop: the report's results, replicate batching, divergence, and History,
+each on both engines: the NumPy reference (nnsweep.train) and the compiled one."""
 
 import warnings
 
@@ -6,34 +7,44 @@ import numpy as np
 import pytest
 
 from nnsweep.activations import make_activation
+from nnsweep.compiled import train as train_compiled
 from nnsweep.data import make_dataset
 from nnsweep.losses import get_loss
 from nnsweep.network import MLP, accuracy
 from nnsweep.optimizers import make_optimizer
 from nnsweep.train import TrainSettings, format_epoch_line, train
 
+ENGINES = {"numpy": train, "numba": train_compiled}
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def engine(request):
+    return ENGINES[request.param]
+
 
 def generators(seeds):
     return [np.random.default_rng(s) for s in seeds]
 
 
-def train_replicates(net, x, y, seeds, optimizer, settings, loss="mse", **kwargs):
+def train_replicates(net, x, y, seeds, optimizer, settings, loss="mse", engine=train, **kwargs):
     """Initialise replicate r from generator seeds[r], which then shuffles its minibatches
     (as nnsweep.run does), and train them all in one pass."""
     rngs = generators(seeds)
     params = net.init(rngs)
-    return train(net, params, optimizer, get_loss(loss), x, y, settings, rngs, **kwargs)
+    return engine(net, params, optimizer, get_loss(loss), x, y, settings, rngs, **kwargs)
 
 
 # ---------------------------------------------------------------- the report's results
 
 
 @pytest.mark.parametrize("dataset", ["linear", "xor"])
-def test_the_reports_network_learns_both_datasets(dataset, lab_net, request):
+def test_the_reports_network_learns_both_datasets(dataset, lab_net, request, engine):
     # 2-4-4-1, sigmoid everywhere, mse, gd; lr 1.0 rather than the report's 0.01 to stay short
     x, y = request.getfixturevalue(dataset)
     settings = TrainSettings(epochs=50_000, loss_threshold=0.001)
-    history = train_replicates(lab_net, x, y, [0, 1], make_optimizer("gd", 1.0), settings)
+    history = train_replicates(
+        lab_net, x, y, [0, 1], make_optimizer("gd", 1.0), settings, engine=engine
+    )
     assert history.converged.all() and not history.diverged.any()
     assert np.all(history.epochs_run < settings.epochs)
     assert np.all(history.final_loss < 0.001)
@@ -45,10 +56,10 @@ def test_the_reports_network_learns_both_datasets(dataset, lab_net, request):
 # ---------------------------------------------------------------- batching
 
 
-def assert_same_as_alone(net, x, y, seeds, optimizer, settings):
-    together = train_replicates(net, x, y, seeds, optimizer, settings)
+def assert_same_as_alone(net, x, y, seeds, optimizer, settings, engine):
+    together = train_replicates(net, x, y, seeds, optimizer, settings, engine=engine)
     for r, seed in enumerate(seeds):
-        alone = train_replicates(net, x, y, [seed], optimizer, settings)
+        alone = train_replicates(net, x, y, [seed], optimizer, settings, engine=engine)
         epochs = alone.epochs_run[0]
         assert together.epochs_run[r] == epochs
         assert together.converged[r] == alone.converged[0]
@@ -68,59 +79,69 @@ MINIBATCH = [("gd", 1.0, 1500), ("momentum", 0.3, 600), ("adam", 0.5, 200)]
 
 
 @pytest.mark.parametrize(("name", "lr", "epochs"), FULL_BATCH)
-def test_replicates_in_one_pass_equal_separate_runs_full_batch(name, lr, epochs, xor, lab_net):
+def test_replicates_in_one_pass_equal_separate_runs_full_batch(
+    name, lr, epochs, xor, lab_net, engine
+):
     x, y = xor
     settings = TrainSettings(epochs=epochs, loss_threshold=0.02)
-    together = assert_same_as_alone(lab_net, x, y, [3, 4, 5], make_optimizer(name, lr), settings)
+    together = assert_same_as_alone(
+        lab_net, x, y, [3, 4, 5], make_optimizer(name, lr), settings, engine
+    )
     # the case that matters: replicates stopped at different epochs, optimizer state and all
     assert len(set(together.epochs_run.tolist())) == 3
     assert together.converged.sum() >= 2
 
 
 @pytest.mark.parametrize(("name", "lr", "epochs"), MINIBATCH)
-def test_replicates_in_one_pass_equal_separate_runs_minibatch(name, lr, epochs, xor, lab_net):
+def test_replicates_in_one_pass_equal_separate_runs_minibatch(
+    name, lr, epochs, xor, lab_net, engine
+):
     x, y = xor
     settings = TrainSettings(epochs=epochs, loss_threshold=0.02, batch_size=8)  # 8 + 8 + 5
-    together = assert_same_as_alone(lab_net, x, y, [3, 4, 5], make_optimizer(name, lr), settings)
+    together = assert_same_as_alone(
+        lab_net, x, y, [3, 4, 5], make_optimizer(name, lr), settings, engine
+    )
     assert len(set(together.epochs_run.tolist())) == 3
     assert together.converged.sum() >= 2
 
 
-def test_minibatches_are_shuffled_by_each_replicates_own_generator(xor, lab_net):
+def test_minibatches_are_shuffled_by_each_replicates_own_generator(xor, lab_net, engine):
     x, y = xor
     settings = TrainSettings(epochs=20, loss_threshold=0.0, batch_size=5)
     rngs = generators([9, 9])
     params = lab_net.init(generators([1, 1]))  # two identical networks
     optimizer = make_optimizer("gd", 0.5)
-    same = train(lab_net, params, optimizer, get_loss("mse"), x, y, settings, rngs)
+    same = engine(lab_net, params, optimizer, get_loss("mse"), x, y, settings, rngs)
     np.testing.assert_array_equal(same.params[0], same.params[1])
-    other = train(lab_net, params, optimizer, get_loss("mse"), x, y, settings, generators([9, 10]))
+    other = engine(lab_net, params, optimizer, get_loss("mse"), x, y, settings, generators([9, 10]))
     np.testing.assert_array_equal(other.params[0], same.params[0])
     assert not np.allclose(other.params[1], other.params[0])
     # and minibatch steps differ from full-batch ones
-    full = train(lab_net, params, optimizer, get_loss("mse"), x, y, TrainSettings(20, 0.0), rngs)
+    full = engine(lab_net, params, optimizer, get_loss("mse"), x, y, TrainSettings(20, 0.0), rngs)
     assert not np.allclose(full.params[0], same.params[0])
 
 
-def test_train_leaves_the_initial_parameters_alone(xor, lab_net):
+def test_train_leaves_the_initial_parameters_alone(xor, lab_net, engine):
     x, y = xor
     params = lab_net.init(generators([0, 1]))
     saved = params.copy()
-    train(lab_net, params, make_optimizer("adam", 0.1), get_loss("mse"), x, y, TrainSettings(50))
+    engine(lab_net, params, make_optimizer("adam", 0.1), get_loss("mse"), x, y, TrainSettings(50))
     np.testing.assert_array_equal(params, saved)
 
 
 # ---------------------------------------------------------------- divergence
 
 
-def test_divergence_is_marked_without_raising_or_warning(linear):
+def test_divergence_is_marked_without_raising_or_warning(linear, engine):
     x, y = linear
     identity = make_activation("none")
     net = MLP((2, 4, 4, 1), identity, identity)
     settings = TrainSettings(epochs=1000)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning from numpy would fail here
-        history = train_replicates(net, x, y, [0, 1, 2], make_optimizer("gd", 100.0), settings)
+        history = train_replicates(
+            net, x, y, [0, 1, 2], make_optimizer("gd", 100.0), settings, engine=engine
+        )
     assert history.diverged.all() and not history.converged.any()
     assert np.isnan(history.final_accuracy).all()  # a NaN network's accuracy means nothing
     assert np.all(history.epochs_run < settings.epochs)
@@ -135,10 +156,10 @@ def test_divergence_is_marked_without_raising_or_warning(linear):
 # ---------------------------------------------------------------- History
 
 
-@pytest.fixture(scope="module")
-def staggered():
+@pytest.fixture(scope="module", params=sorted(ENGINES))
+def staggered(request):
     """Three replicates of the lab's network on the linear set that converge at different
-    epochs, with accuracy and the on_log calls recorded; trained once for the module."""
+    epochs, with accuracy and the on_log calls recorded; trained once per engine."""
     x, y = make_dataset("linear", np.random.default_rng(0), n=100)
     sigmoid = make_activation("sigmoid")
     net = MLP((2, 4, 4, 1), sigmoid, sigmoid)
@@ -153,14 +174,15 @@ def staggered():
         settings,
         on_log=lambda epoch, loss: calls.append((epoch, loss.copy())),
         accuracy_at={1, 10, 100, 1000, 10_000, 30_000},
+        engine=ENGINES[request.param],
     )
     assert history.converged.all()
     assert len(set(history.epochs_run.tolist())) == 3
-    return history, calls, settings
+    return history, calls, settings, ENGINES[request.param]
 
 
 def test_history_loss_has_a_row_per_epoch_and_nan_after_a_replicate_stops(staggered):
-    history, _, _ = staggered
+    history, _, _, _ = staggered
     assert history.loss.shape == (history.epochs_run.max(), 3)
     for r, epochs in enumerate(history.epochs_run):
         assert np.isfinite(history.loss[:epochs, r]).all()
@@ -171,7 +193,7 @@ def test_history_loss_has_a_row_per_epoch_and_nan_after_a_replicate_stops(stagge
 
 
 def test_history_final_loss_is_the_loss_of_the_final_params(staggered, linear, lab_net):
-    history, _, _ = staggered
+    history, _, _, _ = staggered
     x, y = linear
     prediction = lab_net.predict(history.params, x)
     loss, _ = get_loss("mse")(prediction, y)
@@ -182,10 +204,10 @@ def test_history_final_loss_is_the_loss_of_the_final_params(staggered, linear, l
     np.testing.assert_allclose(history.final_loss, last, rtol=1e-12)
 
 
-def test_first_loss_row_is_the_loss_of_the_initial_params(linear, lab_net):
+def test_first_loss_row_is_the_loss_of_the_initial_params(linear, lab_net, engine):
     x, y = linear
     params = lab_net.init(generators([0, 1]))
-    history = train(
+    history = engine(
         lab_net, params, make_optimizer("gd", 1.0), get_loss("mse"), x, y, TrainSettings(3)
     )
     expected, _ = get_loss("mse")(lab_net.predict(params, x), y)
@@ -193,7 +215,7 @@ def test_first_loss_row_is_the_loss_of_the_initial_params(linear, lab_net):
 
 
 def test_history_accuracy_rows_at_the_epochs_asked_for(staggered, linear, lab_net):
-    history, _, _ = staggered
+    history, _, _, engine = staggered
     x, y = linear
     last = history.epochs_run.max()
     assert set(history.accuracy) == {e for e in {1, 10, 100, 1000, 10_000} if e <= last}
@@ -204,14 +226,14 @@ def test_history_accuracy_rows_at_the_epochs_asked_for(staggered, linear, lab_ne
         assert np.all((row[running] >= 0.0) & (row[running] <= 1.0))
     # accuracy at epoch e is that of the parameters after e - 1 steps
     rerun = train_replicates(
-        lab_net, x, y, [0, 1, 2], make_optimizer("gd", 1.0), TrainSettings(9, 0.01)
+        lab_net, x, y, [0, 1, 2], make_optimizer("gd", 1.0), TrainSettings(9, 0.01), engine=engine
     )
     np.testing.assert_array_equal(history.accuracy[10], rerun.final_accuracy)
     np.testing.assert_allclose(history.loss[9], rerun.final_loss, rtol=1e-12)
 
 
 def test_on_log_every_log_every_epochs_with_the_running_replicates(staggered):
-    history, calls, settings = staggered
+    history, calls, settings, _ = staggered
     epochs = [epoch for epoch, _ in calls]
     expected = [
         e
@@ -224,10 +246,12 @@ def test_on_log_every_log_every_epochs_with_the_running_replicates(staggered):
         np.testing.assert_array_equal(loss, row[history.epochs_run > epoch])
 
 
-def test_a_run_that_reaches_the_epoch_cap(xor, lab_net):
+def test_a_run_that_reaches_the_epoch_cap(xor, lab_net, engine):
     x, y = xor
     settings = TrainSettings(epochs=5000, loss_threshold=0.0)  # longer than one loss chunk
-    history = train_replicates(lab_net, x, y, [0, 1], make_optimizer("gd", 0.1), settings)
+    history = train_replicates(
+        lab_net, x, y, [0, 1], make_optimizer("gd", 0.1), settings, engine=engine
+    )
     assert history.loss.shape == (5000, 2) and np.isfinite(history.loss).all()
     np.testing.assert_array_equal(history.epochs_run, [5000, 5000])
     assert not history.converged.any() and not history.diverged.any()
