@@ -1,4 +1,4 @@
-"""Microseconds per epoch of full-batch training: nnsweep against the lab's own code shape.
+"""Microseconds per epoch of full-batch training: both engines against the lab's code shape.
 
 Every row trains the lab's 2-4-4-1 sigmoid network with MSE and plain gradient
 descent, one full batch per epoch, on ``linear`` (100 points) and ``xor`` (21 points):
@@ -6,18 +6,20 @@ descent, one full batch per epoch, on ``linear`` (100 points) and ``xor`` (21 po
 - ``seed-style``: the shape of the lab code and its peers, written out below: one
   Python ``Layer`` object per layer, the bias as the last row of its weight matrix,
   a column of ones appended to the input on every forward, derivatives from the
-  output. It is the reference every ratio is taken against.
-- ``nnsweep R=1``: :func:`nnsweep.train.train` on one network.
-- ``nnsweep R=5/8/64/256``: R replicate networks in one vectorised pass; the time
-  shown is per network (epoch time divided by R). R=1 and R=5 are what most sweeps
-  run, so their rows matter most.
+  output. It is the baseline every ratio is taken against.
+- ``numpy R=...``: :func:`nnsweep.train.train`, the reference engine, R replicate
+  networks in one vectorised pass;
+- ``numba R=...``: :func:`nnsweep.compiled.train`, the compiled engine (the default),
+  on one thread.
 
-Each figure is the best of ``--repeats`` timed runs after one warm-up run, all in
-this process, so every ratio compares code measured under the same conditions.
-The early stop is off everywhere (threshold 0), so every run does all its epochs.
-BLAS runs on ``--threads`` threads (1 by default, as every job of a sweep does).
+For R > 1 the time shown is per network (epoch time divided by R). R=1 and R=5 are what
+most runs and sweeps use, so their rows matter most. Each figure is the best of
+``--repeats`` timed runs after one warm-up run (which also loads the compiled code), all
+in this process, so every ratio compares code measured under the same conditions. The
+early stop is off everywhere (threshold 0), so every run does all its epochs. BLAS runs
+on ``--threads`` threads (1 by default, as every job of a sweep does).
 
-    python scripts/bench.py                  # about 10 s on two cores
+    python scripts/bench.py                  # about 30 s on two cores
     python scripts/bench.py --epochs 4000 --repeats 7 --threads 2
 """
 
@@ -32,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from nnsweep import compiled
 from nnsweep.activations import make_activation
 from nnsweep.data import make_dataset
 from nnsweep.losses import get_loss
@@ -41,7 +44,9 @@ from nnsweep.train import TrainSettings, train
 
 SIZES = (2, 4, 4, 1)  # the lab's network
 LR = 0.01  # the lab's learning rate (it does not change the cost of an epoch)
-REPLICATES = (5, 8, 64, 256)
+REPLICATES = (1, 5, 64)
+ENGINES = {"numpy": train, "numba": compiled.train}
+COMPILED_EPOCHS = 10  # the compiled engine runs this many times the epochs: as long to time
 
 
 # ---------------------------------------------------------------- the seed-style baseline
@@ -113,7 +118,9 @@ def seed_style(x: np.ndarray, y: np.ndarray, epochs: int) -> Callable[[], object
     return run
 
 
-def nnsweep_run(x: np.ndarray, y: np.ndarray, epochs: int, r: int) -> Callable[[], object]:
+def nnsweep_run(
+    engine: str, x: np.ndarray, y: np.ndarray, epochs: int, r: int
+) -> Callable[[], object]:
     sigmoid = make_activation("sigmoid")
     net = MLP(SIZES, sigmoid, sigmoid)
     params = net.init([np.random.default_rng(seed) for seed in range(r)])
@@ -121,13 +128,15 @@ def nnsweep_run(x: np.ndarray, y: np.ndarray, epochs: int, r: int) -> Callable[[
     settings = TrainSettings(epochs=epochs, loss_threshold=0.0)  # never stops early
 
     def run() -> object:
-        return train(net, params, optimizer, loss_fn, x, y, settings, on_log=None)
+        return ENGINES[engine](net, params, optimizer, loss_fn, x, y, settings, on_log=None)
 
     return run
 
 
-def epochs_for(r: int, epochs: int) -> int:
-    """Fewer epochs for many replicates, so every row takes about as long to time."""
+def epochs_for(engine: str, r: int, epochs: int) -> int:
+    """Fewer epochs for many replicates, more for the compiled engine: every row takes
+    about as long to time."""
+    epochs = epochs * COMPILED_EPOCHS if engine == "numba" else epochs
     return max(epochs * 8 // r, 200) if r > 8 else epochs
 
 
@@ -165,17 +174,24 @@ def report(epochs: int, repeats: int) -> None:
     """Print the table: every row timed in this process, under the caller's BLAS limits."""
     print(f"numpy {np.__version__}; {blas_info()}")
     print(f"2-4-4-1 sigmoid, MSE, gd, full batch; best of {repeats} after a warm-up\n")
-    print(f"{'dataset':<8} {'engine':<16} {'epochs':>6} {'us/epoch':>10} {'speed-up':>9}")
+    header = ("dataset", "engine", "epochs", "us/epoch", "vs seed", "vs numpy")
+    print("{:<8} {:<14} {:>7} {:>9} {:>8} {:>9}".format(*header))
     for name in ("linear", "xor"):
         x, y = make_dataset(name, np.random.default_rng(0))
         base = best_seconds(seed_style(x, y, epochs), repeats) / epochs * 1e6
-        print(f"{name:<8} {'seed-style':<16} {epochs:>6} {base:>10.2f} {1.0:>8.2f}x")
-        for r in (1, *REPLICATES):
-            row_epochs = epochs_for(r, epochs)
-            total = best_seconds(nnsweep_run(x, y, row_epochs, r), repeats)
-            per_net = total / row_epochs / r * 1e6
-            label = f"nnsweep R={r}" + (" /net" if r > 1 else "")
-            print(f"{name:<8} {label:<16} {row_epochs:>6} {per_net:>10.2f} {base / per_net:>8.2f}x")
+        print(f"{name:<8} {'seed-style':<14} {epochs:>7} {base:>9.2f} {1.0:>7.2f}x")
+        for r in REPLICATES:
+            per_net = {}
+            for engine in ENGINES:
+                row_epochs = epochs_for(engine, r, epochs)
+                total = best_seconds(nnsweep_run(engine, x, y, row_epochs, r), repeats)
+                per_net[engine] = total / row_epochs / r * 1e6
+                label = f"{engine} R={r}" + (" /net" if r > 1 else "")
+                versus = f"{per_net['numpy'] / per_net[engine]:>8.2f}x" if engine == "numba" else ""
+                print(
+                    f"{name:<8} {label:<14} {row_epochs:>7} {per_net[engine]:>9.2f} "
+                    f"{base / per_net[engine]:>7.2f}x {versus}"
+                )
 
 
 if __name__ == "__main__":
