@@ -1,4 +1,5 @@
-"""Shared fixtures: the lab's two datasets and its 2-4-4-1 sigmoid network."""
+"""Shared fixtures: the lab's two datasets and its 2-4-4-1 sigmoid network; the compiled
+engine loaded once before any test runs."""
 
 import numpy as np
 import pytest
@@ -25,3 +26,16 @@ def lab_net() -> MLP:
     """The report's network: 2-4-4-1, sigmoid on every layer, the output included."""
     sigmoid = make_activation("sigmoid")
     return MLP((2, 4, 4, 1), sigmoid, sigmoid)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the engine (or load it from numba's disk cache) in the main process, before
+    pytest-xdist starts its workers: on a fresh clone the workers and every job that tests
+    start in a subprocess then load the cache instead of each compiling it (about 20 s)."""
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the main process has done it
+    from nnsweep.compiled import warm_up
+
+    warm_up()
+    warm_up(parallel=True)
