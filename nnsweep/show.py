@@ -23,6 +23,7 @@ log = logging.getLogger("nnsweep.run")  # the lab's lines keep the logger name t
 
 EPOCH_LINE = re.compile(r"Epoch (\d+) loss : ")  # nnsweep.train.format_epoch_line, the lab's
 TABLE_ROWS_ON_CONSOLE = 10
+TABLE_ROWS_IN_LOG = 1000
 
 
 def draw_figures(
@@ -118,7 +119,11 @@ def log_summary(cfg: DictConfig, e: Experiment, history: History) -> None:
 
 
 def _log_replicate_table(h: History) -> None:
-    # a console table of thousands of rows says nothing: beyond 10 only nnsweep.log has it
+    # a console table of thousands of rows says nothing: beyond 10 only nnsweep.log has it,
+    # and beyond 1,000 only result.json (100,000 log lines take 20 s)
+    if len(h.final_loss) > TABLE_ROWS_IN_LOG:
+        log.info(f"{len(h.final_loss):,} replicates: each one's result is in result.json")
+        return
     extra = {"file_only": len(h.final_loss) > TABLE_ROWS_ON_CONSOLE}
     log.info("replicate  final loss  accuracy   epochs  stopped", extra=extra)
     for r, row in stops(h).iterrows():
