@@ -9,28 +9,35 @@ before any job of a sweep runs. :func:`check` then tests the ranges that a
 type cannot express, before any training starts.
 """
 
+import dataclasses
+import difflib
 import inspect
+import logging
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, make_dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
 
 from nnsweep.activations import ACTIVATIONS
 from nnsweep.data import DATASETS
 from nnsweep.losses import LOSSES
 from nnsweep.network import INITS
-from nnsweep.optimizers import OPTIMIZERS, BadHyperparameterError, make_optimizer
+from nnsweep.optimizers import OPTIMIZERS
 
 # conf/ sits beside the package in the repository (install with pip install -e .).
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 # Engine arguments that come from elsewhere than the group's own config.
 NOT_CONFIGURED = ("rng", "lr")
+
+log = logging.getLogger(__name__)
 
 ActivationName = Enum("ActivationName", {name: name for name in ACTIVATIONS})
 InitName = Enum("InitName", {name: name for name in INITS})
@@ -116,34 +123,140 @@ def register() -> None:
             )
 
 
-RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "lr": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
-    "hidden_units": (lambda v: v >= 1, "an integer >= 1"),
-    "hidden_layers": (lambda v: v >= 0, "an integer >= 0"),
-    "epochs": (lambda v: v >= 1, "an integer >= 1"),
-    "replicates": (lambda v: v >= 1, "an integer >= 1"),
-    "loss_threshold": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
-    "batch_size": (lambda v: v is None or v >= 1, "null (full batch) or an integer >= 1"),
-    "log_every": (lambda v: v >= 1, "an integer >= 1"),
-    "blas_threads": (lambda v: v >= 1, "an integer >= 1"),
-    "dataset.n": (lambda v: v >= 2, "an integer >= 2"),
-    "dataset.noise": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
+Range = tuple[Callable[[Any], bool], str]  # (is the value allowed, what is allowed)
+MAX_COUNT = 2**31 - 1  # counts stay far inside the engines' int64 arithmetic
+MAX_EPOCHS = 10**9  # 1,000 times the report's cap; its loss history alone is 16 GB
+MAX_SEED = 2**63 - 1  # seeds are stored as int64 (the report's tables)
+
+
+def _count(low: int, high: int = MAX_COUNT) -> Range:
+    return lambda v: low <= v <= high, f"an integer from {low:,} to {high:,}"
+
+
+def _finite(low: float, high: float = math.inf, low_open: bool = False) -> Range:
+    above = (lambda v: v > low) if low_open else (lambda v: v >= low)
+    text = f"{'>' if low_open else '>='} {low:g}" + (f" and <= {high:g}" if high < math.inf else "")
+    return lambda v: math.isfinite(v) and above(v) and v <= high, f"a finite number {text}"
+
+
+RATE: Range = (lambda v: math.isfinite(v) and 0 <= v < 1, "a number from 0 to 1, 1 excluded")
+
+# Every top-level field with a range: checked by check() before anything trains.
+RANGES: dict[str, Range] = {
+    "lr": _finite(0, low_open=True),
+    "hidden_units": _count(1),
+    "hidden_layers": _count(0, 1000),
+    "epochs": _count(1, MAX_EPOCHS),
+    "replicates": _count(1),
+    "loss_threshold": _finite(0),
+    "batch_size": (lambda v: v is None or 1 <= v <= MAX_COUNT, "null (full batch) or >= 1"),
+    "log_every": _count(1),
+    "blas_threads": _count(1),  # more than the cores: a warning, and the cores (run time)
+    "seed": _count(0, MAX_SEED),
+}
+
+# Every hyperparameter of every group option, by group and keyword: a new registry entry
+# with a new keyword needs its range here (tests/test_config.py checks that).
+OPTION_RANGES: dict[str, dict[str, Range]] = {
+    "dataset": {"n": _count(2, 10**7), "noise": _finite(0, 1)},
+    "activation": {"alpha": _finite(0, 1)},  # leaky_relu's slope for negative inputs
+    "optimizer": {
+        "beta": RATE,
+        "beta1": RATE,
+        "beta2": RATE,
+        "decay": RATE,
+        "eps": _finite(0, 1, low_open=True),
+    },
+    "loss": {},
 }
 
 
+def option_fields(group: str, name: str) -> list[str]:
+    """The hyperparameters of option ``name`` of ``group``: its engine function's keywords."""
+    factory = GROUPS[group].get(name)
+    parameters = inspect.signature(factory).parameters if factory else {}
+    return [p for p in parameters if p not in NOT_CONFIGURED]
+
+
 def check(cfg: Any) -> None:
-    """Raise ConfigError for the first field whose value is out of range."""
+    """Raise ConfigError for the first key that is not a field, or value out of range."""
+    _check_keys(cfg)
     for key, (ok, allowed) in RANGES.items():
-        node, _, leaf = key.rpartition(".")
-        parent = cfg[node] if node else cfg
-        if leaf in parent and not ok(parent[leaf]):
-            raise ConfigError(f"{key}={parent[leaf]!r} is out of range; allowed: {allowed}")
-    try:
-        make_optimizer(cfg.optimizer.name, cfg.lr, **hyperparameters(cfg.optimizer))
-    except BadHyperparameterError as error:
-        raise ConfigError(f"optimizer.{error}") from None
+        if key in cfg and not ok(cfg[key]):
+            raise ConfigError(f"{key}={cfg[key]!r} is out of range; allowed: {allowed}")
+    for group, ranges in OPTION_RANGES.items():
+        for key, value in hyperparameters(cfg[group]).items():
+            ok, allowed = ranges[key]
+            if not ok(value):
+                raise ConfigError(f"{group}.{key}={value!r} is out of range; allowed: {allowed}")
     if cfg.loss.name == "bce" and cfg.output_activation.name != "sigmoid":
         raise ConfigError(
             f"output_activation={cfg.output_activation.name!r} cannot be used with loss=bce; "
             "allowed: sigmoid (binary cross-entropy needs outputs in (0, 1))"
         )
+
+
+def _check_keys(cfg: Any) -> None:
+    """Keys added with ``+`` are stored without a check by Hydra: refuse any that nnsweep
+    does not read, so a misspelt field never runs the wrong experiment silently."""
+    fields = [f.name for f in dataclasses.fields(RunConfig)]
+    for key in cfg:
+        if key not in fields and key != "hydra":  # a sweeper's configs hold Hydra's node
+            raise ConfigError(
+                f"{key}={_show(cfg[key])} is not a field of nnsweep's config; "
+                + _suggest(key, fields)
+            )
+    for group in GROUPS:
+        name, allowed = cfg[group].name, option_fields(group, cfg[group].name)
+        for key in hyperparameters(cfg[group]):
+            if key not in allowed:
+                others = [n for n in GROUPS[group] if key in option_fields(group, n)]
+                where = f" ({key} is a field of {group}={', '.join(others)})" if others else ""
+                raise ConfigError(
+                    f"{group}.{key}={_show(cfg[group][key])} is not a field of {group}={name}; "
+                    f"allowed: {', '.join(allowed) or 'no fields'}{where}"
+                )
+
+
+def _suggest(key: str, fields: list[str]) -> str:
+    close = difflib.get_close_matches(key, fields, n=1)
+    return f"did you mean {close[0]}?" if close else f"allowed: {', '.join(fields)}"
+
+
+def _show(value: Any) -> str:
+    return repr(OmegaConf.to_container(value) if OmegaConf.is_config(value) else value)
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (its affinity, as a container or taskset sets it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def cap_blas_threads(cfg: Any) -> None:
+    """More BLAS (or replicate) threads than cores only slows a job: warn, and use the cores."""
+    cores = cpu_count()
+    if cfg.blas_threads > cores:
+        log.warning(f"blas_threads={cfg.blas_threads} exceeds the {cores} cores; using {cores}")
+        cfg.blas_threads = cores
+
+
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where installed
+
+
+def check_conf_files(config_dir: str | Path) -> None:
+    """Raise ConfigError naming the first YAML file of ``config_dir`` that is not UTF-8 or
+    not YAML, with the problem and its line."""
+    for path in sorted(Path(config_dir).rglob("*.yaml")):
+        try:
+            yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+        except UnicodeDecodeError as error:
+            reason = f"{error.reason} at byte {error.start}"
+            raise ConfigError(f"{path}: not UTF-8 text ({reason})") from None
+        except yaml.YAMLError as error:
+            where = getattr(error, "problem_mark", None)
+            line = f" at line {where.line + 1}" if where else ""
+            problem = getattr(error, "problem", None) or error
+            raise ConfigError(f"{path}: not valid YAML ({problem}{line})") from None

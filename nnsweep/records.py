@@ -2,15 +2,19 @@
 
 ``loss.csv`` is long format, one row per (replicate, recorded epoch):
 ``replicate,epoch,loss,accuracy``. ``result.json`` holds the resolved config,
-the job's ``status`` (complete or failed, with the error) and, per replicate,
-its final loss and accuracy, epochs run, converged, diverged and seconds.
-Every file is written under a temporary name and renamed, so a killed job
-never leaves a half-written file that looks whole.
+the job's ``status`` (``running`` with its pid and host, ``complete``, or
+``failed`` with the error), per replicate its final loss and accuracy, epochs
+run, converged, diverged and seconds, and the size and sha256 of each data
+file (``files``). Every file is written under a temporary name and renamed, so
+a killed job never leaves a half-written file that looks whole.
 """
 
+import fcntl
+import hashlib
 import json
 import math
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +29,9 @@ from nnsweep.train import History
 LOSS_CSV = "loss.csv"
 RESULT_JSON = "result.json"
 LOSS_COLUMNS = ["replicate", "epoch", "loss", "accuracy"]
+DATA_FILES = (LOSS_CSV,)  # checksummed in result.json; figures can be drawn again
+LOCK_FILE = ".lock"  # held (fcntl.flock) while a job runs; never renamed nor removed
+PARTIAL = ".*.partial-*"  # atomic_path's temporary names
 
 # loss.csv keeps every epoch up to this cap, and beyond it a thinned set of epochs.
 EVERY_EPOCH_UP_TO = 2000
@@ -103,8 +110,125 @@ def write_result(result: dict[str, Any], job_dir: Path) -> Path:
     return path
 
 
+class DamagedResult(ValueError):
+    """A result.json that is not what a job writes, or whose data files do not match it."""
+
+
 def read_result(job_dir: Path) -> dict[str, Any]:
-    return json.loads((Path(job_dir) / RESULT_JSON).read_text())
+    """result.json of a job, its shape checked: ValueError if unreadable (invalid JSON or
+    UTF-8), DamagedResult if it is JSON of another shape."""
+    result = json.loads((Path(job_dir) / RESULT_JSON).read_text())
+    problem = shape_problem(result)
+    if problem:
+        raise DamagedResult(f"{Path(job_dir) / RESULT_JSON}: {problem}")
+    return result
+
+
+REPLICATE_KEYS = ("final_loss", "final_accuracy", "epochs", "converged", "diverged")
+
+
+def shape_problem(result: Any) -> str | None:
+    """What makes ``result`` unlike a result.json that a job writes, or None."""
+    if not isinstance(result, dict):
+        return f"a JSON {type(result).__name__}, not an object"
+    if result.get("status") not in ("running", "complete", "failed"):
+        return f"status {result.get('status')!r} is not running, complete or failed"
+    if not isinstance(result.get("config"), dict):
+        return "no config"
+    if result["status"] != "complete":
+        return None
+    replicates = result.get("replicates")
+    if not isinstance(replicates, list) or not replicates:
+        return "complete, but no replicates"
+    for r in replicates:
+        if not isinstance(r, dict) or any(k not in r for k in REPLICATE_KEYS):
+            return f"a replicate without {', '.join(REPLICATE_KEYS)}"
+    files = result.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(f, dict) for f in files.values()):
+        return "files is not a record of sizes and checksums"
+    return None
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_records(job_dir: Path) -> dict[str, dict[str, Any]]:
+    """Size and sha256 of each data file of ``job_dir``, for result.json's ``files``."""
+    paths = [Path(job_dir) / name for name in DATA_FILES]
+    return {p.name: {"size": p.stat().st_size, "sha256": sha256(p)} for p in paths}
+
+
+def file_mismatch(job_dir: Path, result: dict[str, Any]) -> str | None:
+    """Why the data files of ``job_dir`` differ from result.json's record, or None. A result
+    written before files were recorded is not checked."""
+    for name, expected in result.get("files", {}).items():
+        path = Path(job_dir) / name
+        if not path.is_file():
+            return f"{name} is missing"
+        size = path.stat().st_size
+        if size != expected.get("size"):
+            return f"{name} has {size} bytes, result.json says {expected.get('size')}"
+        if sha256(path) != expected.get("sha256"):
+            return f"{name}'s sha256 differs from result.json's"
+    return None
+
+
+def lock_holder(job_dir: Path) -> tuple[int | None, str]:
+    """The pid that the lock file of ``job_dir`` names, and ``<pid> on <host>``."""
+    try:
+        words = (Path(job_dir) / LOCK_FILE).read_text().split()
+    except (OSError, ValueError):
+        words = []
+    if len(words) != 2 or not words[0].isdigit():
+        return None, "unknown"  # not written yet: the holder has only just locked it
+    return int(words[0]), f"{words[0]} on {words[1]}"
+
+
+def is_locked(job_dir: Path) -> bool | None:
+    """Whether a process holds ``job_dir``'s lock; None if it has no lock file."""
+    try:
+        fd = os.open(Path(job_dir) / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def is_interrupted(job_dir: Path, result: dict[str, Any]) -> bool:
+    """A ``running`` result whose process is gone: its lock is free, or, without a lock
+    file, its pid no longer runs on this host."""
+    if result.get("status") != "running":
+        return False
+    locked = is_locked(job_dir)
+    if locked is not None:
+        return not locked
+    if result.get("host") != socket.gethostname() or not isinstance(result.get("pid"), int):
+        return False  # another machine's process: cannot tell from here
+    try:
+        os.kill(result["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def remove_partials(job_dir: Path) -> list[Path]:
+    """Delete temporary files that a killed job left (the lock file is kept: it is held)."""
+    stale = list(Path(job_dir).glob(PARTIAL))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def read_loss_csv(job_dir: Path) -> pd.DataFrame:
@@ -120,18 +244,30 @@ HYDRA_CONFIG = Path(".hydra") / "config.yaml"
 HYDRA_OVERRIDES = Path(".hydra") / "overrides.yaml"
 
 
+# Fields every nnsweep config has: a .hydra/config.yaml without them is another app's.
+NNSWEEP_FIELDS = {"dataset", "activation", "optimizer", "loss", "lr", "epochs"}
+
+
 def is_job_dir(path: Path) -> bool:
-    """A job's folder: it has result.json, or Hydra's config of a job that never finished."""
+    """A job's folder: it has result.json, or Hydra's config of an nnsweep job that never
+    finished (another Hydra app's job folder is not one)."""
     path = Path(path)
-    return (path / RESULT_JSON).is_file() or (path / HYDRA_CONFIG).is_file()
+    if (path / RESULT_JSON).is_file():
+        return True
+    return set(read_hydra_config(path)) >= NNSWEEP_FIELDS
 
 
 def read_hydra_config(job_dir: Path) -> dict[str, Any]:
-    """The job config Hydra saved in ``.hydra/config.yaml``; empty if there is none."""
+    """The job config Hydra saved in ``.hydra/config.yaml``; empty if there is none or it
+    cannot be read."""
     path = Path(job_dir) / HYDRA_CONFIG
     if not path.is_file():
         return {}
-    return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    try:
+        config = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    except Exception:  # noqa: BLE001  (YAML, UTF-8 and interpolation errors alike)
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 def read_hydra_overrides(job_dir: Path) -> list[str]:

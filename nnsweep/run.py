@@ -1,13 +1,21 @@
 """One job's life: from a composed config to its files.
 
-The job is built (nnsweep.experiment), a complete result already in its folder is kept
-(resume), the network trains, and the files are written: loss.csv, the figures
-(nnsweep.show), then result.json. Also here: the objective a sweeper minimises.
+The job folder is locked (one process per folder), a complete result already there is
+kept (resume), the job is built (nnsweep.experiment) and trained, and its files are
+written: loss.csv, then result.json with their checksums, then the figures
+(nnsweep.show), which can fail without costing the data. Also here: the objective a
+sweeper minimises.
 """
 
+import fcntl
 import logging
+import os
 import platform
+import socket
+import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +24,17 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from nnsweep import __version__, records, show
-from nnsweep.config import PRESENTATION_FIELDS
+from nnsweep.config import PRESENTATION_FIELDS, cap_blas_threads
 from nnsweep.experiment import Experiment, build
 from nnsweep.train import History, format_epoch_line
 
 log = logging.getLogger(__name__)
+
+HOLDER_WAIT = 5.0  # seconds to wait for a lock holder's result.json to say what it trains
+
+
+class JobDirTaken(RuntimeError):
+    """A job folder that holds, or is being written with, a result of another config."""
 
 
 def run(
@@ -29,56 +43,189 @@ def run(
     """Train the job ``cfg`` and write its files into ``job_dir``; return its objective
     (:func:`objective`), the value a Hydra sweeper minimises.
 
-    A job dir whose result.json is complete for the same config is skipped unless
-    ``cfg.rerun``. While the job runs its result.json says ``running``; on any error it
-    says ``failed`` with the error, and the error is raised again.
+    The folder is locked while the job runs: another process that trains the same config
+    there waits and then keeps this job's result; one with another config fails at once
+    (JobDirTaken). A folder whose result.json is complete for the same config, and whose
+    files match its checksums, is skipped unless ``cfg.rerun``. While the job runs its
+    result.json says ``running`` with its pid and host; on any error it says ``failed``
+    with the error, and the error is raised again.
     """
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
+    cap_blas_threads(cfg)
     base = {"version": __version__, "config": resolved(cfg), "overrides": list(overrides or [])}
-    previous = previous_result(job_dir, base["config"], rerun=cfg.rerun)
-    if previous is not None:
-        log.info(f"{job_dir}: complete for the same config, skipped (rerun=true runs it again)")
-        return objective(cfg, previous["replicates"])
-    records.write_result({"status": "running", **base}, job_dir)
+    hydra_files = _hydra_record(job_dir)  # Hydra wrote it just now; another process may not
+    with job_lock(job_dir, base["config"]):
+        for stale in records.remove_partials(job_dir):
+            log.info(f"{stale}: a temporary file of a killed job, removed")
+        previous = previous_result(job_dir, base["config"], rerun=cfg.rerun)
+        if previous is not None:
+            log.info(f"{job_dir}: complete for the same config, skipped (rerun=true runs it again)")
+            return objective(cfg, previous["replicates"])
+        return _run_locked(cfg, job_dir, progress, base, hydra_files)
+
+
+def _run_locked(
+    cfg: DictConfig, job_dir: Path, progress: bool, base: dict, hydra_files: dict[Path, bytes]
+) -> float:
+    records.write_result({"status": "running", **_whoami(), **base}, job_dir)
     try:
         experiment = build(cfg)
+        if cfg.hidden_layers == 0:
+            log.info("hidden_layers=0: a logistic regression; hidden_units and activation unused")
         with (
             threadpool_limits(limits=cfg.blas_threads),
             show.progress_bar(cfg.epochs, progress) as bar,
         ):
             base["environment"] = environment()
             history = _train(experiment, bar)
-        replicates = replicate_results(experiment, history)
-        write_job_files(cfg, experiment, history, job_dir, {**base, "replicates": replicates})
+        result = {**base, "replicates": replicate_results(experiment, history)}
+        _check_still_ours(job_dir)
+        _restore_hydra_record(hydra_files)
+        table = write_data_files(cfg, history, job_dir, result)
     except BaseException as error:  # KeyboardInterrupt too: the job must not look complete
-        failure = {"status": "failed", "error": f"{type(error).__name__}: {error}"}
-        failure["traceback"] = traceback.format_exc()
-        records.write_result({**failure, **base}, job_dir)
+        _record_failure(job_dir, base, error)
         raise
+    draw_figures(cfg, experiment, history, table, job_dir, result)
     show.log_summary(cfg, experiment, history)
-    return objective(cfg, replicates)
+    return objective(cfg, result["replicates"])
 
 
-class JobDirTaken(RuntimeError):
-    """A job dir that holds a complete result of another config."""
+def _whoami() -> dict[str, Any]:
+    """What result.json says while the job runs: which process, where, since when."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+
+
+def _record_failure(job_dir: Path, base: dict, error: BaseException) -> None:
+    """result.json says failed, with the error; never over another process's result, and
+    a disk too full for even this leaves ``running``, which the report calls interrupted."""
+    if isinstance(error, JobDirTaken) or not _still_ours(job_dir):
+        return
+    failure = {"status": "failed", "error": f"{type(error).__name__}: {error}"}
+    failure["traceback"] = traceback.format_exc()
+    try:
+        records.write_result({**failure, **base}, job_dir)
+    except OSError as write_error:
+        log.error(f"{job_dir}: the failure could not be recorded ({write_error})")
+
+
+@contextmanager
+def job_lock(job_dir: Path, config: dict[str, Any]) -> Iterator[None]:
+    """Hold an exclusive lock on ``job_dir`` (fcntl.flock on its lock file, released by the
+    kernel however the process ends). If another process holds it for the same config,
+    wait for it; for another config, raise JobDirTaken naming that process."""
+    fd = os.open(Path(job_dir) / records.LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, Path(job_dir), config)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock; the file stays, for the next process to lock
+
+
+def _acquire(fd: int, job_dir: Path, config: dict[str, Any]) -> None:
+    deadline = time.monotonic() + HOLDER_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        pid, holder = records.lock_holder(job_dir)
+        running = _running_record(job_dir)
+        if running is not None and pid is not None and running.get("pid") == pid:
+            if same_config(running["config"], config):
+                log.info(f"{job_dir}: process {holder} trains the same config; waiting for it")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                return
+            raise JobDirTaken(f"{job_dir} is in use by process {holder} for another config")
+        if time.monotonic() > deadline:
+            raise JobDirTaken(f"{job_dir} is in use by process {holder}")
+        time.sleep(0.05)  # the holder has the lock but has not yet written result.json
+
+
+def _running_record(job_dir: Path) -> dict[str, Any] | None:
+    try:
+        result = records.read_result(job_dir)
+    except (OSError, ValueError):
+        return None
+    return result if result["status"] == "running" else None
+
+
+def _still_ours(job_dir: Path) -> bool:
+    running = _running_record(job_dir)
+    return running is not None and running.get("pid") == os.getpid()
+
+
+def _check_still_ours(job_dir: Path) -> None:
+    """Checked again just before the final files: the folder still holds this job's own
+    running record, so nothing written meanwhile by another process is replaced."""
+    if not _still_ours(job_dir):
+        raise JobDirTaken(
+            f"{job_dir}: another process wrote there while this job ran; "
+            "this job's result is not written, and the folder keeps the other one"
+        )
+
+
+def same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two resolved configs that compute the same thing: equal but for PRESENTATION_FIELDS."""
+    keep = lambda c: {k: v for k, v in c.items() if k not in PRESENTATION_FIELDS}  # noqa: E731
+    return keep(a) == keep(b)
 
 
 def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[str, Any] | None:
-    """The complete result already in ``job_dir`` for ``config``, if there is one to keep."""
+    """The complete result already in ``job_dir`` for ``config``, if there is one to keep;
+    raise JobDirTaken if it is a complete result of another config. A damaged one (wrong
+    shape, files that do not match their checksums) is run again, saying why."""
     try:
         previous = records.read_result(job_dir)
-    except (OSError, ValueError):
-        return None  # none yet, or unreadable: the job runs
-    if previous.get("status") != "complete" or rerun:
+    except FileNotFoundError:
         return None
-    same = {k: v for k, v in config.items() if k not in PRESENTATION_FIELDS}
-    if {k: v for k, v in previous["config"].items() if k not in PRESENTATION_FIELDS} != same:
+    except ValueError as error:  # invalid JSON, not UTF-8, or JSON of another shape
+        log.warning(f"{error}; damaged, the job runs again")
+        return None
+    if previous["status"] == "running":
+        log.warning(f"{job_dir}: interrupted (process {previous.get('pid')} is gone); runs again")
+    if previous["status"] != "complete" or rerun:
+        return None
+    if not same_config(previous["config"], config):
+        _restore_hydra_from(job_dir, previous)
         raise JobDirTaken(
             f"{job_dir} holds a complete result of another config; sweep into a new "
             "hydra.sweep.dir, or pass rerun=true to replace it"
         )
+    mismatch = records.file_mismatch(job_dir, previous)
+    if mismatch:
+        log.warning(f"{job_dir}: damaged ({mismatch}); the job runs again")
+        return None
     return previous
+
+
+def _hydra_record(job_dir: Path) -> dict[Path, bytes]:
+    """The bytes of Hydra's record of this job (``.hydra/*.yaml``), as this process wrote it."""
+    return {p: p.read_bytes() for p in (Path(job_dir) / ".hydra").glob("*.yaml")}
+
+
+def _restore_hydra_record(files: dict[Path, bytes]) -> None:
+    """Put back Hydra's record of this job if a refused process wrote its own over it."""
+    for path, content in files.items():
+        if not path.is_file() or path.read_bytes() != content:
+            with records.atomic_path(path) as tmp:
+                tmp.write_bytes(content)
+
+
+def _restore_hydra_from(job_dir: Path, result: dict[str, Any]) -> None:
+    """Hydra wrote this refused job's config over the complete job's: rewrite the complete
+    job's config and overrides from its result.json (Hydra's hydra.yaml cannot be)."""
+    hydra = Path(job_dir) / ".hydra"
+    if hydra.is_dir():
+        _restore_hydra_record(
+            {
+                hydra / "config.yaml": OmegaConf.to_yaml(result["config"]).encode(),
+                hydra / "overrides.yaml": OmegaConf.to_yaml(result.get("overrides", [])).encode(),
+            }
+        )
 
 
 def objective(cfg: DictConfig, replicates: list[dict[str, Any]]) -> float:
@@ -140,17 +287,29 @@ def _train(experiment: Experiment, bar: Any) -> History:
     )
 
 
-def write_job_files(
-    cfg: DictConfig, e: Experiment, history: History, job_dir: Path, base: dict
-) -> None:
-    """loss.csv, the figures, then result.json last: a complete result means complete files.
-    ``base`` is result.json's content but its status."""
+def write_data_files(cfg: DictConfig, history: History, job_dir: Path, result: dict) -> Any:
+    """loss.csv, then result.json ``complete`` with loss.csv's size and sha256 (added to
+    ``result``, result.json's content but its status): a reader that finds ``complete``
+    can check the data against it. Returns loss.csv's table."""
     table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
     records.write_loss_csv(table, job_dir)
+    result["files"] = records.file_records(job_dir)
+    records.write_result({"status": "complete", **result}, job_dir)
+    return table
+
+
+def draw_figures(
+    cfg: DictConfig, e: Experiment, history: History, table: Any, job_dir: Path, result: dict
+) -> None:
+    """The figures, after the data: one that cannot be drawn is a warning, recorded in
+    result.json as ``figures_failed``; the job stays complete."""
     figures_failed = show.draw_figures(cfg, e, history, table, job_dir)
     if figures_failed:
-        base = {**base, "figures_failed": figures_failed}
-    records.write_result({"status": "complete", **base}, job_dir)
+        complete = {"status": "complete", **result, "figures_failed": figures_failed}
+        try:
+            records.write_result(complete, job_dir)
+        except OSError as error:  # the data are written; only this note is lost
+            log.warning(f"{job_dir}: figures_failed not recorded ({error})")
 
 
 def replicate_results(e: Experiment, history: History) -> list[dict[str, Any]]:

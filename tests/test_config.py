@@ -1,14 +1,28 @@
 """Every option of every config group composes through Hydra and builds a job."""
 
 import inspect
+import json
+import re
 
 import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from nnsweep.config import CONFIG_DIR, GROUPS, ConfigError, check, register
-from nnsweep.experiment import build
+from nnsweep.config import (
+    CONFIG_DIR,
+    GROUPS,
+    OPTION_RANGES,
+    ConfigError,
+    cap_blas_threads,
+    check,
+    check_conf_files,
+    cpu_count,
+    option_fields,
+    register,
+)
+from nnsweep.experiment import build, estimate_bytes, preflight
 from nnsweep.lab.experiments import names
+from nnsweep.run import run
 
 register()
 
@@ -89,3 +103,128 @@ def test_experiment_settings_override_the_defaults():
 def test_out_of_range_values_name_the_field(overrides, field):
     with pytest.raises(ConfigError, match=rf"^{field}\b.*allowed"):
         check(compose_config(*overrides))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            ["+optimiser=adam"],
+            "optimiser='adam' is not a field of nnsweep's config; did you mean optimizer?",
+        ),
+        (
+            ["+hidden_unit=8"],
+            "hidden_unit=8 is not a field of nnsweep's config; did you mean hidden_units?",
+        ),
+        (
+            ["+colour=1"],
+            "colour=1 is not a field of nnsweep's config; allowed: dataset, activation",
+        ),
+        (
+            ["+activation.alpha=0.1"],
+            "activation.alpha=0.1 is not a field of activation=sigmoid; allowed: no fields "
+            "(alpha is a field of activation=leaky_relu)",
+        ),
+        (
+            ["optimizer=adam", "+optimizer.beta=0.9"],
+            "optimizer.beta=0.9 is not a field of optimizer=adam; allowed: beta1, beta2, eps "
+            "(beta is a field of optimizer=momentum, nesterov)",
+        ),
+    ],
+)
+def test_keys_added_with_plus_that_are_not_fields_are_refused(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        check(compose_config(*overrides))
+    assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "allowed"),
+    [
+        (["seed=-1"], "an integer from 0 to 9,223,372,036,854,775,807"),
+        ([f"seed={2**63}"], "an integer from 0 to 9,223,372,036,854,775,807"),
+        (["epochs=100000000000000000000"], "an integer from 1 to 1,000,000,000"),
+        (["activation=leaky_relu", "activation.alpha=nan"], "a finite number >= 0 and <= 1"),
+        (["activation=leaky_relu", "activation.alpha=inf"], "a finite number >= 0 and <= 1"),
+        (["activation=leaky_relu", "activation.alpha=-0.1"], "a finite number >= 0 and <= 1"),
+        (["optimizer=adam", "optimizer.eps=nan"], "a finite number > 0 and <= 1"),
+        (["dataset=circle", "dataset.noise=inf"], "a finite number >= 0 and <= 1"),
+    ],
+)
+def test_each_range_is_stated_in_the_refusal(overrides, allowed):
+    field, _, value = overrides[-1].partition("=")
+    with pytest.raises(ConfigError) as refused:
+        check(compose_config(*overrides))
+    shown = float(value) if "." in field else int(value)
+    assert str(refused.value) == f"{field}={shown!r} is out of range; allowed: {allowed}"
+
+
+@pytest.mark.parametrize(("group", "name"), OPTIONS)
+def test_every_hyperparameter_of_every_option_has_a_range(group, name):
+    for key in option_fields(group, name):
+        assert key in OPTION_RANGES[group], f"{group}={name}: {key} has no range"
+
+
+def test_a_job_too_large_for_the_memory_is_refused_with_its_estimate():
+    cfg = compose_config("hidden_units=100000", "replicates=100000")
+    with pytest.raises(ConfigError) as refused:
+        preflight(cfg)
+    message = str(refused.value)
+    assert message.startswith("hidden_units=100000, replicates=100000, epochs=1000000 needs about")
+    needed, limit = re.findall(r"([\d,.]+) GB", message)
+    assert float(needed.replace(",", "")) > float(limit.replace(",", "")) > 0
+
+
+def test_the_estimate_counts_parameters_history_and_minibatch_orders():
+    def more(*overrides: str) -> int:
+        return estimate_bytes(compose_config("epochs=1000", *overrides)) - base
+
+    base = estimate_bytes(compose_config("epochs=1000"))
+    weights = 3 * 400 + 401 * 400 + 401  # 2-400-400-1, biases included
+    assert more("hidden_units=400") >= 4 * 8 * (weights - 41)  # params, grads, state x2
+    assert more("epochs=100000") >= 2 * 8 * 99_000  # loss and accuracy per epoch
+    assert more("batch_size=4") >= 8 * 1000 * 21  # every epoch's order of the 21 points
+
+
+def test_the_default_job_fits_and_a_refused_one_allocates_nothing(monkeypatch):
+    preflight(compose_config())  # the lab's run fits anywhere
+    monkeypatch.setattr("nnsweep.experiment.available_memory", lambda: 1000)
+    monkeypatch.setattr("nnsweep.experiment.make_dataset", None)  # building would call it
+    with pytest.raises(ConfigError, match="allowed: at most the 0.0 GB of memory available"):
+        build(compose_config("dataset=linear"))
+
+
+def test_blas_threads_above_the_cores_are_capped_with_a_warning(caplog):
+    cfg = compose_config("blas_threads=100000")
+    cap_blas_threads(cfg)
+    assert cfg.blas_threads == cpu_count()
+    assert (
+        f"blas_threads=100000 exceeds the {cpu_count()} cores; using {cpu_count()}" in caplog.text
+    )
+
+
+def test_no_hidden_layer_is_a_logistic_regression_and_the_log_says_so(tmp_path, caplog):
+    cfg = compose_config("hidden_layers=0", "epochs=20", "engine=numpy", "print_predictions=false")
+    caplog.set_level("INFO")
+    run(cfg, tmp_path)
+    assert (
+        "hidden_layers=0: a logistic regression; hidden_units and activation unused" in caplog.text
+    )
+    assert json.loads((tmp_path / "result.json").read_text())["status"] == "complete"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"n: [100\n", "not valid YAML (did not find expected ',' or ']' at line 2)"),
+        (b"# caf\xe9\nn: 100\n", "not UTF-8 text (invalid continuation byte at byte 5)"),
+    ],
+)
+def test_a_broken_config_file_is_named(tmp_path, content, message):
+    (tmp_path / "dataset").mkdir()
+    (tmp_path / "config.yaml").write_text("lr: 0.1\n")
+    (tmp_path / "dataset" / "linear.yaml").write_bytes(content)
+    with pytest.raises(ConfigError) as refused:
+        check_conf_files(tmp_path)
+    assert str(refused.value) == f"{tmp_path / 'dataset' / 'linear.yaml'}: {message}"
+    check_conf_files(CONFIG_DIR)  # nnsweep's own files pass

@@ -1,6 +1,10 @@
-"""The on-disk formats: thinning of loss.csv, atomic writes, JSON without NaN."""
+"""The on-disk formats: thinning of loss.csv, atomic writes, JSON without NaN, the shape
+and checksums of result.json, the lock and temporary files."""
 
+import fcntl
 import json
+import os
+import socket
 
 import numpy as np
 import pytest
@@ -75,3 +79,62 @@ def test_result_json_writes_null_for_nan_and_inf(tmp_path):
         "replicates": [{"final_loss": None, "epochs": 3}],
         "x": None,
     }
+
+
+def complete_job(job_dir) -> dict:
+    """A complete job folder with its loss.csv checksummed, as nnsweep.run writes it."""
+    (job_dir / "loss.csv").write_text("replicate,epoch,loss,accuracy\n0,1,0.25,0.5\n")
+    replicate = dict.fromkeys(records.REPLICATE_KEYS, 1)
+    result = {"status": "complete", "config": {"lr": 0.1}, "replicates": [replicate]}
+    result["files"] = records.file_records(job_dir)
+    records.write_result(result, job_dir)
+    return result
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("[]", "a JSON list, not an object"),
+        ('{"status": "complete"}', "no config"),
+        ('{"status": "done", "config": {}}', "status 'done' is not running, complete or failed"),
+        ('{"status": "complete", "config": {}}', "complete, but no replicates"),
+        ('{"status": "complete", "config": {}, "replicates": [{}]}', "a replicate without"),
+    ],
+)
+def test_a_result_json_of_the_wrong_shape_is_damaged(tmp_path, content, problem):
+    (tmp_path / "result.json").write_text(content)
+    with pytest.raises(records.DamagedResult, match=f"^{tmp_path / 'result.json'}: {problem}"):
+        records.read_result(tmp_path)
+
+
+def test_data_files_are_checked_against_their_size_and_sha256(tmp_path):
+    result = complete_job(tmp_path)
+    assert records.file_mismatch(tmp_path, records.read_result(tmp_path)) is None
+    text = (tmp_path / "loss.csv").read_text()
+    (tmp_path / "loss.csv").write_text(text.replace("0.25", "0.75"))  # same size
+    assert records.file_mismatch(tmp_path, result) == "loss.csv's sha256 differs from result.json's"
+    (tmp_path / "loss.csv").write_text("garbage")
+    assert records.file_mismatch(tmp_path, result) == "loss.csv has 7 bytes, result.json says 43"
+    (tmp_path / "loss.csv").unlink()
+    assert records.file_mismatch(tmp_path, result) == "loss.csv is missing"
+
+
+def test_a_running_job_is_interrupted_once_its_lock_is_free(tmp_path):
+    running = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+    assert not records.is_interrupted(tmp_path, running)  # no lock file: this pid runs
+    assert records.is_interrupted(tmp_path, {**running, "pid": 2**22 + 1})  # no such pid
+    lock = os.open(tmp_path / records.LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        assert records.is_locked(tmp_path) and not records.is_interrupted(tmp_path, running)
+    finally:
+        os.close(lock)
+    assert records.is_interrupted(tmp_path, running)  # the lock is free: nobody runs it
+
+
+def test_stale_temporary_files_are_removed_but_the_lock_file_is_kept(tmp_path):
+    stale = [tmp_path / ".loss.partial-123.csv", tmp_path / ".result.partial-9.json"]
+    for path in [*stale, tmp_path / records.LOCK_FILE, tmp_path / "loss.csv"]:
+        path.write_text("x")
+    assert sorted(records.remove_partials(tmp_path)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [records.LOCK_FILE, "loss.csv"]

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,12 @@ def status(job: Path) -> str:
 
 
 def snapshot(job: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in job.iterdir() if p.is_file() and p.suffix != ".log"}
+    """The job's files but its log and its lock file (which names the last process to lock)."""
+    return {
+        p.name: p.read_bytes()
+        for p in job.iterdir()
+        if p.is_file() and p.suffix != ".log" and p.name != ".lock"
+    }
 
 
 def test_a_failing_job_is_recorded_and_the_others_stay_intact(tmp_path):
@@ -83,9 +89,11 @@ def test_another_sweep_into_the_same_folder_does_not_overwrite_it(tmp_path):
     assert nnsweep(*SWEEP, f"hydra.sweep.dir={sweep}", cwd=tmp_path).returncode == 0
     kept = snapshot(sweep / "0")
     done = nnsweep(*SWEEP, "lr=0.5", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
-    assert done.returncode != 0
-    assert "holds a complete result of another config" in done.stderr
+    assert done.returncode == 1
+    assert f"{sweep / '0'} holds a complete result of another config" in done.stderr
+    assert "Traceback" not in done.stderr  # the ERROR line says it all
     assert snapshot(sweep / "0") == kept
+    assert OmegaConf.load(sweep / "0" / ".hydra" / "config.yaml").lr == 0.01  # put back
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -102,8 +110,26 @@ def test_an_interrupted_sweep_leaves_no_file_that_looks_complete(tmp_path, sig):
     time.sleep(0.5)  # well inside training: 1,000,000 epochs at lr 0.001
     proc.send_signal(sig)
     stderr = proc.communicate(timeout=60)[1]
-    assert proc.returncode != 0, stderr
+    assert proc.returncode == 128 + sig, stderr
     assert status(sweep / "0") == "failed"
+    resume = f"python -m nnsweep -m seed=0,1 lr=0.001 hydra.sweep.dir={sweep}"
+    assert f"interrupted: job 0 marked failed; resume with: {resume}\n" in stderr
+    assert "Traceback" not in stderr
     assert not (sweep / "0" / "loss.csv").exists()
     assert not (sweep / "1").exists()  # the sweep ended: no further job started
     assert not list(sweep.rglob(".*partial*"))
+
+
+@pytest.mark.parametrize(
+    ("sweep", "refusal"),
+    [
+        ("seed=0,-1", "seed=-1 is out of range; allowed: an integer from 0 to"),
+        ("+optimiser=gd,adam", "optimiser='gd' is not a field of nnsweep's config; did you mean"),
+    ],
+)
+def test_a_bad_value_anywhere_in_a_sweep_is_refused_before_the_first_job(tmp_path, sweep, refusal):
+    done = nnsweep("-m", sweep, "epochs=30", f"hydra.sweep.dir={tmp_path / 's'}", cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"bad config: {refusal}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not list(tmp_path.rglob("result.json"))  # no job ran

@@ -1,9 +1,10 @@
-"""Hydra's basic sweeper, plus nnsweep's range checks on every job before any job runs.
+"""Hydra's basic sweeper, plus nnsweep's checks on every job before any job runs.
 
 Hydra composes every job's config before launching a sweep, so a type error
-anywhere aborts it early; this sweeper runs :func:`nnsweep.config.check` on
-each of those configs too, so ``lr=0.1,0`` fails at once rather than after
-the first job has trained.
+anywhere aborts it early; this sweeper runs :func:`nnsweep.experiment.preflight`
+(fields, ranges, keys added with ``+``, the memory a job needs) on each of those
+configs too, so ``lr=0.1,0`` fails at once rather than after the first job has
+trained.
 """
 
 from collections.abc import Sequence
@@ -14,7 +15,8 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweepe
 from hydra.core.config_store import ConfigStore
 from hydra.errors import ConfigCompositionException
 
-from nnsweep.config import ConfigError, check
+from nnsweep.config import ConfigError
+from nnsweep.experiment import preflight
 
 
 class CheckedSweeper(BasicSweeper):
@@ -26,7 +28,7 @@ class CheckedSweeper(BasicSweeper):
                 master_config=self.config, sweep_overrides=list(overrides)
             )
             try:
-                check(cfg)
+                preflight(cfg)
             except ConfigError as error:
                 # a compact Hydra error: the message alone, no traceback, exit code 1
                 job = " ".join(overrides)

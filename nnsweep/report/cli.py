@@ -7,6 +7,7 @@ run, or a folder holding many of them.
 
 import argparse
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,17 +44,32 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write the report; return 0, or 1 when a folder holds no runs."""
+    """Write the report; return 0, or 1 with one line when a folder holds no nnsweep runs
+    or the report cannot be written (2, argparse's, for a command-line usage error)."""
     args = parser().parse_args(argv)
     if len(args.dirs) > 1 and args.out is None:
         parser().error("several folders given: say where the report goes with --out")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     try:
+        if args.out is not None:
+            check_writable(args.out)
         write_report(args.dirs, args.out, figures=not args.no_figures)
     except NoRunsError as error:
         log.error(f"nnsweep-report: {error}")
         return 1
+    except OSError as error:  # a folder that cannot be created or written, a full disk
+        log.error(f"nnsweep-report: cannot write the report: {error}")
+        return 1
     return 0
+
+
+def check_writable(out: Path) -> None:
+    """Raise OSError, before any work, if ``out`` cannot become a folder written to."""
+    existing = next(p for p in [out, *out.parents] if p.exists())
+    if not existing.is_dir():
+        raise NotADirectoryError(f"--out {out}: {existing} is a file; give a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"--out {out}: {existing} is not writable")
 
 
 if __name__ == "__main__":

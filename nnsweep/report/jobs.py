@@ -1,10 +1,16 @@
 """Finding job folders and reading each one: its status, config and replicates, and its
 loss.csv when the file is whole.
 
-A job folder holds result.json, or Hydra's ``.hydra/config.yaml`` but no result.json (a
-job that never finished). The report's own folder and hidden folders are never searched;
-links to job folders are followed (a job reused from another sweep, as
-scripts/discussion.py does, counts once per folder that names it).
+A job folder holds result.json, or Hydra's ``.hydra/config.yaml`` of an nnsweep config
+but no result.json (a job that never finished). The report's own folder and hidden
+folders are never searched; links to job folders are followed (a job reused from another
+sweep, as scripts/discussion.py does, counts once per folder that names it). A sweep's
+jobs that never started are found in its job list, Hydra's ``multirun.yaml``.
+
+A job's status is result.json's (complete, failed, running), or: ``interrupted``, a
+running job whose process is gone; ``damaged``, a result.json of the wrong shape or data
+files that differ from its checksums; ``unreadable``, not JSON; ``unfinished``, no
+result.json; ``never started``, in the job list without a folder.
 """
 
 import logging
@@ -21,6 +27,8 @@ log = logging.getLogger(__name__)
 
 REPORT_DIR = "report"  # written inside the sweep folder; never read back as a job
 COMPLETE, UNFINISHED, UNREADABLE = "complete", "unfinished", "unreadable"
+INTERRUPTED, DAMAGED, NEVER_STARTED = "interrupted", "damaged", "never started"
+MULTIRUN_YAML = "multirun.yaml"  # Hydra's record of a sweep: its config and overrides
 CURVE_TYPES = {"replicate": "int64", "epoch": "int64", "loss": "float64", "accuracy": "float64"}
 
 
@@ -48,13 +56,15 @@ def job_dirs(folders: Iterable[Path]) -> list[Path]:
     """The job folders of every folder given, each once; NoRunsError for a folder without."""
     found: dict[Path, Path] = {}  # absolute path -> path as found: a job seen twice counts once
     for folder in folders:
+        if folder.is_file():
+            raise NoRunsError(f"{folder} is a file; give a run or sweep folder")
         if not folder.is_dir():
             raise NoRunsError(f"{folder}: no such folder")
         jobs = find_job_dirs(folder)
         if not jobs:
             raise NoRunsError(
-                f"{folder}: no runs found (no folder with {records.RESULT_JSON} "
-                f"or {records.HYDRA_CONFIG} at or below it)"
+                f"{folder}: no runs found; no nnsweep jobs (no folder with "
+                f"{records.RESULT_JSON}, or with an nnsweep {records.HYDRA_CONFIG}, at or below it)"
             )
         found.update((j.absolute(), j) for j in jobs if j.absolute() not in found)
     return list(found.values())
@@ -75,18 +85,70 @@ def read_job(job_dir: Path) -> dict[str, Any]:
         result = records.read_result(job_dir)
     except FileNotFoundError:
         return _from_hydra(job_dir, UNFINISHED, None)
+    except records.DamagedResult as error:  # JSON, but not of the shape a job writes
+        log.warning(f"{error}; the job is listed as {DAMAGED}")
+        return _from_hydra(job_dir, DAMAGED, str(error))
     except ValueError as error:  # invalid JSON (UnicodeDecodeError is a ValueError too)
         path = job_dir / records.RESULT_JSON
         log.warning(f"{path}: unreadable, the job is listed as {UNREADABLE} ({error})")
         return _from_hydra(job_dir, UNREADABLE, f"unreadable {records.RESULT_JSON}: {error}")
-    status = result.get("status", UNREADABLE)
+    status, error = _status(job_dir, result)
     return {
         "status": status,
-        "error": result.get("error"),
-        "config": result.get("config") or records.read_hydra_config(job_dir),
+        "error": error,
+        "config": result["config"],
         "overrides": result.get("overrides", []),
-        "replicates": result.get("replicates", []) if status == COMPLETE else [],
+        "replicates": result["replicates"] if status == COMPLETE else [],
     }
+
+
+def _status(job_dir: Path, result: dict[str, Any]) -> tuple[str, str | None]:
+    """result.json's status and error, but ``interrupted`` for a running job whose process
+    is gone and ``damaged`` for a complete one whose files differ from their checksums."""
+    if records.is_interrupted(job_dir, result):
+        return INTERRUPTED, f"process {result.get('pid')} on {result.get('host')} is gone"
+    if result["status"] == COMPLETE:
+        mismatch = records.file_mismatch(job_dir, result)
+        if mismatch:
+            log.warning(f"{job_dir}: {mismatch}; the job is listed as {DAMAGED}")
+            return DAMAGED, mismatch
+    return result["status"], result.get("error")
+
+
+def never_started(sweep_dirs: Iterable[Path]) -> dict[Path, list[str]]:
+    """The jobs of each sweep in ``sweep_dirs`` (those with Hydra's multirun.yaml) that have
+    no job folder: their would-be folder and overrides, from the sweep's own job list."""
+    missing = {}
+    for sweep in sweep_dirs:
+        for num, overrides in enumerate(_job_list(sweep)):
+            folder = sweep / str(num)
+            if not records.is_job_dir(folder):
+                missing[folder] = overrides
+    return missing
+
+
+def _job_list(sweep: Path) -> list[list[str]]:
+    """Every job's overrides, in job-number order, as Hydra's basic sweeper (and nnsweep's
+    checked one) expands them; empty for another sweeper or job folder naming."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    path = sweep / MULTIRUN_YAML
+    if not path.is_file():
+        return []
+    try:
+        hydra = OmegaConf.load(path).hydra
+        if not str(hydra.sweeper._target_).endswith(("CheckedSweeper", "BasicSweeper")):
+            return []
+        if OmegaConf.to_container(hydra.sweep)["subdir"] != "${hydra.job.num}":
+            return []
+        params = [f"{k}={v}" for k, v in (hydra.sweeper.get("params") or {}).items()]
+        parsed = OverridesParser.create().parse_overrides([*params, *hydra.overrides.task])
+        return BasicSweeper.split_arguments(parsed, None)[0]
+    except Exception as error:  # noqa: BLE001  (any damage: the list is only a help)
+        log.warning(f"{path}: its job list cannot be read ({error}); jobs never started unknown")
+        return []
 
 
 def _from_hydra(job_dir: Path, status: str, error: str | None) -> dict[str, Any]:

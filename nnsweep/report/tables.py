@@ -7,7 +7,8 @@ many of them, and returns a :class:`Sweep` of two pandas DataFrames:
   name (``lr``, ``dataset.name``, ``optimizer.beta``); then the replicate's
   ``final_loss``, ``final_accuracy``, ``epochs_run`` (the config's ``epochs`` is the
   cap), ``converged``, ``diverged``, ``seconds`` and ``replicate_seed``, the job's
-  ``status`` (complete, failed, unfinished, unreadable), ``error``, ``overrides`` and
+  ``status`` (complete, failed, running, interrupted, damaged, unreadable, unfinished,
+  never started: nnsweep.report.jobs), ``error``, ``overrides`` and
   ``job_dir``. A job that did not complete has one row, with no replicate.
 - ``curves``: long format, one row per recorded epoch: ``job, replicate, epoch, loss,
   accuracy`` and the swept fields.
@@ -30,9 +31,11 @@ from nnsweep.config import PRESENTATION_FIELDS
 from nnsweep.report.jobs import (
     COMPLETE,
     CURVE_TYPES,
+    NEVER_STARTED,
     NoRunsError,
     job_dirs,
     job_names,
+    never_started,
     read_curves,
     read_job,
     warn_damaged,
@@ -89,9 +92,10 @@ def load(dirs: Path | str | Iterable[Path | str]) -> Sweep:
     if not sources:
         raise NoRunsError("no folder given")
     found = job_dirs(sources)
+    missing = never_started({*sources, *(d.parent for d in found)})
     jobs = [
-        {"job": n, "job_dir": str(d), **read_job(d)}
-        for n, d in zip(job_names(found), found, strict=True)
+        {"job": n, "job_dir": str(d), **(_not_started(missing[d]) if d in missing else read_job(d))}
+        for n, d in zip(job_names([*found, *missing]), [*found, *missing], strict=True)
     ]
     config = _config_table(jobs)
     runs = _runs_table(jobs, config)
@@ -100,6 +104,17 @@ def load(dirs: Path | str | Iterable[Path | str]) -> Sweep:
     curves = _curves_table(runs, swept)
     log.info(f"read {len(jobs)} jobs, {len(runs)} rows, {len(curves)} curve points")
     return Sweep(runs, curves, swept, list(config.columns), sources)
+
+
+def _not_started(overrides: list[str]) -> dict[str, Any]:
+    error = "the sweep ended before this job started"
+    return {
+        "status": NEVER_STARTED,
+        "error": error,
+        "config": {},
+        "overrides": overrides,
+        "replicates": [],
+    }
 
 
 def judged_jobs(runs: pd.DataFrame) -> pd.DataFrame:

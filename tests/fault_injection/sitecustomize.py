@@ -1,19 +1,41 @@
 """Test-only fault injection, loaded by a subprocess whose PYTHONPATH starts here.
 
-With NNSWEEP_FAIL_SEED=<seed>, every job whose config has that seed raises in
-training, the way a bug or a numerical error inside a job would.
+- NNSWEEP_FAIL_SEED=<seed>: every job whose config has that seed raises in training, the
+  way a bug or a numerical error inside a job would.
+- NNSWEEP_WAIT_FOR=<path>: every job waits, once its folder is locked and says running,
+  until that path exists: a test can start a second process while the first one trains.
+- NNSWEEP_DISK_FULL=1: once a job says running, every file write fails with ENOSPC, as on
+  a full disk.
 """
 
+import errno
 import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
 
-if "NNSWEEP_FAIL_SEED" in os.environ:
+if {"NNSWEEP_FAIL_SEED", "NNSWEEP_WAIT_FOR", "NNSWEEP_DISK_FULL"} & set(os.environ):
+    import nnsweep.records
     import nnsweep.run
 
     _build = nnsweep.run.build
+    _atomic_path = nnsweep.records.atomic_path
 
-    def _failing_build(cfg):
-        if cfg.seed == int(os.environ["NNSWEEP_FAIL_SEED"]):
+    def _faulty_build(cfg):
+        if cfg.seed == int(os.environ.get("NNSWEEP_FAIL_SEED", -1)):
             raise RuntimeError(f"injected failure for seed {cfg.seed}")
+        go = Path(os.environ.get("NNSWEEP_WAIT_FOR", "/"))
+        while not go.exists():
+            time.sleep(0.05)
+        if "NNSWEEP_DISK_FULL" in os.environ:
+            nnsweep.records.atomic_path = _full_disk
         return _build(cfg)
 
-    nnsweep.run.build = _failing_build
+    @contextmanager
+    def _full_disk(path):
+        with _atomic_path(path) as tmp:
+            tmp.write_text("the first bytes")  # then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        yield tmp  # never reached
+
+    nnsweep.run.build = _faulty_build
