@@ -18,6 +18,7 @@ import numpy as np
 
 from nnsweep import kernels
 from nnsweep.activations import make_activation
+from nnsweep.engines import ORDER_ENTRIES_PER_BLOCK
 from nnsweep.losses import LOSSES, LossFn
 from nnsweep.network import MLP
 from nnsweep.optimizers import Optimizer, make_optimizer
@@ -25,7 +26,6 @@ from nnsweep.train import History, LogHook, TrainSettings, finish
 
 Array = np.ndarray
 BLOCK_SECONDS = 0.1  # Python gets control back about this often
-MAX_ORDER_ENTRIES = 2**22  # minibatch sample orders made per block: 32 MB at most
 DEFAULT_SETTINGS = TrainSettings()
 _IDENTITY = make_activation("none")
 
@@ -121,7 +121,8 @@ def train(
     asked[[e for e in accuracy_at if 1 <= e <= settings.epochs]] = True
     kernel = _kernel(threads, len(params))
     losses, accuracy_rows, seconds = [], {}, np.zeros(len(params))
-    first, size, start = 1, 16, time.perf_counter()
+    first, start = 1, time.perf_counter()
+    size = _next_size(4, 0.0, len(x) * len(params), rule[-1])  # 16 epochs, or fewer
     while first <= settings.epochs and (state.status == kernels.RUNNING).any():
         last = min(first + size - 1, settings.epochs)
         running = state.status == kernels.RUNNING
@@ -177,7 +178,7 @@ def _next_size(size: int, took: float, work: int, batch: int) -> int:
     minibatches few enough that their sample orders stay small."""
     wanted = size * 4 if took <= 0 else int(size * BLOCK_SECONDS / took)
     wanted = max(1, min(wanted, size * 4))
-    return min(wanted, MAX_ORDER_ENTRIES // work) if batch else wanted
+    return min(wanted, max(1, ORDER_ENTRIES_PER_BLOCK // work)) if batch else wanted
 
 
 def _log_block(

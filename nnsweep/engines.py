@@ -16,6 +16,10 @@ from nnsweep.train import train as train_numpy
 
 Engine = Callable[..., History]
 
+# The compiled engine draws the minibatch sample orders of a block of epochs at once, for
+# at most this many samples (32 MB), or one epoch's where that is more.
+ORDER_ENTRIES_PER_BLOCK = 2**22
+
 
 class EngineUnavailable(ConfigError):
     """An engine that cannot run here: the message says why and what works."""

@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 from nnsweep.activations import make_activation
 from nnsweep.config import ConfigError, check, hyperparameters
 from nnsweep.data import make_dataset
-from nnsweep.engines import Engine, get_engine
+from nnsweep.engines import ORDER_ENTRIES_PER_BLOCK, Engine, get_engine
 from nnsweep.losses import LossFn, get_loss
 from nnsweep.network import MLP
 from nnsweep.optimizers import Optimizer, make_optimizer
@@ -79,8 +79,9 @@ def estimate_bytes(cfg: DictConfig) -> int:
     activations = 3 * 8 * r * n * sum(sizes)  # each layer's input, output and delta
     history = 2 * 8 * r * epochs  # loss and accuracy of every epoch
     table = 100 * r * len(recorded_epochs(epochs))  # loss.csv's rows, as a table and as text
-    # the compiled engine draws every epoch's minibatch order before training
-    orders = 8 * r * epochs * n if cfg.batch_size is not None else 0
+    # the compiled engine draws the minibatch orders of a block of epochs at once
+    orders = 8 * max(min(r * epochs * n, ORDER_ENTRIES_PER_BLOCK), r * n)
+    orders = orders if cfg.batch_size is not None else 0
     return parameters + activations + history + table + orders
 
 
