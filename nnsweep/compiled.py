@@ -10,6 +10,7 @@ package, or a user cache folder where that is not writable; ``NUMBA_CACHE_DIR``
 overrides both), so only the first run on a machine pays the compilation.
 """
 
+import logging
 import time
 from collections.abc import Collection
 from typing import NamedTuple
@@ -27,6 +28,8 @@ from nnsweep.train import History, LogHook, TrainSettings, finish
 Array = np.ndarray
 BLOCK_SECONDS = 0.1  # Python gets control back about this often
 DEFAULT_SETTINGS = TrainSettings()
+COMPILE_NOTICE_SECONDS = 3.0  # a load from numba's disk cache takes well under a second
+log = logging.getLogger(__name__)
 _IDENTITY = make_activation("none")
 
 
@@ -120,6 +123,7 @@ def train(
     asked = np.zeros(settings.epochs + 1, dtype=bool)
     asked[[e for e in accuracy_at if 1 <= e <= settings.epochs]] = True
     kernel = _kernel(threads, len(params))
+    loading = not kernel.signatures  # its first call loads it, or compiles it
     losses, accuracy_rows, seconds = [], {}, np.zeros(len(params))
     first, start = 1, time.perf_counter()
     size = _next_size(4, 0.0, len(x) * len(params), rule[-1])  # 16 epochs, or fewer
@@ -131,6 +135,8 @@ def train(
         began = time.perf_counter()
         kernel(first, last, network, rule, (*data, orders), tuple(state), out)
         took = time.perf_counter() - began
+        if loading:  # the training clock starts after the loading
+            start, loading = start + took, _say_if_compiled(took)
         losses.append(out[0])
         accuracy_rows.update({int(e): out[1][e - first] for e in np.flatnonzero(out[2]) + first})
         stopped = running & (state.status != kernels.RUNNING)
@@ -144,14 +150,22 @@ def train(
     return _history(net, loss_fn, x, y, settings, state, losses, accuracy_rows, seconds)
 
 
+def _say_if_compiled(seconds: float) -> bool:
+    """Tell a first-time user why the first run waited; False, for the caller's flag."""
+    if seconds > COMPILE_NOTICE_SECONDS:
+        log.info(f"compiled the training kernels in {seconds:.0f} s, once for this machine")
+    return False
+
+
 def _kernel(threads: int, replicates: int):
     """The block kernel: over numba's threads when more than one is asked for and useful."""
-    if threads > 1 and replicates > 1:
+    parallel = threads > 1 and replicates > 1
+    kernel = kernels.train_block_parallel if parallel else kernels.train_block
+    if parallel:
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        return kernels.train_block_parallel
-    return kernels.train_block
+    return kernel
 
 
 def _empty_rows(epochs: int, replicates: int) -> tuple[Array, Array]:
