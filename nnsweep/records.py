@@ -9,12 +9,10 @@ file (``files``). Every file is written under a temporary name and renamed, so
 a killed job never leaves a half-written file that looks whole.
 """
 
-import fcntl
 import hashlib
 import json
 import math
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +28,6 @@ LOSS_CSV = "loss.csv"
 RESULT_JSON = "result.json"
 LOSS_COLUMNS = ["replicate", "epoch", "loss", "accuracy"]
 DATA_FILES = (LOSS_CSV,)  # checksummed in result.json; figures can be drawn again
-LOCK_FILE = ".lock"  # held (fcntl.flock) while a job runs; never renamed nor removed
 PARTIAL = ".*.partial-*"  # atomic_path's temporary names
 
 # loss.csv keeps every epoch up to this cap, and beyond it a thinned set of epochs.
@@ -194,51 +191,6 @@ def file_mismatch(job_dir: Path, result: dict[str, Any]) -> str | None:
         if sha256(path) != expected.get("sha256"):
             return f"{name}'s sha256 differs from result.json's"
     return None
-
-
-def lock_holder(job_dir: Path) -> tuple[int | None, str]:
-    """The pid that the lock file of ``job_dir`` names, and ``<pid> on <host>``."""
-    try:
-        words = (Path(job_dir) / LOCK_FILE).read_text().split()
-    except (OSError, ValueError):
-        words = []
-    if len(words) != 2 or not words[0].isdigit():
-        return None, "unknown"  # not written yet: the holder has only just locked it
-    return int(words[0]), f"{words[0]} on {words[1]}"
-
-
-def is_locked(job_dir: Path) -> bool | None:
-    """Whether a process holds ``job_dir``'s lock; None if it has no lock file."""
-    try:
-        fd = os.open(Path(job_dir) / LOCK_FILE, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-
-
-def is_interrupted(job_dir: Path, result: dict[str, Any]) -> bool:
-    """A ``running`` result whose process is gone: its lock is free, or, without a lock
-    file, its pid no longer runs on this host."""
-    if result.get("status") != "running":
-        return False
-    locked = is_locked(job_dir)
-    if locked is not None:
-        return not locked
-    if result.get("host") != socket.gethostname() or not isinstance(result.get("pid"), int):
-        return False  # another machine's process: cannot tell from here
-    try:
-        os.kill(result["pid"], 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def remove_partials(job_dir: Path) -> list[Path]:

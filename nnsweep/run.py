@@ -7,15 +7,9 @@ written: loss.csv, then result.json with their checksums, then the figures
 sweeper minimises.
 """
 
-import fcntl
 import logging
-import os
 import platform
-import socket
-import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +17,13 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from nnsweep import __version__, records, show
-from nnsweep.config import PRESENTATION_FIELDS, cap_blas_threads
+from nnsweep import __version__, jobdir, records, show
+from nnsweep.config import cap_blas_threads
 from nnsweep.experiment import Experiment, build
+from nnsweep.jobdir import JobDirTaken
 from nnsweep.train import History, format_epoch_line
 
 log = logging.getLogger(__name__)
-
-HOLDER_WAIT = 5.0  # seconds to wait for a lock holder's result.json to say what it trains
-
-
-class JobDirTaken(RuntimeError):
-    """A job folder that holds, or is being written with, a result of another config."""
 
 
 def run(
@@ -54,11 +43,11 @@ def run(
     job_dir.mkdir(parents=True, exist_ok=True)
     cap_blas_threads(cfg)
     base = {"version": __version__, "config": resolved(cfg), "overrides": list(overrides or [])}
-    hydra_files = _hydra_record(job_dir)  # Hydra wrote it just now; another process may not
-    with job_lock(job_dir, base["config"]):
+    hydra_files = jobdir.hydra_record(job_dir)  # Hydra wrote it just now; another process may not
+    with jobdir.job_lock(job_dir, base["config"]):
         for stale in records.remove_partials(job_dir):
             log.info(f"{stale}: a temporary file of a killed job, removed")
-        previous = previous_result(job_dir, base["config"], rerun=cfg.rerun)
+        previous = jobdir.previous_result(job_dir, base["config"], rerun=cfg.rerun)
         if previous is not None:
             log.info(f"{job_dir}: complete for the same config, skipped (rerun=true runs it again)")
             return objective(cfg, previous["replicates"])
@@ -68,7 +57,7 @@ def run(
 def _run_locked(
     cfg: DictConfig, job_dir: Path, progress: bool, base: dict, hydra_files: dict[Path, bytes]
 ) -> float:
-    records.write_result({"status": "running", **_whoami(), **base}, job_dir)
+    records.write_result({"status": "running", **jobdir.whoami(), **base}, job_dir)
     try:
         experiment = build(cfg)
         if cfg.hidden_layers == 0:
@@ -80,8 +69,8 @@ def _run_locked(
             base["environment"] = environment()
             history = _train(experiment, bar)
         result = {**base, "replicates": replicate_results(experiment, history)}
-        _check_still_ours(job_dir)
-        _restore_hydra_record(hydra_files)
+        jobdir.check_still_ours(job_dir)
+        jobdir.restore_hydra_record(hydra_files)
         table = write_data_files(cfg, history, job_dir, result)
     except BaseException as error:  # KeyboardInterrupt too: the job must not look complete
         _record_failure(job_dir, base, error)
@@ -91,15 +80,10 @@ def _run_locked(
     return objective(cfg, result["replicates"])
 
 
-def _whoami() -> dict[str, Any]:
-    """What result.json says while the job runs: which process, where, since when."""
-    return {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-
-
 def _record_failure(job_dir: Path, base: dict, error: BaseException) -> None:
     """result.json says failed, with the error; never over another process's result, and
     a disk too full for even this leaves ``running``, which the report calls interrupted."""
-    if isinstance(error, JobDirTaken) or not _still_ours(job_dir):
+    if isinstance(error, JobDirTaken) or not jobdir.still_ours(job_dir):
         return
     failure = {"status": "failed", "error": f"{type(error).__name__}: {error}"}
     failure["traceback"] = traceback.format_exc()
@@ -107,125 +91,6 @@ def _record_failure(job_dir: Path, base: dict, error: BaseException) -> None:
         records.write_result({**failure, **base}, job_dir)
     except OSError as write_error:
         log.error(f"{job_dir}: the failure could not be recorded ({write_error})")
-
-
-@contextmanager
-def job_lock(job_dir: Path, config: dict[str, Any]) -> Iterator[None]:
-    """Hold an exclusive lock on ``job_dir`` (fcntl.flock on its lock file, released by the
-    kernel however the process ends). If another process holds it for the same config,
-    wait for it; for another config, raise JobDirTaken naming that process."""
-    fd = os.open(Path(job_dir) / records.LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        _acquire(fd, Path(job_dir), config)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
-        yield
-    finally:
-        os.close(fd)  # releases the lock; the file stays, for the next process to lock
-
-
-def _acquire(fd: int, job_dir: Path, config: dict[str, Any]) -> None:
-    deadline = time.monotonic() + HOLDER_WAIT
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
-        pid, holder = records.lock_holder(job_dir)
-        running = _running_record(job_dir)
-        if running is not None and pid is not None and running.get("pid") == pid:
-            if same_config(running["config"], config):
-                log.info(f"{job_dir}: process {holder} trains the same config; waiting for it")
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                return
-            raise JobDirTaken(f"{job_dir} is in use by process {holder} for another config")
-        if time.monotonic() > deadline:
-            raise JobDirTaken(f"{job_dir} is in use by process {holder}")
-        time.sleep(0.05)  # the holder has the lock but has not yet written result.json
-
-
-def _running_record(job_dir: Path) -> dict[str, Any] | None:
-    try:
-        result = records.read_result(job_dir)
-    except (OSError, ValueError):
-        return None
-    return result if result["status"] == "running" else None
-
-
-def _still_ours(job_dir: Path) -> bool:
-    running = _running_record(job_dir)
-    return running is not None and running.get("pid") == os.getpid()
-
-
-def _check_still_ours(job_dir: Path) -> None:
-    """Checked again just before the final files: the folder still holds this job's own
-    running record, so nothing written meanwhile by another process is replaced."""
-    if not _still_ours(job_dir):
-        raise JobDirTaken(
-            f"{job_dir}: another process wrote there while this job ran; "
-            "this job's result is not written, and the folder keeps the other one"
-        )
-
-
-def same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Two resolved configs that compute the same thing: equal but for PRESENTATION_FIELDS."""
-    keep = lambda c: {k: v for k, v in c.items() if k not in PRESENTATION_FIELDS}  # noqa: E731
-    return keep(a) == keep(b)
-
-
-def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[str, Any] | None:
-    """The complete result already in ``job_dir`` for ``config``, if there is one to keep;
-    raise JobDirTaken if it is a complete result of another config. A damaged one (wrong
-    shape, files that do not match their checksums) is run again, saying why."""
-    try:
-        previous = records.read_result(job_dir)
-    except FileNotFoundError:
-        return None
-    except ValueError as error:  # invalid JSON, not UTF-8, or JSON of another shape
-        log.warning(f"{error}; damaged, the job runs again")
-        return None
-    if previous["status"] == "running":
-        log.warning(f"{job_dir}: interrupted (process {previous.get('pid')} is gone); runs again")
-    if previous["status"] != "complete" or rerun:
-        return None
-    if not same_config(previous["config"], config):
-        _restore_hydra_from(job_dir, previous)
-        raise JobDirTaken(
-            f"{job_dir} holds a complete result of another config; sweep into a new "
-            "hydra.sweep.dir, or pass rerun=true to replace it"
-        )
-    mismatch = records.file_mismatch(job_dir, previous)
-    if mismatch:
-        log.warning(f"{job_dir}: damaged ({mismatch}); the job runs again")
-        return None
-    return previous
-
-
-def _hydra_record(job_dir: Path) -> dict[Path, bytes]:
-    """The bytes of Hydra's record of this job (``.hydra/*.yaml``), as this process wrote it."""
-    return {p: p.read_bytes() for p in (Path(job_dir) / ".hydra").glob("*.yaml")}
-
-
-def _restore_hydra_record(files: dict[Path, bytes]) -> None:
-    """Put back Hydra's record of this job if a refused process wrote its own over it."""
-    for path, content in files.items():
-        if not path.is_file() or path.read_bytes() != content:
-            with records.atomic_path(path) as tmp:
-                tmp.write_bytes(content)
-
-
-def _restore_hydra_from(job_dir: Path, result: dict[str, Any]) -> None:
-    """Hydra wrote this refused job's config over the complete job's: rewrite the complete
-    job's config and overrides from its result.json (Hydra's hydra.yaml cannot be)."""
-    hydra = Path(job_dir) / ".hydra"
-    if hydra.is_dir():
-        _restore_hydra_record(
-            {
-                hydra / "config.yaml": OmegaConf.to_yaml(result["config"]).encode(),
-                hydra / "overrides.yaml": OmegaConf.to_yaml(result.get("overrides", [])).encode(),
-            }
-        )
 
 
 def objective(cfg: DictConfig, replicates: list[dict[str, Any]]) -> float:

@@ -9,7 +9,7 @@ import socket
 import numpy as np
 import pytest
 
-from nnsweep import records
+from nnsweep import jobdir, records
 from nnsweep.train import History
 
 
@@ -121,20 +121,20 @@ def test_data_files_are_checked_against_their_size_and_sha256(tmp_path):
 
 def test_a_running_job_is_interrupted_once_its_lock_is_free(tmp_path):
     running = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
-    assert not records.is_interrupted(tmp_path, running)  # no lock file: this pid runs
-    assert records.is_interrupted(tmp_path, {**running, "pid": 2**22 + 1})  # no such pid
-    lock = os.open(tmp_path / records.LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    assert not jobdir.is_interrupted(tmp_path, running)  # no lock file: this pid runs
+    assert jobdir.is_interrupted(tmp_path, {**running, "pid": 2**22 + 1})  # no such pid
+    lock = os.open(tmp_path / jobdir.LOCK_FILE, os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        assert records.is_locked(tmp_path) and not records.is_interrupted(tmp_path, running)
+        assert jobdir.is_locked(tmp_path) and not jobdir.is_interrupted(tmp_path, running)
     finally:
         os.close(lock)
-    assert records.is_interrupted(tmp_path, running)  # the lock is free: nobody runs it
+    assert jobdir.is_interrupted(tmp_path, running)  # the lock is free: nobody runs it
 
 
 def test_stale_temporary_files_are_removed_but_the_lock_file_is_kept(tmp_path):
     stale = [tmp_path / ".loss.partial-123.csv", tmp_path / ".result.partial-9.json"]
-    for path in [*stale, tmp_path / records.LOCK_FILE, tmp_path / "loss.csv"]:
+    for path in [*stale, tmp_path / jobdir.LOCK_FILE, tmp_path / "loss.csv"]:
         path.write_text("x")
     assert sorted(records.remove_partials(tmp_path)) == sorted(stale)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [records.LOCK_FILE, "loss.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [jobdir.LOCK_FILE, "loss.csv"]

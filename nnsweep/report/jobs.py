@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from nnsweep import records
+from nnsweep import jobdir, records
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def read_job(job_dir: Path) -> dict[str, Any]:
 def _status(job_dir: Path, result: dict[str, Any]) -> tuple[str, str | None]:
     """result.json's status and error, but ``interrupted`` for a running job whose process
     is gone and ``damaged`` for a complete one whose files differ from their checksums."""
-    if records.is_interrupted(job_dir, result):
+    if jobdir.is_interrupted(job_dir, result):
         return INTERRUPTED, f"process {result.get('pid')} on {result.get('host')} is gone"
     if result["status"] == COMPLETE:
         mismatch = records.file_mismatch(job_dir, result)

@@ -1,0 +1,201 @@
+"""Holding a job folder: one process at a time, and nothing of another's replaced.
+
+A job locks its folder while it runs (fcntl.flock, released by the kernel however the
+process ends) and says in result.json who runs it. Before its final files it checks the
+folder is still its own; a complete result there is kept only for the same config and
+files that match their checksums. Hydra's record of a job (``.hydra/``) is put back if a
+refused process wrote over it.
+"""
+
+import fcntl
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from nnsweep import records
+from nnsweep.config import PRESENTATION_FIELDS
+
+log = logging.getLogger("nnsweep.run")  # its lines read as the job's own
+
+LOCK_FILE = ".lock"  # held (fcntl.flock) while a job runs; never renamed nor removed
+HOLDER_WAIT = 5.0  # seconds to wait for a lock holder's result.json to say what it trains
+
+
+class JobDirTaken(RuntimeError):
+    """A job folder that holds, or is being written with, a result of another config."""
+
+
+def whoami() -> dict[str, Any]:
+    """What result.json says while the job runs: which process, where, since when."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+
+
+@contextmanager
+def job_lock(job_dir: Path, config: dict[str, Any]) -> Iterator[None]:
+    """Hold an exclusive lock on ``job_dir`` (fcntl.flock on its lock file, released by the
+    kernel however the process ends). If another process holds it for the same config,
+    wait for it; for another config, raise JobDirTaken naming that process."""
+    fd = os.open(Path(job_dir) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, Path(job_dir), config)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock; the file stays, for the next process to lock
+
+
+def _acquire(fd: int, job_dir: Path, config: dict[str, Any]) -> None:
+    deadline = time.monotonic() + HOLDER_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        pid, holder = lock_holder(job_dir)
+        running = running_record(job_dir)
+        if running is not None and pid is not None and running.get("pid") == pid:
+            if same_config(running["config"], config):
+                log.info(f"{job_dir}: process {holder} trains the same config; waiting for it")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                return
+            raise JobDirTaken(f"{job_dir} is in use by process {holder} for another config")
+        if time.monotonic() > deadline:
+            raise JobDirTaken(f"{job_dir} is in use by process {holder}")
+        time.sleep(0.05)  # the holder has the lock but has not yet written result.json
+
+
+def running_record(job_dir: Path) -> dict[str, Any] | None:
+    try:
+        result = records.read_result(job_dir)
+    except (OSError, ValueError):
+        return None
+    return result if result["status"] == "running" else None
+
+
+def still_ours(job_dir: Path) -> bool:
+    running = running_record(job_dir)
+    return running is not None and running.get("pid") == os.getpid()
+
+
+def check_still_ours(job_dir: Path) -> None:
+    """Checked again just before the final files: the folder still holds this job's own
+    running record, so nothing written meanwhile by another process is replaced."""
+    if not still_ours(job_dir):
+        raise JobDirTaken(
+            f"{job_dir}: another process wrote there while this job ran; "
+            "this job's result is not written, and the folder keeps the other one"
+        )
+
+
+def same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two resolved configs that compute the same thing: equal but for PRESENTATION_FIELDS."""
+    keep = lambda c: {k: v for k, v in c.items() if k not in PRESENTATION_FIELDS}  # noqa: E731
+    return keep(a) == keep(b)
+
+
+def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[str, Any] | None:
+    """The complete result already in ``job_dir`` for ``config``, if there is one to keep;
+    raise JobDirTaken if it is a complete result of another config. A damaged one (wrong
+    shape, files that do not match their checksums) is run again, saying why."""
+    try:
+        previous = records.read_result(job_dir)
+    except FileNotFoundError:
+        return None
+    except ValueError as error:  # invalid JSON, not UTF-8, or JSON of another shape
+        log.warning(f"{error}; damaged, the job runs again")
+        return None
+    if previous["status"] == "running":
+        log.warning(f"{job_dir}: interrupted (process {previous.get('pid')} is gone); runs again")
+    if previous["status"] != "complete" or rerun:
+        return None
+    if not same_config(previous["config"], config):
+        _restore_hydra_from(job_dir, previous)
+        raise JobDirTaken(
+            f"{job_dir} holds a complete result of another config; sweep into a new "
+            "hydra.sweep.dir, or pass rerun=true to replace it"
+        )
+    mismatch = records.file_mismatch(job_dir, previous)
+    if mismatch:
+        log.warning(f"{job_dir}: damaged ({mismatch}); the job runs again")
+        return None
+    return previous
+
+
+def hydra_record(job_dir: Path) -> dict[Path, bytes]:
+    """The bytes of Hydra's record of this job (``.hydra/*.yaml``), as this process wrote it."""
+    return {p: p.read_bytes() for p in (Path(job_dir) / ".hydra").glob("*.yaml")}
+
+
+def restore_hydra_record(files: dict[Path, bytes]) -> None:
+    """Put back Hydra's record of this job if a refused process wrote its own over it."""
+    for path, content in files.items():
+        if not path.is_file() or path.read_bytes() != content:
+            with records.atomic_path(path) as tmp:
+                tmp.write_bytes(content)
+
+
+def _restore_hydra_from(job_dir: Path, result: dict[str, Any]) -> None:
+    """Hydra wrote this refused job's config over the complete job's: rewrite the complete
+    job's config and overrides from its result.json (Hydra's hydra.yaml cannot be)."""
+    hydra = Path(job_dir) / ".hydra"
+    if hydra.is_dir():
+        restore_hydra_record(
+            {
+                hydra / "config.yaml": OmegaConf.to_yaml(result["config"]).encode(),
+                hydra / "overrides.yaml": OmegaConf.to_yaml(result.get("overrides", [])).encode(),
+            }
+        )
+
+
+def lock_holder(job_dir: Path) -> tuple[int | None, str]:
+    """The pid that the lock file of ``job_dir`` names, and ``<pid> on <host>``."""
+    try:
+        words = (Path(job_dir) / LOCK_FILE).read_text().split()
+    except (OSError, ValueError):
+        words = []
+    if len(words) != 2 or not words[0].isdigit():
+        return None, "unknown"  # not written yet: the holder has only just locked it
+    return int(words[0]), f"{words[0]} on {words[1]}"
+
+
+def is_locked(job_dir: Path) -> bool | None:
+    """Whether a process holds ``job_dir``'s lock; None if it has no lock file."""
+    try:
+        fd = os.open(Path(job_dir) / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def is_interrupted(job_dir: Path, result: dict[str, Any]) -> bool:
+    """A ``running`` result whose process is gone: its lock is free, or, without a lock
+    file, its pid no longer runs on this host."""
+    if result.get("status") != "running":
+        return False
+    locked = is_locked(job_dir)
+    if locked is not None:
+        return not locked
+    if result.get("host") != socket.gethostname() or not isinstance(result.get("pid"), int):
+        return False  # another machine's process: cannot tell from here
+    try:
+        os.kill(result["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
