@@ -76,10 +76,13 @@ def test_hidden_units_words():
 def test_accuracy():
     reached = table("x", [("linear", 0, [100] * 2, 400), ("xor", 0, [100] * 2, 400)])
     assert claims.accuracy(reached).word == AGREES
-    missed = table("x", [("linear", 0, [400] * 2, 400), ("xor", 0, [400] * 2, 400)])
-    verdict = claims.accuracy(missed)
-    assert verdict.word == DISAGREES and "median accuracy 0.900" in verdict.sentence
-    assert claims.accuracy(missed.iloc[:0]).word == CANNOT_TELL
+    short = table("x", [("linear", 0, [400] * 2, 400), ("xor", 0, [100] * 2, 400)])
+    verdict = claims.accuracy(short)  # stopped by the cap on linear: not finished there
+    assert verdict.word == CANNOT_TELL and "within the epoch cap on linear:" in verdict.sentence
+    mixed = table("x", [("linear", 0, [100, 400], 400), ("xor", 0, [100, 400], 400)])
+    verdict = claims.accuracy(mixed)
+    assert verdict.word == DISAGREES and "median accuracy 0.950" in verdict.sentence
+    assert claims.accuracy(short.iloc[:0]).word == CANNOT_TELL
 
 
 def falls(linear: tuple, xor: tuple) -> pd.DataFrame:

@@ -399,3 +399,12 @@ def test_a_column_of_large_numbers_has_one_format():
         "| 410,000 | 0.25 |",
         "| 6,880 | 0.001234 |",
     ]
+
+
+def test_the_answer_counts_replicates_in_whole_numbers_with_two_swept_fields(tmp_path):
+    folder = tmp_path / "grid"
+    for job, (lr, units) in enumerate([(0.1, 2), (0.1, 4), (1.0, 2), (1.0, 4)]):
+        cfg = config(lr=lr, hidden_units=units, epochs=100_000, replicates=3)
+        write_job(folder / str(job), cfg, [1_000 * job + 500] * 3)
+    answer = report.write_report(folder, figures=False).read_text().split("## The answer")[1]
+    assert "6/6 replicates converged" in answer and ".0/" not in answer  # pooled: 2 x 3

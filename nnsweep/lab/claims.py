@@ -132,6 +132,13 @@ def accuracy(table: pd.DataFrame) -> Verdict:
     """ "Linear and XOR both reach accuracy 1.0." ``table``: per dataset."""
     if table["replicates"].sum() == 0:
         return Verdict(CANNOT_TELL, "no replicate completed.")
+    unfinished = table.loc[table["converged"] == 0, DATASET].tolist()
+    if unfinished:  # every replicate stopped at the epoch cap: its accuracy is not final
+        return Verdict(
+            CANNOT_TELL,
+            f"no replicate reached the loss threshold within the epoch cap on "
+            f"{' or '.join(unfinished)}: training had not finished.",
+        )
     perfect = table["final_accuracy_min"] == 1.0
     parts = [
         f"{r[DATASET]}: median accuracy {r['final_accuracy_median']:.3f} "

@@ -57,7 +57,7 @@ def sentence(b: Best) -> str:
     """``adam: 267 epochs, 300x fewer than gd's 79,829; 5/5 replicates converged``."""
     best, worst = b.best, b.worst
     name = lambda row: format_value(row[b.field])  # noqa: E731
-    converged = f"{best['converged']}/{best['replicates']} replicates converged"
+    converged = f"{int(best['converged'])}/{int(best['replicates'])} replicates converged"
     if best["converged"] == 0:
         return (
             f"{name(best)}: no replicate reached the threshold; lowest median final loss "
