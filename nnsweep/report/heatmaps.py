@@ -1,5 +1,6 @@
 """Heat maps of two swept fields: the median final loss and the median epochs run."""
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,19 @@ def heatmap_figure(tables: dict[str, pd.DataFrame], label: str, log: bool, title
         ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
         ax.set(xlabel=table.columns.name, ylabel=table.index.name, title=panel)
     fig.colorbar(image, ax=list(axes), label=label)
-    fig.suptitle(title, fontsize="medium")
+    fig.suptitle(_fit(title, fig.get_figwidth()), fontsize="medium")
     return fig
+
+
+def _fit(title: str, inches: float) -> str:
+    """The title's first line and the rest, each wrapped to the figure's width (about 13
+    characters an inch at this size): constrained layout does not wrap a long line."""
+    head, _, rest = title.partition("\n")
+    width = int(13 * inches)
+    lines = [textwrap.fill(head, width)] + (
+        [textwrap.fill(" ".join(rest.split()), width)] if rest else []
+    )
+    return "\n".join(lines)
 
 
 def compact(value: float) -> str:
