@@ -81,7 +81,9 @@ def representative_replicate(history: History) -> int:
 
 def _caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> str:
     layers = "-".join(["2", *[str(cfg.hidden_units)] * cfg.hidden_layers, "1"])
-    text = f"{cfg.dataset.name}, {layers} {cfg.activation.name}, {cfg.optimizer.name} lr={cfg.lr}"
+    # no hidden layer: a logistic regression, whose hidden units and activation are unused
+    hidden = f" {cfg.activation.name}" if cfg.hidden_layers else " (no hidden layer)"
+    text = f"{cfg.dataset.name}, {layers}{hidden}, {cfg.optimizer.name} lr={cfg.lr}"
     if shown is not None and replicates > 1:
         text += f"\nreplicate {shown} of {replicates} (median final loss)"
     return text
