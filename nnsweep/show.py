@@ -4,6 +4,7 @@ matplotlib is imported only when a figure is drawn.
 """
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from nnsweep.experiment import Experiment
 from nnsweep.train import History
 
 log = logging.getLogger("nnsweep.run")  # the lab's lines keep the logger name they had
+SWEEP_JOBS = "NNSWEEP_SWEEP_JOBS"  # how many jobs the sweep has (set by the checked sweeper)
 
 EPOCH_LINE = re.compile(r"Epoch (\d+) loss : ")  # nnsweep.train.format_epoch_line, the lab's
 TABLE_ROWS_ON_CONSOLE = 10
@@ -195,7 +197,9 @@ def _job_place() -> tuple[str, str | None]:
         return "", None
     hydra_cfg = HydraConfig.get()
     if hydra_cfg.mode == RunMode.MULTIRUN:
-        return f"job {hydra_cfg.job.num} {', '.join(hydra_cfg.overrides.task)}: ", None
+        num, total = hydra_cfg.job.num, os.environ.get(SWEEP_JOBS)  # Optuna's sets none
+        number = f"{num} ({num + 1}/{total})" if total else f"{num}"  # num: its folder
+        return f"job {number} {', '.join(hydra_cfg.overrides.task)}: ", None
     return "", f"{_relative(Path(hydra_cfg.runtime.output_dir))}/"
 
 

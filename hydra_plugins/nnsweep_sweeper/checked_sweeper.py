@@ -7,6 +7,7 @@ configs too, so ``lr=0.1,0`` fails at once rather than after the first job has
 trained.
 """
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from hydra.errors import ConfigCompositionException
 
 from nnsweep.config import ConfigError
 from nnsweep.experiment import preflight
+from nnsweep.show import SWEEP_JOBS
 
 
 class CheckedSweeper(BasicSweeper):
@@ -35,6 +37,9 @@ class CheckedSweeper(BasicSweeper):
                 raise ConfigCompositionException(f"bad config: {error} (job: {job})") from None
             configs.append(cfg)
         warm_up_engine(configs)
+        # how many jobs the sweep has, for each job's end line ("job 3/8"); the launchers
+        # start their workers after this, so they inherit it
+        os.environ[SWEEP_JOBS] = str(sum(len(jobs) for jobs in self.overrides or [batch]))
 
 
 def warm_up_engine(configs: Sequence[Any]) -> None:
