@@ -24,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
             "Read nnsweep job folders and write runs.csv (one row per job and replicate), "
             "curves.csv (one row per recorded epoch), comparison figures and report.md."
         ),
-        epilog="Example: nnsweep-report outputs/multirun/2026-11-27/05-55-00",
+        epilog="Example: nnsweep-report outputs/multirun/2026-11-27/05-55-00-123456",
     )
     p.add_argument(
         "dirs",
