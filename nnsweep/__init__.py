@@ -5,3 +5,12 @@ back-propagation, optimizers), driven by Hydra configs and sweeps.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``from nnsweep import load_networks``, imported only when asked for."""
+    if name == "load_networks":
+        from nnsweep.networks import load_networks
+
+        return load_networks
+    raise AttributeError(f"module 'nnsweep' has no attribute {name!r}")

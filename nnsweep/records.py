@@ -27,7 +27,8 @@ from nnsweep.train import History
 LOSS_CSV = "loss.csv"
 RESULT_JSON = "result.json"
 LOSS_COLUMNS = ["replicate", "epoch", "loss", "accuracy"]
-DATA_FILES = (LOSS_CSV,)  # checksummed in result.json; figures can be drawn again
+PARAMS_NPZ = "params.npz"  # written by nnsweep.networks
+DATA_FILES = (LOSS_CSV, PARAMS_NPZ)  # checksummed in result.json; figures can be redrawn
 PARTIAL = ".*.partial-*"  # atomic_path's temporary names
 
 # loss.csv keeps every epoch up to this cap, and beyond it a thinned set of epochs.
@@ -173,8 +174,8 @@ def sha256(path: Path) -> str:
 
 
 def file_records(job_dir: Path) -> dict[str, dict[str, Any]]:
-    """Size and sha256 of each data file of ``job_dir``, for result.json's ``files``."""
-    paths = [Path(job_dir) / name for name in DATA_FILES]
+    """Size and sha256 of each data file in ``job_dir``, for result.json's ``files``."""
+    paths = [Path(job_dir) / name for name in DATA_FILES if (Path(job_dir) / name).is_file()]
     return {p.name: {"size": p.stat().st_size, "sha256": sha256(p)} for p in paths}
 
 

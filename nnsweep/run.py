@@ -17,7 +17,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from nnsweep import __version__, jobdir, records, show
+from nnsweep import __version__, jobdir, networks, records, show
 from nnsweep.config import cap_blas_threads
 from nnsweep.experiment import Experiment, build
 from nnsweep.jobdir import JobDirTaken
@@ -71,7 +71,7 @@ def _run_locked(
         result = {**base, "replicates": replicate_results(experiment, history)}
         jobdir.check_still_ours(job_dir)
         jobdir.restore_hydra_record(hydra_files)
-        table = write_data_files(cfg, history, job_dir, result)
+        table = write_data_files(cfg, experiment, history, job_dir, result)
     except BaseException as error:  # KeyboardInterrupt too: the job must not look complete
         _record_failure(job_dir, base, error)
         raise
@@ -152,12 +152,15 @@ def _train(experiment: Experiment, bar: Any) -> History:
     )
 
 
-def write_data_files(cfg: DictConfig, history: History, job_dir: Path, result: dict) -> Any:
-    """loss.csv, then result.json ``complete`` with loss.csv's size and sha256 (added to
-    ``result``, result.json's content but its status): a reader that finds ``complete``
-    can check the data against it. Returns loss.csv's table."""
+def write_data_files(
+    cfg: DictConfig, e: Experiment, history: History, job_dir: Path, result: dict
+) -> Any:
+    """loss.csv and params.npz, then result.json ``complete`` with their sizes and sha256
+    (added to ``result``, result.json's content but its status): a reader that finds
+    ``complete`` can check the data against it. Returns loss.csv's table."""
     table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
     records.write_loss_csv(table, job_dir)
+    networks.write_params(job_dir, e.net, e.params, history.params, e.seeds)
     result["files"] = records.file_records(job_dir)
     records.write_result({"status": "complete", **result}, job_dir)
     return table
