@@ -306,9 +306,9 @@ def train_replicate(r, first, last, network, rule, data, state, out):
     acts = np.zeros((len(sizes), width, n))  # every buffer once per block, none per epoch
     incoming, other = np.zeros((width, n)), np.zeros((width, n))
     grads, target = np.zeros(w.shape[0]), np.zeros(n)
+    acts[0, :inputs] = x_t  # the inputs; only minibatches overwrite them, and put them back
     for epoch in range(first, last + 1):
         row = epoch - first
-        acts[0, :inputs] = x_t
         forward(w, sizes, offsets, codes, alphas, acts, n)
         loss = loss_and_grad(loss_code, acts[top, 0], y, n, incoming[0])
         loss_out[row, r] = loss
@@ -334,6 +334,7 @@ def train_replicate(r, first, last, network, rule, data, state, out):
             backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads)
             steps[r] += 1
             update(opt_code, w, grads, v1, v2, float(steps[r]), lr, h)
+        acts[0, :inputs] = x_t  # the whole data set again, for the next epoch's loss
 
 
 @njit
