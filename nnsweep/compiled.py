@@ -12,7 +12,6 @@ overrides both), so only the first run on a machine pays the compilation.
 
 import logging
 import time
-from collections.abc import Collection
 from typing import NamedTuple
 
 import numpy as np
@@ -23,7 +22,7 @@ from nnsweep.engines import ORDER_ENTRIES_PER_BLOCK
 from nnsweep.losses import LOSSES, LossFn
 from nnsweep.network import MLP
 from nnsweep.optimizers import Optimizer, make_optimizer
-from nnsweep.train import History, LogHook, TrainSettings, finish
+from nnsweep.train import NOTHING, History, LogHook, Recording, TrainSettings, finish
 
 Array = np.ndarray
 BLOCK_SECONDS = 0.1  # Python gets control back about this often
@@ -110,7 +109,7 @@ def train(
     settings: TrainSettings = DEFAULT_SETTINGS,
     rngs: list[np.random.Generator] | None = None,
     on_log: LogHook | None = None,
-    accuracy_at: Collection[int] = (),
+    recording: Recording = NOTHING,
     threads: int = 1,
 ) -> History:
     """Train as :func:`nnsweep.train.train` does, compiled; ``threads`` > 1 trains the
@@ -119,35 +118,92 @@ def train(
         rngs = [np.random.default_rng(r) for r in range(len(params))]
     network, rule = describe_network(net), describe_rule(optimizer, loss_fn, settings, len(x))
     state = _State.start(params)
-    data = (np.ascontiguousarray(x.T, dtype=float), np.ascontiguousarray(y[:, 0], dtype=float))
-    asked = np.zeros(settings.epochs + 1, dtype=bool)
-    asked[[e for e in accuracy_at if 1 <= e <= settings.epochs]] = True
+    train_data, test_data = _samples_last(x, y), _samples_last(*_test_data(recording, x))
+    recorded = _Recorded(recording, settings.epochs, state.params.shape, len(net.slots))
     kernel = _kernel(threads, len(params))
     loading = not kernel.signatures  # its first call loads it, or compiles it
-    losses, accuracy_rows, seconds = [], {}, np.zeros(len(params))
+    losses, seconds = [], np.zeros(len(params))
     first, start = 1, time.perf_counter()
     size = _next_size(4, 0.0, len(x) * len(params), rule[-1])  # 16 epochs, or fewer
     while first <= settings.epochs and (state.status == kernels.RUNNING).any():
-        last = min(first + size - 1, settings.epochs)
+        last = recorded.block_end(first, min(first + size - 1, settings.epochs))
         running = state.status == kernels.RUNNING
         orders = _sample_orders(rngs, running, last - first + 1, len(x), rule[-1])
-        out = (*_empty_rows(last - first + 1, len(params)), asked[first : last + 1])
+        out = (np.full((last - first + 1, len(params)), np.nan), *recorded.block(first, last))
         began = time.perf_counter()
-        kernel(first, last, network, rule, (*data, orders), tuple(state), out)
+        kernel(first, last, network, rule, (*train_data, orders, *test_data), tuple(state), out)
         took = time.perf_counter() - began
         if loading:  # the training clock starts after the loading
             start, loading = start + took, _say_if_compiled(took)
         losses.append(out[0])
-        accuracy_rows.update({int(e): out[1][e - first] for e in np.flatnonzero(out[2]) + first})
+        recorded.keep(first, last, out, state.params)
         stopped = running & (state.status != kernels.RUNNING)
         # when in the block each stopped: the kernel has no clock, so its share of the block
         share = (state.stopped_at[stopped] - first + 1) / (last - first + 1)
         seconds[stopped] = began - start + took * share
         if on_log is not None:
             _log_block(on_log, first, last, settings.log_every, out[0], state)
-        first, size = last + 1, _next_size(size, took, len(x) * len(params), rule[-1])
+        size = _next_size(last - first + 1, took, len(x) * len(params), rule[-1])
+        first = last + 1
     seconds[state.status == kernels.RUNNING] = time.perf_counter() - start
-    return _history(net, loss_fn, x, y, settings, state, losses, accuracy_rows, seconds)
+    return _history(net, loss_fn, (x, y), settings, recording, state, losses, recorded, seconds)
+
+
+def _samples_last(x: Array, y: Array) -> tuple[Array, Array]:
+    """The kernels' layout of a data set: inputs (in, n) and targets (n,)."""
+    return np.ascontiguousarray(x.T, dtype=float), np.ascontiguousarray(y[:, 0], dtype=float)
+
+
+def _test_data(recording: Recording, x: Array) -> tuple[Array, Array]:
+    """The held-out data, or none: (0, in) and (0, 1)."""
+    if recording.x_test is None:
+        return np.zeros((0, x.shape[1])), np.zeros((0, 1))
+    return recording.x_test, recording.y_test
+
+
+class _Recorded:
+    """What the kernels record besides the loss, gathered block by block: at the recorded
+    epochs accuracy, layer statistics and held-out metrics; at snapshot epochs, where
+    blocks end, the parameters."""
+
+    def __init__(self, recording: Recording, epochs: int, shape: tuple[int, int], layers: int):
+        self.epochs = np.array(sorted(e for e in recording.epochs if 1 <= e <= epochs), np.int64)
+        self.snapshot_epochs = np.asarray(recording.snapshots, dtype=np.int64)
+        self.snapshots = np.full((len(self.snapshot_epochs), *shape), np.nan)
+        self.replicates, self.layers = shape[0], layers
+        self.accuracy: dict[int, Array] = {}
+        self.layer_rows: dict[int, Array] = {}
+        self.test: dict[int, Array] = {}
+        self.has_test = recording.x_test is not None
+
+    def block_end(self, first: int, last: int) -> int:
+        """``last``, or the first snapshot epoch from ``first`` on if that comes sooner."""
+        k = np.searchsorted(self.snapshot_epochs, first)
+        return min(last, int(self.snapshot_epochs[k])) if k < len(self.snapshot_epochs) else last
+
+    def block(self, first: int, last: int) -> tuple[Array, ...]:
+        """The kernels' slots for epochs ``first`` to ``last`` (-1: not recorded) and the
+        arrays they write the recorded values into, NaN where a replicate did not run."""
+        asked = self._asked(first, last)
+        slots = np.full(last - first + 1, -1, dtype=np.int64)
+        slots[asked - first] = np.arange(len(asked))
+        r, k = self.replicates, len(asked)
+        return (slots, np.full((k, r), np.nan), np.full((k, r, self.layers, 2), np.nan),
+                np.full((k, r, 2), np.nan))  # fmt: skip
+
+    def keep(self, first: int, last: int, out: tuple[Array, ...], params: Array) -> None:
+        """The block's recorded values by epoch, and the parameters at a snapshot epoch."""
+        for k, epoch in enumerate(self._asked(first, last).tolist()):
+            self.accuracy[epoch], self.layer_rows[epoch] = out[2][k], out[3][k]
+            if self.has_test:
+                self.test[epoch] = out[4][k]
+        k = np.searchsorted(self.snapshot_epochs, last)
+        if k < len(self.snapshot_epochs) and self.snapshot_epochs[k] == last:
+            self.snapshots[k] = params
+
+    def _asked(self, first: int, last: int) -> Array:
+        lo, hi = np.searchsorted(self.epochs, [first, last + 1])
+        return self.epochs[lo:hi]
 
 
 def _say_if_compiled(seconds: float) -> bool:
@@ -166,12 +222,6 @@ def _kernel(threads: int, replicates: int):
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     return kernel
-
-
-def _empty_rows(epochs: int, replicates: int) -> tuple[Array, Array]:
-    """A block's loss and accuracy rows: NaN where a replicate did not run or nothing was
-    asked, as in the NumPy engine's History."""
-    return np.full((epochs, replicates), np.nan), np.full((epochs, replicates), np.nan)
 
 
 def _sample_orders(
@@ -207,17 +257,30 @@ def _log_block(
             on_log(epoch, losses[epoch - first, training])
 
 
-def _history(net, loss_fn, x, y, settings, state, losses, accuracy_rows, seconds) -> History:
+def _history(net, loss_fn, data, settings, recording, state, losses, recorded, seconds):
     running = state.status == kernels.RUNNING
     epochs_run = np.where(running, settings.epochs, state.stopped_at)
     last = int(epochs_run.max())
-    rows = np.concatenate(losses)[:last]
-    accuracy_rows = {e: row for e, row in accuracy_rows.items() if e <= last}
+
+    def reached(rows: dict[int, Array]) -> dict[int, Array]:  # a block may end past every stop
+        return {e: row for e, row in rows.items() if e <= last}
+
     return finish(
-        net, loss_fn, x, y, rows, accuracy_rows, epochs_run,
-        state.status == kernels.CONVERGED, state.status == kernels.DIVERGED, seconds,
-        state.params,
-    )  # fmt: skip
+        net,
+        loss_fn,
+        data,
+        recording,
+        loss=np.concatenate(losses)[:last],
+        accuracy=reached(recorded.accuracy),
+        layers=reached(recorded.layer_rows),
+        test=reached(recorded.test),
+        snapshots=recorded.snapshots,
+        epochs_run=epochs_run,
+        converged=state.status == kernels.CONVERGED,
+        diverged=state.status == kernels.DIVERGED,
+        seconds=seconds,
+        params=state.params,
+    )
 
 
 def warm_up(parallel: bool = False) -> None:

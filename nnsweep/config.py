@@ -43,6 +43,9 @@ ActivationName = Enum("ActivationName", {name: name for name in ACTIVATIONS})
 InitName = Enum("InitName", {name: name for name in INITS})
 Objective = Enum("Objective", {"loss": "loss", "epochs": "epochs"})  # see nnsweep.run.objective
 EngineName = Enum("EngineName", {"numba": "numba", "numpy": "numpy"})  # nnsweep.engines
+# A job's figures by name: prediction.png, ..., and boundary.gif (nnsweep.show)
+FIGURES = ("prediction", "learning_curve", "decision_boundary", "gradients", "boundary")
+FigureName = Enum("FigureName", {name: name for name in FIGURES})
 
 
 # Fields that change how a job runs or what it prints, not what it computes: resuming
@@ -55,6 +58,7 @@ PRESENTATION_FIELDS = (
     "objective",
     "blas_threads",
     "engine",
+    "figures",
 )
 
 
@@ -62,13 +66,22 @@ class ConfigError(ValueError):
     """A config value out of range: the message names the field, the value and what is allowed."""
 
 
+# Fields every option of a group has besides its engine function's keywords: (type, default).
+GROUP_FIELDS: dict[str, dict[str, tuple[type, Any]]] = {
+    "dataset": {"test_n": (int, 0)},  # held-out points, drawn besides the training set
+}
+
+
 def option_schema(group: str, name: str, factory: Callable[..., Any] | None) -> type:
-    """A dataclass with ``name`` and every keyword of ``factory`` with its type and default."""
+    """A dataclass with ``name``, every keyword of ``factory`` with its type and default, and
+    the group's own fields (GROUP_FIELDS)."""
     fields: list[tuple[str, Any, Any]] = [("name", str, field(default=name))]
     parameters = inspect.signature(factory).parameters.values() if factory else ()
     for p in parameters:
         if p.name not in NOT_CONFIGURED:
             fields.append((p.name, p.annotation, field(default=p.default)))
+    for key, (kind, default) in GROUP_FIELDS.get(group, {}).items():
+        fields.append((key, kind, field(default=default)))
     return make_dataclass(f"{group.title()}_{name}", fields)
 
 
@@ -105,11 +118,20 @@ class RunConfig:
     blas_threads: int = MISSING
     objective: Objective = MISSING
     engine: EngineName = MISSING
+    snapshots: int = MISSING
+    figures: list[FigureName] = MISSING
 
 
 def hyperparameters(node: Any) -> dict[str, Any]:
-    """A group option's fields but its ``name``: the keyword arguments of its engine function."""
+    """A group option's fields but its ``name``."""
     return {k: v for k, v in node.items() if k != "name"}
+
+
+def arguments(node: Any, group: str) -> dict[str, Any]:
+    """A group option's hyperparameters that its engine function takes (not the group's
+    own fields, GROUP_FIELDS)."""
+    own = GROUP_FIELDS.get(group, {})
+    return {k: v for k, v in hyperparameters(node).items() if k not in own}
 
 
 def register() -> None:
@@ -153,12 +175,13 @@ RANGES: dict[str, Range] = {
     "log_every": _count(1),
     "blas_threads": _count(1),  # more than the cores: a warning, and the cores (run time)
     "seed": _count(0, MAX_SEED),
+    "snapshots": _count(0, 10_000),
 }
 
 # Every hyperparameter of every group option, by group and keyword: a new registry entry
 # with a new keyword needs its range here (tests/test_config.py checks that).
 OPTION_RANGES: dict[str, dict[str, Range]] = {
-    "dataset": {"n": _count(2, 10**7), "noise": _finite(0, 1)},
+    "dataset": {"n": _count(2, 10**7), "noise": _finite(0, 1), "test_n": _count(0, 10**7)},
     "activation": {"alpha": _finite(0, 1)},  # leaky_relu's slope for negative inputs
     "optimizer": {
         "beta": RATE,
@@ -172,10 +195,12 @@ OPTION_RANGES: dict[str, dict[str, Range]] = {
 
 
 def option_fields(group: str, name: str) -> list[str]:
-    """The hyperparameters of option ``name`` of ``group``: its engine function's keywords."""
+    """The fields of option ``name`` of ``group``: its engine function's keywords, then the
+    group's own (GROUP_FIELDS)."""
     factory = GROUPS[group].get(name)
     parameters = inspect.signature(factory).parameters if factory else {}
-    return [p for p in parameters if p not in NOT_CONFIGURED]
+    own = list(GROUP_FIELDS.get(group, {}))
+    return [p for p in parameters if p not in NOT_CONFIGURED] + own
 
 
 def check(cfg: Any) -> None:
@@ -189,6 +214,11 @@ def check(cfg: Any) -> None:
             ok, allowed = ranges[key]
             if not ok(value):
                 raise ConfigError(f"{group}.{key}={value!r} is out of range; allowed: {allowed}")
+    if cfg.dataset.get("test_n", 0) and "n" not in cfg.dataset:
+        raise ConfigError(
+            f"dataset.test_n={cfg.dataset.test_n} cannot be used with dataset={cfg.dataset.name}: "
+            "its points are fixed (the lab's 21), so there are no more to hold out; allowed: 0"
+        )
     if cfg.loss.name == "bce" and cfg.output_activation.name != "sigmoid":
         raise ConfigError(
             f"output_activation={cfg.output_activation.name!r} cannot be used with loss=bce; "

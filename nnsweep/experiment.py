@@ -9,14 +9,14 @@ import numpy as np
 from omegaconf import DictConfig
 
 from nnsweep.activations import make_activation
-from nnsweep.config import ConfigError, check, hyperparameters
+from nnsweep.config import ConfigError, arguments, check, hyperparameters
 from nnsweep.data import make_dataset
 from nnsweep.engines import ORDER_ENTRIES_PER_BLOCK, Engine, get_engine
 from nnsweep.losses import LossFn, get_loss
 from nnsweep.network import MLP
 from nnsweep.optimizers import Optimizer, make_optimizer
-from nnsweep.records import recorded_epochs
-from nnsweep.train import TrainSettings
+from nnsweep.records import recorded_epochs, snapshot_epochs
+from nnsweep.train import Recording, TrainSettings
 
 
 @dataclass
@@ -33,15 +33,19 @@ class Experiment:
     loss_fn: LossFn
     settings: TrainSettings
     train: Engine  # nnsweep.train.train or its compiled twin
+    recording: Recording  # what training records besides the loss, held-out data among it
+    x_test: np.ndarray | None = None  # (n_test, 2), with dataset.test_n > 0
+    y_test: np.ndarray | None = None  # (n_test, 1)
 
 
 def build(cfg: DictConfig) -> Experiment:
     """Build the job from ``cfg``; raise ConfigError naming the field for any bad value."""
     preflight(cfg)
     rng = np.random.default_rng(cfg.seed)
-    x, y = make_dataset(cfg.dataset.name, rng, **hyperparameters(cfg.dataset))
+    x, y = make_dataset(cfg.dataset.name, rng, **arguments(cfg.dataset, "dataset"))
     # one seed per replicate, drawn after the data: replicate r is the same whatever R is
     seeds = [int(s) for s in rng.integers(2**63, size=cfg.replicates)]
+    x_test, y_test = held_out(cfg)
     rngs = [np.random.default_rng(s) for s in seeds]
     sizes = (x.shape[1],) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
     hidden = make_activation(cfg.activation.name, **hyperparameters(cfg.activation))
@@ -51,7 +55,29 @@ def build(cfg: DictConfig) -> Experiment:
     params = net.init(rngs, cfg.init.name)
     engine = get_engine(cfg.engine.name, cfg.blas_threads)
     loss_fn = get_loss(cfg.loss.name)
-    return Experiment(x, y, net, params, rngs, seeds, optimizer, loss_fn, settings, engine)
+    recording = Recording(
+        set(recorded_epochs(cfg.epochs).tolist()),
+        snapshot_epochs(cfg.epochs, cfg.snapshots),
+        x_test,
+        y_test,
+    )
+    return Experiment(
+        x, y, net, params, rngs, seeds, optimizer, loss_fn, settings, engine, recording,
+        x_test, y_test,
+    )  # fmt: skip
+
+
+HELD_OUT_STREAM = 1  # the held-out points' own random stream, apart from the training set's
+
+
+def held_out(cfg: DictConfig) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``dataset.test_n`` more points from the dataset's generator, or None: drawn from a
+    stream of their own, so the training set and the replicates stay as without them."""
+    if not cfg.dataset.get("test_n", 0):
+        return None, None
+    stream = np.random.SeedSequence(cfg.seed, spawn_key=(HELD_OUT_STREAM,))
+    options = {**arguments(cfg.dataset, "dataset"), "n": cfg.dataset.test_n}
+    return make_dataset(cfg.dataset.name, np.random.default_rng(stream), **options)
 
 
 def preflight(cfg: DictConfig) -> None:
@@ -75,14 +101,19 @@ def estimate_bytes(cfg: DictConfig) -> int:
     sizes = (2,) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
     weights = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     r, epochs = cfg.replicates, cfg.epochs
-    parameters = 8 * 8 * r * weights  # params, gradients, two optimizer states, snapshots
+    parameters = 8 * 8 * r * weights  # params, gradients, two optimizer states, initial, final
+    snapshots = 8 * r * weights * len(snapshot_epochs(epochs, cfg.snapshots))
+    n += cfg.dataset.get("test_n", 0)
     activations = 3 * 8 * r * n * sum(sizes)  # each layer's input, output and delta
-    history = 2 * 8 * r * epochs  # loss and accuracy of every epoch
-    table = 100 * r * len(recorded_epochs(epochs))  # loss.csv's rows, as a table and as text
+    layers, recorded = len(sizes) - 1, len(recorded_epochs(epochs))
+    history = 2 * 8 * r * epochs  # the loss of every epoch, and its copy when the blocks join
+    # at the recorded epochs: accuracy, held-out loss and accuracy, two numbers per layer
+    history += 8 * r * recorded * (3 + 2 * layers)
+    table = 100 * r * recorded * (1 + layers)  # loss.csv's and layers.csv's rows, twice
     # the compiled engine draws the minibatch orders of a block of epochs at once
     orders = 8 * max(min(r * epochs * n, ORDER_ENTRIES_PER_BLOCK), r * n)
     orders = orders if cfg.batch_size is not None else 0
-    return parameters + activations + history + table + orders
+    return parameters + snapshots + activations + history + table + orders
 
 
 def available_memory() -> int | None:

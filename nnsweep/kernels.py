@@ -140,6 +140,26 @@ def times_grad(code: int, a: np.ndarray, g: np.ndarray, units: int, m: int, alph
                 g[j, i] = 1.0 * g[j, i]
 
 
+@njit(fastmath=FASTMATH | {"reassoc"})
+def mean_abs_slope(code: int, a: np.ndarray, units: int, m: int, alpha: float) -> float:
+    """The mean of |f'(z)| over the layer's units and first ``m`` samples, from a = f(z)."""
+    total = 0.0
+    for j in range(units):
+        for i in range(m):
+            if code == SIGMOID:
+                slope = (1.0 - a[j, i]) * a[j, i]
+            elif code == TANH:
+                slope = 1.0 - a[j, i] * a[j, i]
+            elif code == RELU:
+                slope = 1.0 if a[j, i] > 0.0 else 0.0
+            elif code == LEAKY_RELU:
+                slope = 1.0 if a[j, i] > 0.0 else alpha
+            else:
+                slope = 1.0
+            total += abs(slope)
+    return total / (units * m)
+
+
 # ---------------------------------------------------------------- losses
 # A sum in strict order is one chain of dependent additions, each waiting for the last.
 # fastmath "reassoc" (inf and NaN still stay as they are) lets the compiler keep several
@@ -245,6 +265,31 @@ def loss_gradient(w, network, loss_code, x_t, y, grads):
     return loss
 
 
+@njit(fastmath=FASTMATH | {"reassoc"})
+def layer_statistics(sizes, offsets, codes, alphas, acts, grads, m, out):
+    """Per layer into ``out`` (L, 2): the norm of d loss / d weight from ``grads`` (the bias
+    left out) and the mean |f'(z)| from forward's ``acts``."""
+    for layer in range(len(sizes) - 1):
+        start, end = offsets[layer], offsets[layer] + sizes[layer] * sizes[layer + 1]
+        total = 0.0
+        for p in range(start, end):
+            total += grads[p] * grads[p]
+        out[layer, 0] = math.sqrt(total)
+        units = sizes[layer + 1]
+        out[layer, 1] = mean_abs_slope(codes[layer], acts[layer + 1], units, m, alphas[layer])
+
+
+@njit
+def evaluate(w, network, loss_code, acts, y, grad, out):
+    """Loss and accuracy of one network on the inputs in ``acts[0]`` and targets ``y``, into
+    ``out`` (2,); ``grad`` a scratch buffer of y's length."""
+    sizes, offsets, codes, alphas = network
+    n, top = len(y), len(sizes) - 1
+    forward(w, sizes, offsets, codes, alphas, acts, n)
+    out[0] = loss_and_grad(loss_code, acts[top, 0], y, n, grad)
+    out[1] = accuracy(acts[top, 0], y, n)
+
+
 # ---------------------------------------------------------------- optimizers
 
 
@@ -291,35 +336,45 @@ def train_replicate(r, first, last, network, rule, data, state, out):
     - ``rule``: (loss code, optimizer code, lr, hyperparameters h, threshold, batch), where
       batch 0 is the full batch;
     - ``data``: (x_t (in, n), y (n,), orders (R, epochs, n): each epoch's sample order for
-      minibatches);
+      minibatches, x_test_t (in, n_test), y_test (n_test,): held-out data, n_test maybe 0);
     - ``state``: (params, s1, s2 (R, P): optimizer state; steps, status, stopped_at (R,));
-    - ``out``: (loss (epochs, R), accuracy (epochs, R), record (epochs,): where accuracy is
-      asked for), row ``epoch - first``.
+    - ``out``: (loss (epochs, R), row ``epoch - first``; slot (epochs,): each epoch's row in
+      the recorded arrays, -1 where nothing is recorded; accuracy (K, R); layers (K, R, L, 2):
+      gradient norm and mean |f'| per layer; test (K, R, 2): held-out loss and accuracy).
     """
     sizes, offsets, codes, alphas = network
     loss_code, opt_code, lr, h, threshold, batch = rule
-    x_t, y, orders = data
+    x_t, y, orders, x_test_t, y_test = data
     params, s1, s2, steps, status, stopped_at = state
-    loss_out, accuracy_out, record = out
+    loss_out, slots, accuracy_out, layers_out, test_out = out
     w, v1, v2 = params[r], s1[r], s2[r]
     inputs, n, width, top = x_t.shape[0], x_t.shape[1], sizes.max(), len(sizes) - 1
     acts = np.zeros((len(sizes), width, n))  # every buffer once per block, none per epoch
     incoming, other = np.zeros((width, n)), np.zeros((width, n))
     grads, target = np.zeros(w.shape[0]), np.zeros(n)
     acts[0, :inputs] = x_t  # the inputs; only minibatches overwrite them, and put them back
+    test_acts = np.zeros((len(sizes), width, len(y_test)))
+    test_acts[0, :inputs] = x_test_t
+    test_grad = np.zeros(len(y_test))
     for epoch in range(first, last + 1):
         row = epoch - first
         forward(w, sizes, offsets, codes, alphas, acts, n)
         loss = loss_and_grad(loss_code, acts[top, 0], y, n, incoming[0])
         loss_out[row, r] = loss
-        if record[row]:
-            accuracy_out[row, r] = accuracy(acts[top, 0], y, n)
+        slot = slots[row]
+        if slot >= 0:  # recorded: the full-data gradient, which a full batch steps with
+            accuracy_out[slot, r] = accuracy(acts[top, 0], y, n)
+            backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
+            layer_statistics(sizes, offsets, codes, alphas, acts, grads, n, layers_out[slot, r])
+            if len(y_test):
+                evaluate(w, network, loss_code, test_acts, y_test, test_grad, test_out[slot, r])
         if loss < threshold or not math.isfinite(loss):
             status[r] = CONVERGED if loss < threshold else DIVERGED
             stopped_at[r] = epoch
             return
         if batch == 0:
-            backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
+            if slot < 0:
+                backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
             steps[r] += 1
             update(opt_code, w, grads, v1, v2, float(steps[r]), lr, h)
             continue

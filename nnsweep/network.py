@@ -140,6 +140,19 @@ class MLP:
     def predict(self, params: Array, x: Array) -> Array:
         return self.forward(params, x)[-1]
 
+    def layer_statistics(
+        self, params: Array, outputs: list[Array], grad_prediction: Array
+    ) -> Array:
+        """(R, L, 2): per layer the norm of d loss / d weight (its bias left out) and the
+        mean |f'(z)| over its units and samples: where back-propagation's signal shrinks."""
+        grads = self.backward(params, outputs, grad_prediction)
+        norms = [np.linalg.norm(grads[:, s.weight], axis=1) for s in self.slots]
+        slopes = [
+            np.abs(f.grad_from_output(a)).mean(axis=(-2, -1))
+            for f, a in zip(self.activations, outputs[1:], strict=True)
+        ]
+        return np.stack([np.stack(norms, axis=1), np.stack(slopes, axis=1)], axis=-1)
+
 
 def _weight_view(flat: Array, s: LayerSlot) -> Array:
     """The weight (R, in, out) of the layer at ``s``, a view into a flat (R, P) array."""

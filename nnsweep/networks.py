@@ -8,11 +8,16 @@
 - ``seeds`` (R,) int: the seed each replicate was drawn from;
 - ``initial`` and ``final`` (R, P) float: each replicate's parameters before training and
   at its end; a row holds, layer after layer, the weight (fan_in, fan_out) row by row,
-  then the bias (fan_out,).
+  then the bias (fan_out,);
+- ``epochs_run`` (R,) int: the epochs each replicate ran;
+- ``snapshot_epochs`` (S,) int: log-spaced epochs from 1 to the cap (config ``snapshots``);
+- ``snapshots`` (S, R, P) float: the parameters at the end of each of those epochs (after
+  its update); a replicate that had stopped by then has its final parameters there.
 
 A layer computes ``a_out = f(a_in @ W + b)``.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +26,12 @@ import numpy as np
 from nnsweep.activations import make_activation
 from nnsweep.network import MLP
 from nnsweep.records import PARAMS_NPZ, atomic_path
+from nnsweep.train import History
 
 
-def write_params(job_dir: Path, net: MLP, initial: np.ndarray, final: np.ndarray, seeds) -> Path:
+def write_params(
+    job_dir: Path, net: MLP, initial: np.ndarray, history: History, seeds: Sequence[int]
+) -> Path:
     """``params.npz`` of a job, written under a temporary name and renamed."""
     path = Path(job_dir) / PARAMS_NPZ
     layers = net.activations
@@ -35,7 +43,10 @@ def write_params(job_dir: Path, net: MLP, initial: np.ndarray, final: np.ndarray
             alphas=np.array([a.settings.get("alpha", 0.0) for a in layers], dtype=float),
             seeds=np.array(seeds, dtype=np.int64),
             initial=initial,
-            final=final,
+            final=history.params,
+            epochs_run=history.epochs_run.astype(np.int64),
+            snapshot_epochs=history.snapshot_epochs,
+            snapshots=history.snapshots,
         )
     return path
 
@@ -49,12 +60,26 @@ class Network:
     net: MLP
     params: np.ndarray  # (P,) at the end of training
     initial: np.ndarray  # (P,) before it
+    epochs_run: int
+    snapshot_epochs: np.ndarray  # (S,)
+    snapshots: np.ndarray  # (S, P) at the end of each snapshot epoch
 
     def predict(self, x: np.ndarray, params: np.ndarray | None = None) -> np.ndarray:
-        """The network's output on ``x``; ``params`` (P,) instead of the final ones."""
+        """The network's output on ``x``; ``params`` (P,) instead of the final ones (a
+        snapshot: ``params=net.at(epoch)``)."""
         row = self.params if params is None else params
         with np.errstate(all="ignore"):  # a diverged replicate's parameters are inf or NaN
             return self.net.predict(row[None, :], np.asarray(x, dtype=float))[0]
+
+    def at(self, epoch: int) -> np.ndarray:
+        """The parameters (P,) at the end of snapshot epoch ``epoch``; 0 gives the initial."""
+        if epoch == 0:
+            return self.initial
+        found = np.flatnonzero(self.snapshot_epochs == epoch)
+        if not len(found):
+            kept = ", ".join(str(e) for e in self.snapshot_epochs) or "none (snapshots=0)"
+            raise ValueError(f"epoch {epoch} is not a snapshot; the snapshot epochs: 0, {kept}")
+        return self.snapshots[found[0]]
 
 
 def load_networks(job_dir: Path | str) -> list[Network]:
@@ -64,10 +89,15 @@ def load_networks(job_dir: Path | str) -> list[Network]:
     pairs = zip(saved["activations"], saved["alphas"], strict=True)
     layers = [make_activation(str(name), **_alpha(name, alpha)) for name, alpha in pairs]
     net = MLP(saved["sizes"], layers[0], layers[-1])  # hidden layers share one activation
+    replicates = len(saved["seeds"])
+    epochs = saved.get("snapshot_epochs", np.zeros(0, dtype=np.int64))
+    snapshots = saved.get("snapshots", np.zeros((0, replicates, net.n_params)))
+    epochs_run = saved.get("epochs_run", np.zeros(replicates, dtype=np.int64))  # older files
     return [
-        Network(r, int(seed), net, saved["final"][r], saved["initial"][r])
+        Network(r, int(seed), net, saved["final"][r], saved["initial"][r], int(epochs_run[r]),
+                epochs, snapshots[:, r])
         for r, seed in enumerate(saved["seeds"])
-    ]
+    ]  # fmt: skip
 
 
 def _alpha(name: str, alpha: float) -> dict[str, float]:

@@ -1,7 +1,9 @@
 """The files of one job: writing them atomically, reading them back.
 
 ``loss.csv`` is long format, one row per (replicate, recorded epoch):
-``replicate,epoch,loss,accuracy``. ``result.json`` holds the resolved config,
+``replicate,epoch,loss,accuracy``, and ``test_loss,test_accuracy`` with held-out data.
+``layers.csv`` has one row per (replicate, recorded epoch, layer):
+``replicate,epoch,layer,grad_norm,mean_abs_derivative``. ``result.json`` holds the resolved config,
 the job's ``status`` (``running`` with its pid and host, ``complete``, or
 ``failed`` with the error), per replicate its final loss and accuracy, epochs
 run, converged, diverged and seconds, and the size and sha256 of each data
@@ -25,10 +27,14 @@ from omegaconf import OmegaConf
 from nnsweep.train import History
 
 LOSS_CSV = "loss.csv"
+LAYERS_CSV = "layers.csv"
 RESULT_JSON = "result.json"
 LOSS_COLUMNS = ["replicate", "epoch", "loss", "accuracy"]
+TEST_COLUMNS = ["test_loss", "test_accuracy"]  # loss.csv's, with held-out data
+LAYER_COLUMNS = ["replicate", "epoch", "layer", "grad_norm", "mean_abs_derivative"]
 PARAMS_NPZ = "params.npz"  # written by nnsweep.networks
-DATA_FILES = (LOSS_CSV, PARAMS_NPZ)  # checksummed in result.json; figures can be redrawn
+# checksummed in result.json; figures can be redrawn
+DATA_FILES = (LOSS_CSV, LAYERS_CSV, PARAMS_NPZ)
 PARTIAL = ".*.partial-*"  # atomic_path's temporary names
 
 # loss.csv keeps every epoch up to this cap, and beyond it a thinned set of epochs.
@@ -65,6 +71,20 @@ def recorded_epochs(
     return np.unique(np.rint(np.concatenate(spaced)).astype(np.int64))
 
 
+def snapshot_epochs(epochs: int, count: int) -> np.ndarray:
+    """``count`` distinct epochs from 1 to ``epochs``, log-spaced, the first and the last
+    included (every epoch when ``count`` >= ``epochs``; none when ``count`` is 0): each step
+    is the ratio still to go spread evenly over the snapshots left, and at least one epoch."""
+    if count >= epochs:
+        return np.arange(1, epochs + 1)
+    chosen = [1] if count > 1 else []
+    for left in range(count - len(chosen), 0, -1):
+        previous = chosen[-1] if chosen else 1
+        step = round(previous * (epochs / previous) ** (1 / left))
+        chosen.append(max(previous + 1, min(step, epochs - left + 1)))
+    return np.array(chosen, dtype=np.int64)
+
+
 def loss_table(history: History, keep: np.ndarray) -> pd.DataFrame:
     """The rows of loss.csv: the epochs ``keep`` (from :func:`recorded_epochs`, where the
     training recorded accuracy too) that each replicate ran, and always its last epoch.
@@ -75,30 +95,68 @@ def loss_table(history: History, keep: np.ndarray) -> pd.DataFrame:
     replicates = np.concatenate([replicate, np.arange(len(last))])
     order = np.lexsort((epochs, replicates))  # by replicate, then epoch
     epochs, replicates = epochs[order], replicates[order]
-    accuracy = _accuracy_at(history.accuracy, epochs, replicates)
     is_last = epochs == last[replicates]
-    fill = is_last & np.isnan(accuracy)  # the last epoch's accuracy, if not recorded there
-    accuracy[fill] = history.final_accuracy[replicates[fill]]
-    loss = history.loss[epochs - 1, replicates]
-    columns = {"replicate": replicates, "epoch": epochs, "loss": loss, "accuracy": accuracy}
-    return pd.DataFrame(columns)[LOSS_COLUMNS]
+    columns = {
+        "replicate": replicates,
+        "epoch": epochs,
+        "loss": history.loss[epochs - 1, replicates],
+    }
+    # the last epoch's values of the final parameters, where none were recorded there
+    columns["accuracy"] = _recorded_at(history.accuracy, epochs, replicates)
+    _fill(columns["accuracy"], is_last, history.final_accuracy[replicates])
+    if history.final_test is not None:
+        test = _recorded_at(history.test, epochs, replicates, width=2)
+        _fill(test, is_last, history.final_test[replicates])
+        columns.update(zip(TEST_COLUMNS, test.T, strict=True))
+    return pd.DataFrame(columns)
 
 
-def _accuracy_at(rows: dict[int, np.ndarray], epochs: np.ndarray, replicates: np.ndarray):
-    """The recorded accuracy of each (epoch, replicate); NaN where none was recorded."""
-    accuracy = np.full(len(epochs), np.nan)
+def _fill(values: np.ndarray, is_last: np.ndarray, final: np.ndarray) -> None:
+    """The final values into the last epoch's rows that recorded nothing."""
+    missing = np.isnan(values).all(axis=tuple(range(1, values.ndim)))
+    values[is_last & missing] = final[is_last & missing]
+
+
+def _recorded_at(
+    rows: dict[int, np.ndarray], epochs: np.ndarray, replicates: np.ndarray, width: int = 0
+) -> np.ndarray:
+    """The recorded value of each (epoch, replicate): rows[epoch][replicate], NaN where
+    nothing was recorded; ``width`` > 0 for rows of that many values per replicate."""
+    values = np.full((len(epochs), width) if width else len(epochs), np.nan)
     if not rows:
-        return accuracy
+        return values
     recorded = np.array(sorted(rows))
-    table = np.stack([rows[e] for e in recorded])  # (recorded epochs, R)
+    table = np.stack([rows[e] for e in recorded])  # (recorded epochs, R, ...)
     where = np.minimum(np.searchsorted(recorded, epochs), len(recorded) - 1)
     found = recorded[where] == epochs
-    accuracy[found] = table[where[found], replicates[found]]
-    return accuracy
+    values[found] = table[where[found], replicates[found]]
+    return values
+
+
+def layers_table(history: History, keep: np.ndarray) -> pd.DataFrame:
+    """The rows of layers.csv: the epochs ``keep`` recorded that each replicate ran, every
+    layer (1 the first hidden one, the last the output layer)."""
+    epochs = np.array([e for e in keep.tolist() if e in history.layers], dtype=np.int64)
+    if not len(epochs):
+        return pd.DataFrame(columns=LAYER_COLUMNS)
+    values = np.stack([history.layers[e] for e in epochs])  # (K, R, L, 2)
+    k, r, layer = (i.ravel() for i in np.indices(values.shape[:3]))
+    ran = epochs[k] <= history.epochs_run[r]
+    k, r, layer = k[ran], r[ran], layer[ran]
+    columns = [r, epochs[k], layer + 1, values[k, r, layer, 0], values[k, r, layer, 1]]
+    table = pd.DataFrame(dict(zip(LAYER_COLUMNS, columns, strict=True)))
+    return table.sort_values(LAYER_COLUMNS[:3], ignore_index=True)
 
 
 def write_loss_csv(table: pd.DataFrame, job_dir: Path) -> Path:
-    path = Path(job_dir) / LOSS_CSV
+    return _write_csv(table, Path(job_dir) / LOSS_CSV)
+
+
+def write_layers_csv(table: pd.DataFrame, job_dir: Path) -> Path:
+    return _write_csv(table, Path(job_dir) / LAYERS_CSV)
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> Path:
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, float_format="%.10g")
     return path

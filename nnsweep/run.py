@@ -137,30 +137,22 @@ def _train(experiment: Experiment, bar: Any) -> History:
         if bar is not None:
             bar.update(every)
 
-    keep = records.recorded_epochs(e.settings.epochs)
     return e.train(
-        e.net,
-        e.params,
-        e.optimizer,
-        e.loss_fn,
-        e.x,
-        e.y,
-        e.settings,
-        e.rngs,
-        on_log,
-        set(keep.tolist()),
+        e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, on_log, e.recording
     )
 
 
 def write_data_files(
     cfg: DictConfig, e: Experiment, history: History, job_dir: Path, result: dict
 ) -> Any:
-    """loss.csv and params.npz, then result.json ``complete`` with their sizes and sha256
-    (added to ``result``, result.json's content but its status): a reader that finds
-    ``complete`` can check the data against it. Returns loss.csv's table."""
-    table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
+    """loss.csv, layers.csv and params.npz, then result.json ``complete`` with their sizes
+    and sha256 (added to ``result``, result.json's content but its status): a reader that
+    finds ``complete`` can check the data against it. Returns loss.csv's table."""
+    keep = records.recorded_epochs(cfg.epochs)
+    table = records.loss_table(history, keep)
     records.write_loss_csv(table, job_dir)
-    networks.write_params(job_dir, e.net, e.params, history.params, e.seeds)
+    records.write_layers_csv(records.layers_table(history, keep), job_dir)
+    networks.write_params(job_dir, e.net, e.params, history, e.seeds)
     result["files"] = records.file_records(job_dir)
     records.write_result({"status": "complete", **result}, job_dir)
     return table
@@ -193,6 +185,14 @@ def replicate_results(e: Experiment, history: History) -> list[dict[str, Any]]:
             "diverged": history.diverged[r],
             "seconds": history.seconds[r],
         }
+        | _held_out(history, r)
         for r in range(len(e.seeds))
     ]
     return records.json_safe(rows)
+
+
+def _held_out(history: History, r: int) -> dict[str, float]:
+    if history.final_test is None:
+        return {}
+    loss, accuracy = history.final_test[r]
+    return {"final_test_loss": loss, "final_test_accuracy": accuracy}

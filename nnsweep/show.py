@@ -17,6 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from nnsweep import records
 from nnsweep.experiment import Experiment
 from nnsweep.train import History
 
@@ -28,36 +29,85 @@ TABLE_ROWS_ON_CONSOLE = 10
 TABLE_ROWS_IN_LOG = 1000
 
 
+FIGURE_FILES = {
+    "prediction": "prediction.png",
+    "learning_curve": "learning_curve.png",
+    "decision_boundary": "decision_boundary.png",
+    "gradients": "gradients.png",
+    "boundary": "boundary.gif",
+}
+
+
 def draw_figures(
     cfg: DictConfig, e: Experiment, history: History, table: pd.DataFrame, job_dir: Path
 ) -> dict[str, str]:
-    """prediction.png, learning_curve.png and decision_boundary.png of the job. A figure that
-    cannot be drawn costs no data: it is logged as a warning and returned, file name to
-    error, for result.json to record."""
+    """The figures named in ``cfg.figures`` (FIGURE_FILES). A figure that cannot be drawn
+    costs no data: it is logged as a warning and returned, file name to error, for
+    result.json to record."""
     from nnsweep import plots
 
     shown = representative_replicate(history)
     caption = _caption(cfg, shown, len(history.final_loss))
     params = history.params[shown : shown + 1]
-    figures = {
-        "prediction.png": lambda: plots.prediction_figure(
-            e.x, e.y, _predict(e, params, e.x)[0], caption
+    test = {"x_test": e.x_test, "y_test": e.y_test}
+
+    def figure(draw: Any) -> Any:  # a matplotlib figure's writer
+        return lambda path: plots.save(draw(), path)
+
+    drawers = {
+        "prediction": figure(
+            lambda: plots.prediction_figure(e.x, e.y, _predict(e, params, e.x)[0], caption, **test)
         ),
-        "learning_curve.png": lambda: plots.learning_curve_figure(
-            table, stops(history), _caption(cfg)
+        "learning_curve": figure(
+            lambda: plots.learning_curve_figure(table, stops(history), _caption(cfg))
         ),
-        "decision_boundary.png": lambda: plots.decision_boundary_figure(
-            *_output_grid(e, params), e.x, e.y, caption
+        "decision_boundary": figure(
+            lambda: plots.decision_boundary_figure(
+                *_output_grid(e, params), e.x, e.y, caption, **test
+            )
         ),
-    }
+        "gradients": figure(
+            lambda: plots.gradients_figure(
+                records.layers_table(history, records.recorded_epochs(cfg.epochs)), _caption(cfg)
+            )
+        ),
+        "boundary": lambda path: _boundary_gif(path, e, history, shown, caption),
+    }  # fmt: skip
     failed = {}
-    for name, draw in figures.items():
+    for name in [f.name for f in cfg.figures]:
+        path = job_dir / FIGURE_FILES[name]
         try:
-            plots.save(draw(), job_dir / name)
+            drawers[name](path)
         except Exception as error:  # a figure is never worth the training
-            failed[name] = f"{type(error).__name__}: {error}"
-            log.warning(f"{job_dir / name} could not be drawn: {failed[name]}")
+            failed[path.name] = f"{type(error).__name__}: {error}"
+            log.warning(f"{path} could not be drawn: {failed[path.name]}")
     return failed
+
+
+def _boundary_gif(path: Path, e: Experiment, history: History, shown: int, caption: str) -> None:
+    from nnsweep import animation
+
+    animation.boundary_gif(
+        path, lambda row, x: _predict(e, row[None], x)[0], frames(e, history, shown), e.x, e.y,
+        caption, x_test=e.x_test, y_test=e.y_test,
+    )  # fmt: skip
+
+
+def frames(e: Experiment, history: History, r: int) -> list:
+    """boundary.gif's frames of replicate ``r``: its snapshots before it stopped, then its
+    final parameters at the epoch it stopped."""
+    from nnsweep.animation import Frame
+
+    last = int(history.epochs_run[r])
+    before = np.flatnonzero(history.snapshot_epochs < last)
+    chosen = [(int(history.snapshot_epochs[k]), history.snapshots[k, r], "") for k in before]
+    chosen.append((last, history.params[r], outcomes(history)[r]))
+    return [Frame(epoch, row, _loss(e, row), note) for epoch, row, note in chosen]
+
+
+def _loss(e: Experiment, row: np.ndarray) -> float:
+    loss, _ = e.loss_fn(_predict(e, row[None], e.x), e.y)
+    return float(loss[0])
 
 
 @contextmanager
@@ -140,7 +190,7 @@ def _log_replicate_table(h: History) -> None:
 def stops(h: History) -> pd.DataFrame:
     """Where and how each replicate stopped: replicate, epoch, loss, outcome (converged,
     epoch cap or diverged)."""
-    outcome = np.where(h.converged, "converged", np.where(h.diverged, "diverged", "epoch cap"))
+    outcome = outcomes(h)
     return pd.DataFrame(
         {
             "replicate": range(len(outcome)),
@@ -149,6 +199,11 @@ def stops(h: History) -> pd.DataFrame:
             "outcome": outcome,
         }
     )
+
+
+def outcomes(h: History) -> np.ndarray:
+    """How each replicate ended: converged, diverged or epoch cap."""
+    return np.where(h.converged, "converged", np.where(h.diverged, "diverged", "epoch cap"))
 
 
 def outcome(h: History, cap: int, threshold: float) -> str:

@@ -10,7 +10,7 @@ working arrays, so the rest train at the cost of the replicates still going.
 import math
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,12 +31,28 @@ class TrainSettings:
     log_every: int = 100  # the lab prints every 100 epochs
 
 
+@dataclass(frozen=True)
+class Recording:
+    """What training records besides every epoch's loss: at the epochs ``epochs``, the
+    accuracy, each layer's weight-gradient norm and mean |f'(z)|, and the loss and accuracy
+    on held-out data (``x_test``, ``y_test``) when given; at the end of the epochs
+    ``snapshots`` (increasing), every replicate's parameters."""
+
+    epochs: Collection[int] = ()
+    snapshots: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    x_test: Array | None = None  # (n_test, in)
+    y_test: Array | None = None  # (n_test, 1)
+
+
+NOTHING = Recording()
+
+
 @dataclass
 class History:
-    """What training measured, per replicate r."""
+    """What training measured, per replicate r. Recorded rows are NaN once r has stopped."""
 
     loss: Array  # (E, R) full-data loss entering epoch e+1; NaN once r has stopped
-    accuracy: dict[int, Array]  # epoch -> (R,) accuracy, at the epochs asked for; NaN once stopped
+    accuracy: dict[int, Array]  # epoch -> (R,) accuracy, at the recorded epochs
     epochs_run: Array  # (R,) int
     converged: Array  # (R,) bool: loss went below the threshold
     diverged: Array  # (R,) bool: loss turned non-finite
@@ -44,6 +60,15 @@ class History:
     params: Array  # (R, P) final parameters
     final_loss: Array  # (R,) loss of the final parameters
     final_accuracy: Array  # (R,)
+    # epoch -> (R, L, 2): per layer the norm of d loss / d weight and the mean |f'(z)| over
+    # its units and samples, of the parameters entering the epoch
+    layers: dict[int, Array] = field(default_factory=dict)
+    test: dict[int, Array] = field(default_factory=dict)  # epoch -> (R, 2): held-out loss, accuracy
+    final_test: Array | None = None  # (R, 2) of the final parameters, with held-out data
+    snapshot_epochs: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (S,)
+    # (S, R, P) the parameters at the end of each snapshot epoch; a replicate that had stopped
+    # by then has its final parameters there
+    snapshots: Array = field(default_factory=lambda: np.zeros((0, 0, 0)))
 
 
 class _Recorder:
@@ -51,10 +76,13 @@ class _Recorder:
 
     CHUNK = 4096
 
-    def __init__(self, params: Array) -> None:
+    def __init__(self, params: Array, snapshots: int) -> None:
         r = params.shape[0]
         self.rows = np.full((self.CHUNK, r), np.nan)
         self.accuracy: dict[int, Array] = {}
+        self.layers: dict[int, Array] = {}
+        self.test: dict[int, Array] = {}
+        self.snapshots = np.full((snapshots, *params.shape), np.nan)
         self.epochs_run = np.zeros(r, dtype=np.int64)
         self.converged = np.zeros(r, dtype=bool)
         self.diverged = np.zeros(r, dtype=bool)
@@ -132,13 +160,13 @@ def train(
     settings: TrainSettings = TrainSettings(),
     rngs: list[np.random.Generator] | None = None,
     on_log: LogHook | None = None,
-    accuracy_at: Collection[int] = (),
+    recording: Recording = NOTHING,
 ) -> History:
     """Train the R replicates in ``params`` (R, P) on ``x`` (n, in) and ``y`` (n, 1).
 
     ``rngs`` (one per replicate) shuffle the minibatches; ``on_log(epoch, loss)`` is
     called every ``settings.log_every`` epochs with the loss of the replicates still
-    training; accuracy is recorded at the epochs in ``accuracy_at``.
+    training; ``recording`` says what else is recorded, and when.
     """
     if rngs is None:
         rngs = [np.random.default_rng(r) for r in range(len(params))]
@@ -146,7 +174,8 @@ def train(
         step = _full_batch_step(net, optimizer)
     else:
         step = _minibatch_step(net, optimizer, loss_fn, x, y, settings.batch_size)
-    record = _Recorder(params)
+    snapshot_at = {int(e): k for k, e in enumerate(recording.snapshots)}
+    record = _Recorder(params, len(snapshot_at))
     active = _Active(np.arange(len(params)), params, optimizer.init(params), list(rngs))
     cols: slice | Array = slice(None)  # a plain slice is the fast path while all train
     threshold, log_every = settings.loss_threshold, settings.log_every
@@ -155,8 +184,9 @@ def train(
             outputs = net.forward(active.params, x)
             loss, grad = loss_fn(outputs[-1], y)
             record.loss(epoch, cols, loss)
-            if epoch in accuracy_at:
-                record.accuracy[epoch] = _accuracy_row(record, cols, outputs[-1], y)
+            if epoch in recording.epochs:
+                _record_epoch(record, epoch, cols, net, loss_fn, active.params, outputs, grad,
+                              y, recording)  # fmt: skip
             # the test every epoch pays, kept cheap: Python's min and sum over R numbers beat
             # two numpy reductions; a NaN or inf anywhere makes the sum non-finite (a sum
             # that merely overflows costs one exact look in _stop_finished, which stops none)
@@ -173,16 +203,48 @@ def train(
             if on_log is not None and epoch % log_every == 0:
                 on_log(epoch, loss)
             step(active, outputs, grad)
+            if epoch in snapshot_at:
+                record.snapshots[snapshot_at[epoch], active.cols] = active.params
         else:
             unfinished = np.zeros(len(active.cols), dtype=bool)
             record.stop(settings.epochs, active.cols, active.params, unfinished, unfinished)
-    return _finish(record, net, loss_fn, x, y)
+    return _finish(record, net, loss_fn, x, y, recording)
 
 
-def _accuracy_row(record: _Recorder, cols: slice | Array, prediction: Array, y: Array) -> Array:
-    row = np.full(len(record.epochs_run), np.nan)
-    row[cols] = accuracy(prediction, y)
+def _record_epoch(
+    record: _Recorder,
+    epoch: int,
+    cols: slice | Array,
+    net: MLP,
+    loss_fn: LossFn,
+    params: Array,
+    outputs: list[Array],
+    grad: Array,
+    y: Array,
+    recording: Recording,
+) -> None:
+    """The accuracy, the layers' gradients and derivatives, and the held-out loss and
+    accuracy of the replicates ``cols`` entering ``epoch``; NaN for the others."""
+    record.accuracy[epoch] = _row(record, cols, accuracy(outputs[-1], y))
+    record.layers[epoch] = _row(record, cols, net.layer_statistics(params, outputs, grad))
+    if recording.x_test is not None:
+        held_out = evaluate(net, params, loss_fn, recording.x_test, recording.y_test)
+        record.test[epoch] = _row(record, cols, np.stack(held_out, axis=-1))
+
+
+def _row(record: _Recorder, cols: slice | Array, values: Array) -> Array:
+    """``values`` of the training replicates in a row of all R, NaN for stopped ones."""
+    row = np.full((len(record.epochs_run), *values.shape[1:]), np.nan)
+    row[cols] = values
     return row
+
+
+def evaluate(net: MLP, params: Array, loss_fn: LossFn, x: Array, y: Array) -> tuple[Array, Array]:
+    """Loss and accuracy (R,) of every replicate on (x, y)."""
+    with np.errstate(all="ignore"):
+        prediction = net.predict(params, x)
+        loss, _ = loss_fn(prediction, y)
+        return loss, accuracy(prediction, y)
 
 
 def _stop_finished(
@@ -202,53 +264,52 @@ def _stop_finished(
     return ~stopping
 
 
-def _finish(record: _Recorder, net: MLP, loss_fn: LossFn, x: Array, y: Array) -> History:
-    rows = record.rows[: int(record.epochs_run.max())].copy()
+def _finish(
+    record: _Recorder, net: MLP, loss_fn: LossFn, x: Array, y: Array, recording: Recording
+) -> History:
     r = record
     return finish(
         net,
         loss_fn,
-        x,
-        y,
-        rows,
-        r.accuracy,
-        r.epochs_run,
-        r.converged,
-        r.diverged,
-        r.seconds,
-        r.params,
+        (x, y),
+        recording,
+        loss=r.rows[: int(r.epochs_run.max())].copy(),
+        accuracy=r.accuracy,
+        layers=r.layers,
+        test=r.test,
+        snapshots=r.snapshots,
+        epochs_run=r.epochs_run,
+        converged=r.converged,
+        diverged=r.diverged,
+        seconds=r.seconds,
+        params=r.params,
     )
 
 
 def finish(
-    net: MLP,
-    loss_fn: LossFn,
-    x: Array,
-    y: Array,
-    loss: Array,
-    accuracy_rows: dict[int, Array],
-    epochs_run: Array,
-    converged: Array,
-    diverged: Array,
-    seconds: Array,
-    params: Array,
+    net: MLP, loss_fn: LossFn, data: tuple[Array, Array], recording: Recording, **measured: Any
 ) -> History:
-    """The History of a finished training, its final loss and accuracy measured here, the
-    same way for both engines."""
-    with np.errstate(all="ignore"):
-        prediction = net.predict(params, x)
-        final_loss, _ = loss_fn(prediction, y)
+    """The History of a finished training, the same way for both engines: the final loss,
+    accuracy and held-out metrics measured here, and the snapshots at or after each
+    replicate's stop set to its final parameters. ``measured``: History's other fields."""
+    params, diverged = measured["params"], measured["diverged"]
+    final_loss, final_accuracy = evaluate(net, params, loss_fn, *data)
+    final_test = None
+    if recording.x_test is not None:
+        test = evaluate(net, params, loss_fn, recording.x_test, recording.y_test)
+        final_test = np.stack([test[0], np.where(diverged, np.nan, test[1])], axis=-1)
+    snapshot_epochs = np.asarray(recording.snapshots, dtype=np.int64)
+    snapshots = measured.pop("snapshots")
+    stopped = snapshot_epochs[:, None] >= measured["epochs_run"][None, :]  # (S, R)
+    snapshots[stopped] = np.broadcast_to(params, snapshots.shape)[stopped]
     return History(
-        loss=loss,
-        accuracy=accuracy_rows,
-        epochs_run=epochs_run,
-        converged=converged,
-        diverged=diverged,
-        seconds=seconds,
-        params=params,
+        **measured,
         final_loss=final_loss,
         # a diverged network's outputs are NaN or inf: its accuracy means nothing
-        final_accuracy=np.where(diverged, np.nan, accuracy(prediction, y)),
+        final_accuracy=np.where(diverged, np.nan, final_accuracy),
+        final_test=final_test,
+        snapshot_epochs=snapshot_epochs,
+        snapshots=snapshots,
     )
 
 

@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 from nnsweep import show
 from nnsweep.config import (
     CONFIG_DIR,
+    GROUP_FIELDS,
     GROUPS,
     OPTION_RANGES,
     ConfigError,
@@ -57,13 +58,16 @@ def test_every_option_composes_and_builds(group, name):
 
 @pytest.mark.parametrize(("group", "name"), OPTIONS)
 def test_yaml_values_match_the_engine_defaults(group, name):
-    """conf/<group>/<name>.yaml shows each hyperparameter; it must equal the engine's default."""
+    """conf/<group>/<name>.yaml shows each hyperparameter; it must equal the engine's default
+    (or the group's own field's, GROUP_FIELDS)."""
     factory = GROUPS[group][name]
     node = OmegaConf.load(f"{CONFIG_DIR}/{group}/{name}.yaml")
-    defaults = {} if factory is None else inspect.signature(factory).parameters
+    parameters = {} if factory is None else inspect.signature(factory).parameters
+    defaults = {key: p.default for key, p in parameters.items()}
+    defaults |= {key: default for key, (_, default) in GROUP_FIELDS.get(group, {}).items()}
     for key, value in node.items():
         if key != "defaults":
-            assert value == defaults[key].default, f"{group}/{name}.yaml: {key}"
+            assert value == defaults[key], f"{group}/{name}.yaml: {key}"
 
 
 @pytest.mark.parametrize("experiment", names())

@@ -159,7 +159,8 @@ def test_help_shows_the_groups_a_user_chooses_with_their_fields_and_no_schema(tm
     expected = ["dataset", "activation", "optimizer", "loss", "experiment", "hparams_search"]
     assert groups == [*expected, "hydra/launcher"]
     assert "schema/" not in done.stdout
-    for option in ("leaky_relu (alpha=0.005)", "momentum (beta=0.9)", "circle (n=200, noise=0.0)"):
+    circle = "circle (n=200, noise=0.0, test_n=0)"
+    for option in ("leaky_relu (alpha=0.005)", "momentum (beta=0.9)", circle):
         assert option in done.stdout.replace("\N{NO-BREAK SPACE}", " ")
     for field in ("print_predictions=true", "progress=true", "engine=numba", "init=normal"):
         assert re.search(rf"^{field} ", done.stdout, flags=re.M), field

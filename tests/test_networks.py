@@ -70,7 +70,7 @@ def test_the_npz_layout_reads_without_nnsweep(job_dir):
 
 def test_params_npz_is_checksummed_with_the_data(job_dir):
     files = json.loads((job_dir / "result.json").read_text())["files"]
-    assert set(files) == {"loss.csv", "params.npz"}
+    assert set(files) == {"loss.csv", "layers.csv", "params.npz"}
 
 
 def test_nnsweep_predict_prints_every_replicates_output(job_dir, tmp_path):

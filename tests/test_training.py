@@ -12,7 +12,7 @@ from nnsweep.data import make_dataset
 from nnsweep.losses import get_loss
 from nnsweep.network import MLP, accuracy
 from nnsweep.optimizers import make_optimizer
-from nnsweep.train import TrainSettings, format_epoch_line, train
+from nnsweep.train import Recording, TrainSettings, format_epoch_line, train
 
 ENGINES = {"numpy": train, "numba": train_compiled}
 
@@ -173,7 +173,7 @@ def staggered(request):
         make_optimizer("gd", 1.0),
         settings,
         on_log=lambda epoch, loss: calls.append((epoch, loss.copy())),
-        accuracy_at={1, 10, 100, 1000, 10_000, 30_000},
+        recording=Recording(epochs={1, 10, 100, 1000, 10_000, 30_000}),
         engine=ENGINES[request.param],
     )
     assert history.converged.all()
