@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from nnsweep import plots, records, show
@@ -154,3 +155,130 @@ def test_a_figure_that_fails_is_returned_never_raised(tmp_path, monkeypatch):
         "learning_curve.png": "OverflowError: cannot convert float infinity to integer"
     }
     assert (tmp_path / "prediction.png").is_file()
+
+
+def layer_rows(values: dict[int, list[float]], replicates: int = 1) -> pd.DataFrame:
+    """layers.csv's columns: layer k's value at epochs 1, 2, ... in both columns, the same
+    for every replicate but scaled by (1 + replicate)."""
+    rows = [
+        (r, e + 1, k, v * (1 + r), v * (1 + r))
+        for r in range(replicates)
+        for k, series in values.items()
+        for e, v in enumerate(series)
+    ]
+    columns = ["replicate", "epoch", "layer", "grad_norm", "mean_abs_derivative"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def layer_lines(ax) -> list:
+    return [line for line in ax.lines if line.get_linestyle() == "-"]  # not the references
+
+
+def test_gradients_draw_a_line_per_layer_on_log_axes_named_in_the_legend():
+    table = layer_rows({k: list(np.geomspace(1e-1 / k, 1e-3, 50)) for k in (1, 2, 3)})
+    fig = plots.gradients_figure(table, "xor, 2-4-4-1 sigmoid")
+    texts_apart(fig)
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        assert ax.get_yscale() == "log" and ax.get_xscale() == "linear"
+        assert ax.get_xlabel() == "epoch" and len(layer_lines(ax)) == 3
+    assert fig.axes[0].get_ylabel() == "‖dL/dW‖ (layer weights)"
+    assert fig.axes[1].get_ylabel().startswith("mean |f'(z)|")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[:3] == ["layer 1", "layer 2", "layer 3 (output)"]
+    assert fig.axes[1].get_ylim()[1] > 1  # slopes are seen against 1, where none shrink
+
+
+def test_gradients_of_several_replicates_are_their_median_and_quartile_band():
+    table = layer_rows({1: [0.1, 0.2, 0.3], 2: [1.0, 1.0, 1.0]}, replicates=5)  # x1 ... x5
+    fig = plots.gradients_figure(table)
+    left = fig.axes[0]
+    first = layer_lines(left)[0]
+    assert list(first.get_ydata()) == pytest.approx([0.3, 0.6, 0.9])  # the median is x3
+    assert len(left.collections) == 2  # a band per layer
+    assert "median of 5 replicates, band 25-75%" in fig.legends[0].get_title().get_text()
+    texts_apart(fig)
+
+
+def test_gradients_that_are_zero_inf_or_nan_are_left_out_and_the_rest_drawn(tmp_path):
+    table = layer_rows({1: [0.1, 0.0, np.inf, np.nan, 0.05], 2: [0.6, 0.5, 1e300, 0.3, 0.2]})
+    fig = plots.gradients_figure(table)
+    for ax in fig.axes:
+        for line in layer_lines(ax):
+            y = np.asarray(line.get_ydata(), dtype=float)
+            assert np.isfinite(y).sum() >= 2 and (y[np.isfinite(y)] > 0).all()
+        assert ax.get_ylim()[1] < 1e10  # the 1e300 does not squeeze the other lines
+    assert "not drawn" in fig.legends[0].get_title().get_text()
+    plots.save(fig, tmp_path / "gradients.png")
+    assert (tmp_path / "gradients.png").stat().st_size > 1000
+
+
+def test_gradients_of_a_run_that_diverged_at_once_still_draw(tmp_path):
+    table = layer_rows({1: [np.nan, np.nan], 2: [np.inf, np.nan]}, replicates=3)
+    plots.save(plots.gradients_figure(table, "diverged"), tmp_path / "gradients.png")
+    assert (tmp_path / "gradients.png").stat().st_size > 1000
+
+
+def test_gradients_of_a_long_run_have_a_log_epoch_axis_and_a_deep_net_a_short_legend():
+    epochs = [1, 10, 100, 1000, 50_000]
+    one_epoch = layer_rows({k: [0.1 / k] for k in range(1, 21)})  # 20 layers
+    table = pd.concat([one_epoch.assign(epoch=e) for e in epochs])
+    fig = plots.gradients_figure(table)
+    assert fig.axes[0].get_xscale() == "log"
+    assert len(layer_lines(fig.axes[0])) == plots.DRAWN_LAYERS  # of 20, evenly spread
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    named = [label for label in labels if label.startswith("layer")]
+    assert named[0] == "layer 1" and named[-1] == "layer 20 (output)"
+    assert len(named) == plots.DRAWN_LAYERS
+    assert fig.legends[0].get_title().get_text() == "20 layers, 8 drawn"
+    texts_apart(fig)
+
+
+def rings(ax) -> list:
+    """The hollow (held-out) point sets drawn on ``ax``."""
+    points = [c for c in ax.collections if isinstance(c, PathCollection)]
+    return [c for c in points if not len(c.get_facecolors())]
+
+
+def test_held_out_points_are_rings_in_the_legend_only_when_given(xor):
+    x, y = xor
+    x_test, y_test = x[:5] + 0.05, y[:5]
+    grid_x, grid_y = np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5))
+    drawn = {
+        "boundary": lambda **t: plots.decision_boundary_figure(grid_x, grid_y, grid_x, x, y, **t),
+        "prediction": lambda **t: plots.prediction_figure(x, y, y.astype(float), **t),
+    }
+    for name, draw in drawn.items():
+        without, given = draw(), draw(x_test=x_test, y_test=y_test)
+        assert not rings(without.axes[0]), name
+        (ring,) = rings(given.axes[0])
+        assert np.array_equal(ring.get_offsets(), x_test)
+        assert "held-out" in [t.get_text() for t in given.legends[0].get_texts()]
+        texts_apart(given)
+
+
+def test_held_out_predictions_show_only_when_given(xor):
+    x, y = xor
+    x_test = x[:5] + 0.05
+    fig = plots.prediction_figure(x, y, y.astype(float), x_test=x_test, y_test=y[:5])
+    assert not rings(fig.axes[1])  # a true label would pass for a prediction there
+    output = np.array([0.9, 0.1, np.nan, 0.2, 0.7])
+    fig = plots.prediction_figure(
+        x, y, y.astype(float), x_test=x_test, y_test=y[:5], test_prediction=output
+    )
+    (ring,) = rings(fig.axes[1])
+    assert "output not finite" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_the_held_out_loss_is_drawn_only_when_the_table_has_it():
+    table = curves({0: [0.3, 0.2, 0.1], 1: [0.3, 0.25, 0.2]})
+    plain = plots.learning_curve_figure(table, stops(table, ["epoch cap"] * 2))
+    assert "held-out loss" not in [line.get_label() for line in plain.axes[0].lines]
+    table = table.assign(test_loss=[0.4, 0.3, 0.2, 0.4, 0.35, np.nan], test_accuracy=0.5)
+    fig = plots.learning_curve_figure(table, stops(table, ["epoch cap", "diverged"]))
+    (line,) = [line for line in fig.axes[0].lines if line.get_label() == "held-out loss"]
+    assert line.get_linestyle() == "--"
+    # the median per epoch, a diverged replicate held at infinity: 0.35, then inf (not drawn)
+    assert list(line.get_ydata()[:2]) == pytest.approx([0.4, 0.325])
+    assert np.isnan(line.get_ydata()[2])
+    texts_apart(fig)

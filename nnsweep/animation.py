@@ -1,0 +1,229 @@
+"""The boundary as it learns: the network's output over the input square at each snapshot,
+an animated GIF written through matplotlib's animation writer interface and Pillow.
+
+The figure is laid out and drawn once. Each frame then restores that picture and draws on
+it only what changes (the shading, the 0.5 contour, the points over them and the title):
+matplotlib's blitting. A full redraw per frame, as PillowWriter's savefig makes, cost
+about 65 ms here, most of it tick labels and legend text that never change.
+"""
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import contourpy  # matplotlib's own contouring: new segments per frame, no new artists
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.animation import AbstractMovieWriter
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+from PIL import Image
+
+from nnsweep.plots import CLASS_COLOURS, class_handles, held_out_handle, held_out_points
+from nnsweep.records import atomic_path
+
+GRID_STEPS = 80  # per side; bilinear smoothing hides the cells (show.py's figure uses 200)
+FRAME_MS = 150  # 40 snapshots play in 6 s; a GIF counts time in hundredths of a second
+HOLD_LAST_MS = 1500  # the last frame stays this much longer, so the end is seen
+DPI = 80
+FIGSIZE = (5.6, 5.6)  # inches: 448 x 448 pixels
+# ten bands of the output, as decision_boundary_figure's contourf levels: flat colours
+# also keep the GIF small (a smooth ramp dithers into noise that compresses badly)
+SHADES = colormaps["RdBu"].resampled(10).with_extremes(bad="lightgrey")
+
+Predict = Callable[[np.ndarray, np.ndarray], np.ndarray]  # params (P,), points (m, 2) -> (m, 1)
+
+
+class Frame(NamedTuple):
+    """One picture: the parameters (P,) at the end of ``epoch``, the loss they give, and a
+    note for the title ("converged", "diverged", or "")."""
+
+    epoch: int
+    params: np.ndarray
+    loss: float
+    note: str = ""
+
+
+class Grid(NamedTuple):
+    x: np.ndarray  # (steps, steps)
+    y: np.ndarray  # (steps, steps)
+    points: np.ndarray  # (steps * steps, 2)
+
+
+class Artists(NamedTuple):
+    """What each frame changes, and what it draws again, in drawing order."""
+
+    shade: AxesImage
+    boundary: LineCollection
+    title: Text
+    not_finite: Text
+    drawn: list[Artist]
+
+
+def boundary_gif(
+    path: Path,
+    predict: Predict,
+    frames: Sequence[Frame],
+    x: np.ndarray,
+    y: np.ndarray,
+    title: str = "",
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+) -> Path:
+    """``path`` (.gif): a frame per entry of ``frames``, each the network's output over a
+    grid around the data (colours fixed to 0..1), its 0.5 contour, the data on top (held-out
+    points as rings) and the frame's epoch and loss; ``title`` above them all. Written under
+    a temporary name and renamed: a failure leaves no file. Two frames that draw the same
+    picture are merged by Pillow into one shown longer."""
+    if len(frames) == 0:
+        raise ValueError(f"boundary_gif needs at least one frame to draw {path}; got none")
+    grid = _grid(x if x_test is None else np.vstack([x, x_test]))
+    fig, artists = _figure(grid, x, y, title, x_test, y_test)
+    background = _background(fig, artists)
+    writer = GifWriter(fps=1000 / FRAME_MS)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        writer.setup(fig, tmp)
+        for frame in frames:
+            fig.canvas.restore_region(background)
+            _show(fig, artists, frame, _output(predict, frame.params, grid), grid)
+            writer.grab_frame()
+        writer.finish()  # only on success: a half-drawn GIF is never written
+    return path
+
+
+class GifWriter(AbstractMovieWriter):
+    """A GIF of the canvas as it stands at each grab, which the caller has drawn (matplotlib's
+    PillowWriter redraws the whole figure at every grab instead), written by Pillow with the
+    last frame held HOLD_LAST_MS longer (PillowWriter gives all frames one duration)."""
+
+    def setup(self, fig: Figure, outfile: Path, dpi: float | None = None) -> None:
+        super().setup(fig, outfile, dpi=fig.dpi)  # the canvas's pixels are the frame
+        self.images: list[Image.Image] = []
+
+    def grab_frame(self, **savefig_kwargs: Any) -> None:
+        rgba = Image.frombuffer("RGBA", self.frame_size, self.fig.canvas.buffer_rgba())
+        # Pillow's fast octree: 256 colours in a quarter of the time of its median cut
+        self.images.append(rgba.convert("RGB").quantize(method=Image.Quantize.FASTOCTREE))
+
+    def finish(self) -> None:
+        durations = [round(1000 / self.fps)] * len(self.images)  # FRAME_MS
+        durations[-1] += HOLD_LAST_MS
+        first, *rest = self.images
+        first.save(self.outfile, save_all=True, append_images=rest, duration=durations, loop=0)
+
+
+def _grid(data: np.ndarray, steps: int = GRID_STEPS) -> Grid:
+    """The data's bounding box and 0.1 around it (as show.py's decision boundary)."""
+    low, high = data.min(axis=0) - 0.1, data.max(axis=0) + 0.1
+    gx, gy = np.meshgrid(np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps))
+    return Grid(gx, gy, np.column_stack([gx.ravel(), gy.ravel()]))
+
+
+def _output(predict: Predict, params: np.ndarray, grid: Grid) -> np.ma.MaskedArray:
+    """The output on the grid, (steps, steps), with inf and NaN masked (drawn grey)."""
+    with np.errstate(all="ignore"):  # a diverged network's parameters may be inf or NaN
+        output = np.asarray(predict(params, grid.points), dtype=float)
+    return np.ma.masked_invalid(output.reshape(grid.x.shape))
+
+
+def _figure(
+    grid: Grid,
+    x: np.ndarray,
+    y: np.ndarray,
+    title: str,
+    x_test: np.ndarray | None,
+    y_test: np.ndarray | None,
+) -> tuple[Figure, Artists]:
+    """The figure with every artist in place, laid out once and then frozen: a layout
+    per frame would cost time and could shift the axes as the title changes."""
+    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    shade = _shading(ax, grid)
+    fig.colorbar(shade, ax=ax, label="network output", shrink=0.8)
+    boundary = ax.add_collection(LineCollection([], colors="black", linewidths=1.4))
+    points = [  # drawn again over each frame's shading
+        ax.scatter(*x.T, c=y.ravel(), cmap=CLASS_COLOURS, vmin=0, vmax=1, edgecolors="white", s=30)
+    ]
+    if x_test is not None and y_test is not None:
+        points.append(held_out_points(ax, x_test, y_test))
+    not_finite = ax.text(
+        0.5, 0.5, "the output is not finite (diverged)", ha="center", transform=ax.transAxes,
+        bbox={"facecolor": "white"}, visible=False,
+    )  # fmt: skip
+    ax.set(xlabel="x1", ylabel="x2", aspect="equal")
+    _legend(fig, held_out=x_test is not None and y_test is not None)
+    fig.suptitle(title or "Decision boundary as it learns")
+    ax.set_title("epoch 1, loss 0.25", fontweight="bold")  # as tall as every frame's title
+    fig.draw_without_rendering()
+    fig.set_layout_engine(None)
+    drawn = [shade, boundary, *points, *ax.spines.values(), not_finite, ax.title]
+    return fig, Artists(shade, boundary, ax.title, not_finite, drawn)
+
+
+def _shading(ax: Axes, grid: Grid) -> AxesImage:
+    """The output's colours over the grid, fixed to 0..1; its data is set per frame."""
+    extent = (grid.x[0, 0], grid.x[0, -1], grid.y[0, 0], grid.y[-1, 0])
+    shade = ax.imshow(
+        np.full(grid.x.shape, 0.5),
+        extent=extent,
+        origin="lower",
+        cmap=SHADES,
+        vmin=0,
+        vmax=1,
+        alpha=0.7,
+        interpolation="bilinear",
+    )
+    ax.set(xlim=extent[:2], ylim=extent[2:])
+    return shade
+
+
+def _legend(fig: Figure, held_out: bool) -> None:
+    handles = class_handles(markeredgecolor="white")
+    if held_out:
+        handles.append(held_out_handle())
+    handles.append(Line2D([], [], color="black", lw=1.4, label="output 0.5"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+
+
+def _background(fig: Figure, artists: Artists) -> Any:
+    """The figure's pixels without what frames draw: axes, ticks, colour bar, legend."""
+    for artist in artists.drawn:
+        artist.set_animated(True)  # left out of a full draw
+    # a full draw leaves out animated artists but images: a frame's shading, at alpha 0.7,
+    # would show the first one's through it
+    artists.shade.set_visible(False)
+    fig.canvas.draw()
+    artists.shade.set_visible(True)
+    return fig.canvas.copy_from_bbox(fig.bbox)
+
+
+def _show(
+    fig: Figure, artists: Artists, frame: Frame, output: np.ma.MaskedArray, grid: Grid
+) -> None:
+    """Draw ``frame`` over the restored background."""
+    artists.shade.set_data(output)
+    artists.boundary.set_segments(_contour(output, grid))
+    artists.not_finite.set_visible(not output.count())
+    artists.title.set_text(_frame_title(frame))
+    for artist in artists.drawn:
+        fig.draw_artist(artist)
+
+
+def _contour(output: np.ma.MaskedArray, grid: Grid) -> list[np.ndarray]:
+    """The 0.5 contour's lines, each (k, 2); none through masked (not finite) cells."""
+    generator = contourpy.contour_generator(grid.x, grid.y, output, line_type="Separate")
+    return list(generator.lines(0.5))
+
+
+def _frame_title(frame: Frame) -> str:
+    loss = f"loss {frame.loss:.4g}" if np.isfinite(frame.loss) else "loss not finite"
+    note = f" ({frame.note})" if frame.note else ""
+    return f"epoch {frame.epoch:,}, {loss}{note}"
