@@ -5,12 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnsweep.lab import claims, without_activation
+from nnsweep.lab import claims, vanishing_gradient, without_activation
 from nnsweep.lab.claims import AGREES, CANNOT_TELL, DISAGREES, PARTLY
 from nnsweep.lab.measures import best_affine_fit_on_xor, steepest_fall
 from nnsweep.report import setting_table
 
 DATASET = "dataset.name"
+ACTIVATION = "activation.name"
 
 
 def table(field: str, rows: list[tuple]) -> pd.DataFrame:
@@ -150,3 +151,77 @@ def test_linear_without_activation():
     missed = table("output_activation", [("linear", "sigmoid", [400] * 3, 400)])
     none = table("x", [("linear", 0, [400] * 3, 400)])
     assert without_activation.linear(missed, none).word == CANNOT_TELL
+
+
+def early(rows: list[tuple], until: int = 7_500) -> pd.DataFrame:
+    """An early-gradients table from (dataset, activation, gradient norm, mean |f'|)."""
+    frame = pd.DataFrame(
+        rows, columns=[DATASET, ACTIVATION, "grad_norm_median", "mean_abs_derivative_median"]
+    )
+    return frame.assign(until=until, replicates=3)
+
+
+def speeds(epochs: dict[str, list[int]], cap: int = 10**6) -> pd.DataFrame:
+    rows = [("linear", name, e, cap) for name, e in epochs.items()]
+    return table(ACTIVATION, rows)
+
+
+SLOWEST = {"sigmoid": [180_000] * 3, "tanh": [23_000] * 3, "relu": [21_000] * 3}
+
+
+def test_sigmoid_gradient_agrees_when_its_gradient_is_clearly_the_smaller():
+    gradients = early(
+        [
+            ("linear", "sigmoid", 0.002, 0.2),
+            ("linear", "tanh", 0.009, 0.75),
+            ("linear", "relu", 0.012, 0.5),
+        ]
+    )
+    verdict = vanishing_gradient.sigmoid_gradient(speeds(SLOWEST), gradients)
+    assert verdict.word == AGREES
+    assert verdict.sentence.startswith(
+        "on linear, over epochs 1 to 7,500, sigmoid's layer-1 gradient norm is 0.002 and its "
+        "mean |f'| 0.2; as multiples of them, tanh 4.5x and 3.8x, relu 6x and 2.5x."
+    )
+    assert "against tanh and relu, which sigmoid ranks behind, both are 1.5x or more" in (
+        verdict.sentence
+    )
+
+
+def test_sigmoid_gradient_disagrees_or_partly_as_the_gradients_say():
+    larger = early([("linear", "sigmoid", 0.01, 0.2), ("linear", "tanh", 0.008, 0.75)])
+    verdict = vanishing_gradient.sigmoid_gradient(speeds(SLOWEST), larger)
+    assert verdict.word == DISAGREES and "the gradient norm is no larger" in verdict.sentence
+    close = early([("linear", "sigmoid", 0.01, 0.2), ("linear", "tanh", 0.012, 0.75)])
+    verdict = vanishing_gradient.sigmoid_gradient(speeds(SLOWEST), close)
+    assert verdict.word == PARTLY and "tanh 1.2x and 3.8x" in verdict.sentence
+    mixed = early([*close.iloc[:, :4].itertuples(index=False), ("linear", "relu", 0.05, 0.5)])
+    assert vanishing_gradient.sigmoid_gradient(speeds(SLOWEST), mixed).word == PARTLY
+
+
+def test_sigmoid_gradient_counts_only_the_activations_sigmoid_ranks_behind():
+    fast_sigmoid = {"sigmoid": [9_000] * 3, "tanh": [23_000] * 3, "relu": [21_000] * 3}
+    gradients = early(
+        [
+            ("linear", "sigmoid", 0.002, 0.2),
+            ("linear", "tanh", 0.009, 0.75),
+            ("linear", "relu", 0.012, 0.5),
+        ]
+    )
+    verdict = vanishing_gradient.sigmoid_gradient(speeds(fast_sigmoid), gradients)
+    assert verdict.word == CANNOT_TELL
+    assert "tanh and relu not counted: sigmoid does not rank behind them" in verdict.sentence
+    # relu reached the threshold in fewer replicates: ranked behind sigmoid, not counted
+    stuck = {**SLOWEST, "relu": [8_000, 10**6, 10**6]}
+    verdict = vanishing_gradient.sigmoid_gradient(speeds(stuck), gradients)
+    assert verdict.word == AGREES and "relu not counted" in verdict.sentence
+
+
+def test_sigmoid_gradient_cannot_tell_without_layers_csv():
+    verdict = vanishing_gradient.sigmoid_gradient(speeds(SLOWEST), early([]))
+    assert verdict.word == CANNOT_TELL and "no layers.csv" in verdict.sentence
+    only_tanh = early([("linear", "tanh", 0.009, 0.75)])
+    assert vanishing_gradient.sigmoid_gradient(speeds(SLOWEST), only_tanh).word == CANNOT_TELL
+    missing = early([("linear", "sigmoid", np.nan, 0.2), ("linear", "tanh", 0.009, 0.75)])
+    verdict = vanishing_gradient.sigmoid_gradient(speeds(SLOWEST), missing)
+    assert verdict.word == CANNOT_TELL and "no other activation's gradients" in verdict.sentence

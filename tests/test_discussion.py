@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from synthetic import config, write_job
 
-from nnsweep.lab import experiments
+from nnsweep import report
+from nnsweep.lab import discussion, experiments
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,3 +52,42 @@ def test_a_tiny_discussion_reuses_shared_jobs_and_claims_nothing_unsupported(tmp
     assert "training" in text and "figures" in text  # the time, broken down
     assert (tmp_path / "out" / "learning_rates" / "curves_lr.png").is_file()
     assert "](learning_rates/curves_lr.png)" in text
+
+
+def activations_discussion(tmp_path: Path, gradients: bool) -> str:
+    """discussion.md of a synthetic activations sweep (sigmoid slowest, its layer-1 gradient
+    a quarter of tanh's and relu's), with or without layers.csv."""
+    folder, out = tmp_path / "activations", tmp_path / "out"
+    runs = {"sigmoid": (180_000, 0.002, 0.2), "tanh": (23_000, 0.008, 0.75)}
+    runs |= {"relu": (21_000, 0.008, 0.5)}
+    for job, (name, (epochs, norm, derivative)) in enumerate(runs.items()):
+        cfg = config(dataset="linear", activation=name, lr=0.05, epochs=10**6, replicates=2)
+        write_job(
+            folder / str(job),
+            cfg,
+            [epochs, epochs + 1_000],
+            gradient=(norm, derivative) if gradients else None,
+        )
+    sweeps = {"activations": report.load(folder)}
+    (out / "activations").mkdir(parents=True)
+    figures = {"activations": report.write_figures(sweeps["activations"], out / "activations")}
+    return discussion.markdown(discussion.findings(sweeps), figures, out, "header")
+
+
+def test_the_activations_section_explains_sigmoid_from_the_gradients(tmp_path):
+    text = activations_discussion(tmp_path, gradients=True)
+    ranking, why = text.split("## Section 5: ")[1:]
+    assert ranking.startswith("activations, gd, lr 0.05") and "![" not in ranking
+    assert why.startswith("why sigmoid learns slowest")
+    assert "| linear | tanh | 1 to 21,000 | 2 |" in why
+    assert "Agrees: on linear, over epochs 1 to 21,000, sigmoid's layer-1 gradient norm" in why
+    assert "as multiples of them, tanh 4x and 3.7x, relu 4x and 2.5x." in why
+    figures = why[why.index("![curves_activation]") :]
+    assert "](activations/gradients_activation.png)" in figures
+
+
+def test_without_layers_csv_the_explanation_cannot_tell(tmp_path):
+    text = activations_discussion(tmp_path, gradients=False)
+    why = text.split("## Section 5: ")[2]
+    assert "Cannot tell: no gradient per layer was recorded for sigmoid" in why
+    assert "gradients_activation" not in why and "![curves_activation]" in why

@@ -304,8 +304,9 @@ def test_swept_fields_ignore_group_fields_that_follow_the_option_and_presentatio
 
 def test_markdown_table():
     frame = pd.DataFrame({"job": ["0", "1|2"], "loss": [0.123456, np.nan], "ok": [True, False]})
+    frame = frame.rename(columns={"ok": "|ok|"})  # a pipe in a header would end its cell
     assert report.markdown_table(frame).splitlines() == [
-        "| job | loss | ok |",
+        "| job | loss | \\|ok\\| |",
         "|---|---:|---|",
         "| 0 | 0.1235 | True |",
         "| 1\\|2 |  | False |",
@@ -408,3 +409,16 @@ def test_the_answer_counts_replicates_in_whole_numbers_with_two_swept_fields(tmp
         write_job(folder / str(job), cfg, [1_000 * job + 500] * 3)
     answer = report.write_report(folder, figures=False).read_text().split("## The answer")[1]
     assert "6/6 replicates converged" in answer and ".0/" not in answer  # pooled: 2 x 3
+
+
+def test_the_answer_says_when_the_value_ranked_worse_reached_the_threshold_sooner(tmp_path):
+    folder = tmp_path / "stuck"
+    for job, (name, epochs) in enumerate(
+        {"tanh": [17_000] * 3, "relu": [8_000, 1000, 10**5]}.items()
+    ):
+        cfg = config(activation=name, epochs=10**5, replicates=3)
+        write_job(folder / str(job), cfg, epochs)
+    answer = report.write_report(folder, figures=False).read_text().split("## The answer")[1]
+    assert "best `activation`: tanh: 17,000 epochs; the 2/3 of relu that reached it took " in answer
+    assert "fewer, 4,500; 3/3 replicates converged." in answer
+    assert "about as many" not in answer

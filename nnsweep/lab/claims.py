@@ -44,7 +44,8 @@ def rank_key(row: pd.Series) -> tuple[float, float]:
     return (-row["converged"] / max(row["replicates"], 1), epochs)
 
 
-def _epochs(row: pd.Series) -> str:
+def epochs_text(row: pd.Series) -> str:
+    """``181,174 epochs (5/5 reached it)``, or ``none of 5 reached the threshold``."""
     if not row["converged"]:
         return f"none of {row['replicates']} reached the threshold"
     return f"{row[EPOCHS]:,.0f} epochs ({row['converged']}/{row['replicates']} reached it)"
@@ -66,7 +67,7 @@ def _trend(table: pd.DataFrame, field: str) -> tuple[str, str]:
     told = {d: s for d, s in found.items() if s is not None}
     parts = []
     for dataset, part in table.groupby(DATASET, sort=False):
-        rows = "; ".join(f"{v:g}: {_epochs(r)}" for v, r in part.set_index(field).iterrows())
+        rows = "; ".join(f"{v:g}: {epochs_text(r)}" for v, r in part.set_index(field).iterrows())
         trend = {True: "better at every step up", False: "not better at every step up"}
         parts.append(f"on {dataset}, {trend.get(found[dataset], 'too few reached it')} ({rows})")
     if not told:

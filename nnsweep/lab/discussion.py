@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from nnsweep.lab import claims, without_activation
+from nnsweep.lab import claims, vanishing_gradient, without_activation
 from nnsweep.lab.claims import DATASET, Verdict
 from nnsweep.lab.measures import EPOCHS, steepest_fall
 from nnsweep.report import Sweep, markdown_table, setting_table, short_name
+from nnsweep.report.early_gradients import WINDOW_POINTS, early_gradients
 
 EPOCHS_RULE = (
     "Numbers are median [min, max] over the replicates; epochs to the threshold count only "
@@ -26,6 +27,22 @@ SMOOTHNESS_COLUMNS = (
     "drop); *ends at*, where that fall ends, as a share of the run; *rises*, the share of "
     "recorded epochs at which the loss went up (noise); *decades*, how far the loss fell "
     "over the run, in powers of ten (a shape is judged once it fell tenfold)."
+)
+
+GRADIENT_CLAIM = (
+    "why sigmoid learns slowest: its derivative, at most 0.25, shrinks the gradient reaching "
+    "layer 1 (the report gives no reason; its derivatives suggest this one)"
+)
+GRADIENT_COLUMNS = (
+    "The report shows these curves and gives no reason. Its derivatives, written from a "
+    "layer's output y, suggest one: sigmoid's y(1-y) is at most 0.25, tanh's 1-y² at most 1, "
+    "relu's 0 or 1, and back-propagation multiplies the gradient by them at every layer it "
+    "passes on its way to layer 1. Per dataset and activation, from each job's layers.csv: "
+    "*gradient norm*, of the loss gradient of layer 1's weights; *mean |f'|*, of layer "
+    "1's units over the training points; each over the same early epochs, 1 to the shortest "
+    "run on the dataset (every replicate compared still training; diverged ones left out): a "
+    "replicate's median over {points} log-spaced epochs of them, then median [min, max] over "
+    "the replicates; *x sigmoid's*, the median as a multiple of sigmoid's."
 )
 
 
@@ -126,6 +143,35 @@ def no_activation(s: dict[str, Sweep]) -> list[Finding]:
     return [Finding("4C", claim, table, [linear, xor], "no_activation")]
 
 
+def gradient_table(early: pd.DataFrame) -> pd.DataFrame:
+    """:func:`early_gradients` as discussion.md prints it: per dataset and activation, the
+    epochs compared, replicates, and each measure as median [min, max] and x sigmoid's."""
+    shown = early[[DATASET, vanishing_gradient.ACTIVATION]].rename(columns=short_name)
+    shown["epochs"] = [f"1 to {u:,}" for u in early["until"]]
+    shown["replicates"] = early["replicates"]
+    is_sigmoid = early[vanishing_gradient.ACTIVATION] == vanishing_gradient.SIGMOID
+    for name, measure in [("gradient norm", "grad_norm"), ("mean |f'|", "mean_abs_derivative")]:
+        median, low, high = (early[f"{measure}_{how}"] for how in ("median", "min", "max"))
+        sigmoid = median.where(is_sigmoid).groupby(early[DATASET]).transform("max")
+        shown[name] = [
+            f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi in zip(median, low, high, strict=True)
+        ]
+        shown[f"{name} x sigmoid's"] = (median / sigmoid).map("{:.2g}".format)
+    return shown
+
+
+def activations(s: dict[str, Sweep]) -> list[Finding]:
+    """The ranking of the activations, then why sigmoid is slowest, from the gradients."""
+    name, field = "activations", vanishing_gradient.ACTIVATION
+    shown, table = swept(s, name, field)
+    ranking = Finding("5", "activations, gd, lr 0.05", shown, [claims.ranking(table, field)], name)
+    early = early_gradients(s[name], [DATASET, field])
+    verdict = vanishing_gradient.sigmoid_gradient(table, early)
+    note = GRADIENT_COLUMNS.format(points=WINDOW_POINTS)
+    why = Finding("5", GRADIENT_CLAIM, gradient_table(early), [verdict], name, note)
+    return [ranking, why]
+
+
 def measured(name: str, field: str, claim: str) -> Callable[[dict[str, Sweep]], list[Finding]]:
     def finding(s: dict[str, Sweep]) -> list[Finding]:
         shown, table = swept(s, name, field)
@@ -141,7 +187,7 @@ ANALYSES: list[tuple[tuple[str, ...], Callable[[dict[str, Sweep]], list[Finding]
     (("hidden_units",), hidden_units),
     (("no_activation", "activations"), no_activation),
     (("optimizers",), measured("optimizers", "optimizer.name", "optimizers at lr 0.05")),
-    (("activations",), measured("activations", "activation.name", "activations, gd, lr 0.05")),
+    (("activations",), activations),
 ]
 
 
@@ -153,15 +199,14 @@ def findings(sweeps: dict[str, Sweep]) -> list[Finding]:
 def markdown(found: list[Finding], figures: dict[str, list[Path]], out: Path, header: str) -> str:
     """discussion.md; ``figures``: per experiment, the paths the figure writer returned."""
     lines = ["# The lab report's claims, measured again", "", header, "", EPOCHS_RULE, ""]
-    shown: set[str] = set()
-    for f in found:
+    last = {f.experiment: i for i, f in enumerate(found)}
+    for i, f in enumerate(found):
         lines += [f"## Section {f.section}: {f.claim}", ""]
         if not f.table.empty:
             lines += [markdown_table(f.table), ""]
         lines += [f.note, ""] if f.note else []
         lines += [line for v in f.verdicts for line in (str(v), "")]
-        if f.experiment not in shown:  # an experiment's figures once, under its first claim
-            shown.add(f.experiment)
+        if last[f.experiment] == i:  # an experiment's figures once, under its last claim
             paths = [p.relative_to(out).as_posix() for p in figures.get(f.experiment, [])]
             lines += [f"![{Path(p).stem}]({p})" for p in paths] + [""]
     return "\n".join(lines)

@@ -3,12 +3,15 @@
 One job per module:
 
 - :mod:`.jobs`: finding job folders and reading each one;
-- :mod:`.tables`: :func:`load`, the ``runs`` and ``curves`` tables and the swept fields;
+- :mod:`.layers`: each job's layers.csv, the gradient reaching layer 1;
+- :mod:`.tables`: :func:`load`, the ``runs``, ``curves`` and ``layers`` tables and the
+  swept fields;
 - :mod:`.text`: how fields and values are named, and what was held fixed;
 - :mod:`.aggregate`: medians per setting, the curves on one epoch grid;
 - :mod:`.answer`: the best value of each swept field;
-- :mod:`.figures` (with :mod:`.curves`, :mod:`.summary`, :mod:`.heatmaps`, :mod:`.style`):
-  the comparison figures;
+- :mod:`.early_gradients`: the layer-1 gradient per value over the same early epochs;
+- :mod:`.figures` (with :mod:`.curves`, :mod:`.summary`, :mod:`.gradients`,
+  :mod:`.heatmaps`, :mod:`.style`): the comparison figures;
 - :mod:`.markdown`: report.md; :mod:`.writer`: every file of a report;
 - :mod:`.cli`: ``nnsweep-report``; :mod:`.callback`: the Hydra callback.
 """
@@ -21,6 +24,7 @@ from nnsweep.report.aggregate import (
     setting_table,
     summary_table,
 )
+from nnsweep.report.early_gradients import early_gradients
 from nnsweep.report.figures import write_figures
 from nnsweep.report.jobs import REPORT_DIR, NoRunsError, find_job_dirs, read_job
 from nnsweep.report.markdown import markdown_report, markdown_table
@@ -34,6 +38,7 @@ __all__ = [
     "Sweep",
     "aligned_curves",
     "curve_bands",
+    "early_gradients",
     "find_job_dirs",
     "fixed_settings",
     "format_value",

@@ -22,14 +22,13 @@ GRID_POINTS = 200  # log-spaced and evenly spaced epochs each, for the figures
 def setting_table(runs: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """One row per value of ``keys`` over the replicate rows ``runs``: replicates,
     converged, diverged; epochs to the threshold over the converged ones, final loss and
-    final accuracy: median, min and max."""
+    final accuracy (and held-out accuracy, where ``runs`` has it): median, min and max."""
     reached = runs["epochs_run"].where(runs["converged"].fillna(False).astype(bool))
     runs = runs.assign(epochs=reached.astype("float64"))
-    stats = {"epochs": "epochs", "final_loss": "final_loss", "final_accuracy": "final_accuracy"}
+    stats = ["epochs", "final_loss", "final_accuracy"]
+    stats += [c for c in ["final_test_accuracy"] if c in runs]
     named = {
-        f"{name}_{how}": (column, how)
-        for name, column in stats.items()
-        for how in (STATISTIC, "min", "max")
+        f"{column}_{how}": (column, how) for column in stats for how in (STATISTIC, "min", "max")
     }
     table = runs.groupby(list(keys), dropna=False, sort=False).agg(
         replicates=("replicate", "count"),
@@ -63,43 +62,48 @@ def not_complete(sweep: Sweep) -> pd.DataFrame:
 
 
 def aligned_curves(
-    curves: pd.DataFrame, grid: np.ndarray, ends: pd.Series | None = None
+    curves: pd.DataFrame, grid: np.ndarray, ends: pd.Series | None = None, column: str = "loss"
 ) -> pd.DataFrame:
-    """Every (job, replicate) curve at the epochs of ``grid``: ``job, replicate, epoch, loss``.
+    """Every (job, replicate) curve at the epochs of ``grid``: ``job, replicate, epoch`` and
+    ``column`` (the loss, or a layer's gradient norm).
 
     loss.csv keeps thinned epochs, and each replicate's last one, so replicates are
-    recorded at different epochs. Each grid epoch takes the loss recorded at the last
-    epoch at or before it. After a replicate stopped, that is its final loss: a
-    converged replicate keeps its parameters, so its loss stays there. A diverged
-    replicate's last loss is not finite: it is NaN from then on. Past ``ends`` (job ->
-    last epoch to show) the loss is NaN too.
+    recorded at different epochs. Each grid epoch takes the value recorded at the last
+    epoch at or before it. After a replicate stopped, that is its final value: a
+    converged replicate keeps its parameters, so its loss (and gradient) stays there. A
+    diverged replicate's last value is not finite: it is NaN from then on. Past ``ends``
+    (job -> last epoch to show) the value is NaN too.
     """
     keys = curves[["job", "replicate"]].drop_duplicates()
     at = keys.merge(pd.DataFrame({"epoch": grid}), how="cross").sort_values("epoch")
-    recorded = curves[["job", "replicate", "epoch", "loss"]].sort_values("epoch")
+    recorded = curves[["job", "replicate", "epoch", column]].sort_values("epoch")
     aligned = pd.merge_asof(at, recorded, on="epoch", by=["job", "replicate"])
-    shown = np.isfinite(aligned["loss"])
+    shown = np.isfinite(aligned[column])
     if ends is not None:
         shown &= aligned["epoch"] <= aligned["job"].map(ends)
-    return aligned.assign(loss=aligned["loss"].where(shown))
+    return aligned.assign(**{column: aligned[column].where(shown)})
 
 
-def curve_bands(sweep: Sweep, field: str | None) -> pd.DataFrame:
-    """Per panel, value of ``field`` and grid epoch: median, min and max of the loss over
-    replicates (and every other swept field), up to the epoch where the series' last
-    replicate stopped; columns panel, series, epoch, median, low, high."""
+def curve_bands(
+    sweep: Sweep, field: str | None, curves: pd.DataFrame | None = None, column: str = "loss"
+) -> pd.DataFrame:
+    """Per panel, value of ``field`` and grid epoch: median, min and max of ``column`` of
+    ``curves`` (default: the loss of ``sweep.curves``) over replicates (and every other
+    swept field), up to the epoch where the series' last replicate stopped; columns
+    panel, series, epoch, median, low, high."""
+    curves = sweep.curves if curves is None else curves
     columns = ["panel", "series", "epoch", STATISTIC, "low", "high"]
-    if sweep.curves.empty:
+    if curves.empty:
         return pd.DataFrame(columns=columns)
     labels = labels_of(sweep, field)
     series = ["panel", "series"]
-    last = sweep.curves.merge(labels, on="job").groupby(series, observed=True)["epoch"].max()
+    last = curves.merge(labels, on="job").groupby(series, observed=True)["epoch"].max()
     job_ends = labels.join(last.rename("end"), on=series).set_index("job")["end"]
     grid = records.recorded_epochs(int(last.max()), 0, GRID_POINTS, GRID_POINTS)
-    aligned = aligned_curves(sweep.curves, np.union1d(grid, last), job_ends)
-    aligned = aligned.dropna(subset="loss").merge(labels, on="job")
+    aligned = aligned_curves(curves, np.union1d(grid, last), job_ends, column)
+    aligned = aligned.dropna(subset=column).merge(labels, on="job")
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging curve may overflow: inf
-        bands = aligned.groupby(["panel", "series", "epoch"], observed=True)["loss"].agg(
+        bands = aligned.groupby(["panel", "series", "epoch"], observed=True)[column].agg(
             **{STATISTIC: STATISTIC, "low": "min", "high": "max"}
         )
     return bands.reset_index()[columns]

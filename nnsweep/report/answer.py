@@ -67,6 +67,11 @@ def sentence(b: Best) -> str:
     ratio = worst[EPOCHS] / best[EPOCHS] if worst["converged"] > 0 else 1.0
     if ratio >= CLEARLY_FEWER:
         text += f", {times(ratio)} fewer than {name(worst)}'s {worst[EPOCHS]:,.0f}"
+    elif ratio <= 1 / CLEARLY_FEWER:  # ranked behind for fewer replicates reaching it
+        text += (
+            f"; the {int(worst['converged'])}/{int(worst['replicates'])} of {name(worst)} "
+            f"that reached it took fewer, {worst[EPOCHS]:,.0f}"
+        )
     elif worst.name != best.name and worst["converged"] > 0:
         text += f", about as many as {name(worst)}'s {worst[EPOCHS]:,.0f}"
     text += f"; {converged}"

@@ -67,7 +67,7 @@ def curves_figure(
     bands = bands.assign(**bands[[STATISTIC, "low", "high"]].clip(upper=limits[1] * 10))
     for ax, panel in zip(axes, panels, strict=True):
         for series, rows in bands[bands["panel"] == panel].groupby("series", observed=True):
-            _draw_series(ax, rows, colours[series], styles[series], len(colours))
+            draw_series(ax, rows, colours[series], styles[series], len(colours))
         ax.set(title=str(panel), xlabel="epoch", yscale="log")
         # runs to 10,000 epochs or more stop at very different times: a log axis shows
         # the early descent of the fast ones and the long tail of the slow ones
@@ -88,7 +88,9 @@ def curves_figure(
     return fig
 
 
-def _draw_series(ax: Axes, rows: pd.DataFrame, colour: tuple, style: str, n: int) -> None:
+def draw_series(ax: Axes, rows: pd.DataFrame, colour: tuple, style: str, n: int) -> None:
+    """One series of a :func:`curve_bands` table: its median line, its min-max band (paler
+    when ``n`` series overlap), and a dot where it ends."""
     alpha = 0.2 if n <= 3 else 0.5 / n  # bands that overlap stay legible
     ax.plot(rows["epoch"], rows[STATISTIC], color=colour, ls=style, lw=1.8)
     ax.fill_between(rows["epoch"], rows["low"], rows["high"], color=colour, alpha=alpha, lw=0)

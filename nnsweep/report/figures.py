@@ -1,15 +1,16 @@
 """The sweep figures: which are drawn, in what order.
 
 Per swept field (the dataset makes panels, a seed pools with the replicates): the
-learning curves (:mod:`.curves`) and final accuracy and epochs against its values
-(:mod:`.summary`); for every pair of up to three swept fields, heat maps
+learning curves (:mod:`.curves`), final accuracy and epochs against its values
+(:mod:`.summary`) and, where jobs wrote layers.csv, the gradient reaching layer 1
+(:mod:`.gradients`); for every pair of up to three swept fields, heat maps
 (:mod:`.heatmaps`).
 """
 
 import logging
 from pathlib import Path
 
-from nnsweep.report import curves, heatmaps, summary
+from nnsweep.report import curves, gradients, heatmaps, summary
 from nnsweep.report.tables import PANEL, Sweep
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ def write_figures(sweep: Sweep, out_dir: Path) -> list[Path]:
     written = [curves.write(sweep, f, out_dir) for f in fields or [None]]
     summary_fields = fields or ([PANEL] if PANEL in sweep.swept else [])
     written += [summary.write(sweep, f, out_dir) for f in summary_fields]
+    written += [gradients.write(sweep, f, out_dir) for f in fields or [None]]
     if len(fields) > MAX_HEAT_MAP_FIELDS:
         log.info(f"{len(fields)} swept fields: no heat maps (drawn for 2 to 3 fields)")
         fields = []

@@ -1,5 +1,6 @@
 """report.md: the answer first, then the table of every setting, what did not complete,
-the figures, and every replicate."""
+the gradient reaching layer 1 (where jobs wrote layers.csv), the figures, and every
+replicate."""
 
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 from nnsweep import __version__
 from nnsweep.report.aggregate import STATISTIC, not_complete, summary_table
 from nnsweep.report.answer import answer_lines
+from nnsweep.report.early_gradients import WINDOW_POINTS, gradient_lines
 from nnsweep.report.tables import Sweep
 from nnsweep.report.text import count, fixed_text, short_name, swept_text
 
@@ -27,6 +29,18 @@ SUMMARY_COLUMNS = {
     f"final_accuracy_{STATISTIC}": "accuracy",
     "final_accuracy_min": "accuracy min",
 }
+HELD_OUT_COLUMNS = {  # beside the training accuracy, where the jobs held out test points
+    f"final_test_accuracy_{STATISTIC}": "held-out accuracy",
+    "final_test_accuracy_min": "held-out min",
+}
+GRADIENTS_LEAD = (
+    "From each job's layers.csv: the norm of the loss gradient of layer 1's weights (the "
+    "first hidden layer, reached by the gradient last) and the mean |f'(z)| of its units, "
+    "the factor its activation puts on every gradient passing back through it. Values are "
+    "compared over the same early epochs, from 1 to the shortest run, where every replicate "
+    "compared was still training: each replicate's median over {points} log-spaced epochs "
+    "of them, then the median over the replicates."
+)
 
 
 def markdown_report(sweep: Sweep, figures: Sequence[Path]) -> str:
@@ -35,10 +49,21 @@ def markdown_report(sweep: Sweep, figures: Sequence[Path]) -> str:
     failed = not_complete(sweep)
     if not failed.empty:
         parts += ["## Jobs that did not complete", markdown_table(failed)]
-    if figures:
-        parts += ["## Figures", *(f"![{p.stem}]({p.name})" for p in figures)]
+    gradient_figures = [p for p in figures if p.name.startswith("gradients_")]
+    lines = gradient_lines(sweep)
+    if lines or gradient_figures:
+        lead = GRADIENTS_LEAD.format(points=WINDOW_POINTS)
+        parts += ["## The gradient reaching layer 1", "\n".join([lead, "", *lines])]
+        parts += [_images(gradient_figures)] if gradient_figures else []
+    others = [p for p in figures if p not in gradient_figures]
+    if others:
+        parts += ["## Figures", _images(others)]
     parts += ["## Every replicate", _runs(sweep)]
     return "\n\n".join(parts) + "\n"
+
+
+def _images(paths: Sequence[Path]) -> str:
+    return "\n\n".join(f"![{p.stem}]({p.name})" for p in paths)
 
 
 def _header(sweep: Sweep) -> str:
@@ -82,14 +107,15 @@ def _setting_lines(table: pd.DataFrame) -> list[str]:
 def _summary(sweep: Sweep) -> str:
     table = summary_table(sweep)
     keys = table.columns[: list(table.columns).index("replicates")]
-    shown = table[[*keys, *SUMMARY_COLUMNS]].rename(
-        columns={**{k: short_name(k) for k in keys}, **SUMMARY_COLUMNS}
-    )
+    names = SUMMARY_COLUMNS | (HELD_OUT_COLUMNS if HELD_OUT_COLUMNS.keys() <= set(table) else {})
+    shown = table[[*keys, *names]].rename(columns={**{k: short_name(k) for k in keys}, **names})
+    held_out = " and on the held-out test points" if len(names) > len(SUMMARY_COLUMNS) else ""
     return (
         "Per setting of the swept fields, over its complete replicates: how many reached "
         f"the loss threshold (converged) or diverged; the {STATISTIC} epochs to the "
         f"threshold of those that reached it; the final loss ({STATISTIC}, min, max) and "
-        f"the final accuracy ({STATISTIC}, min).\n\n" + markdown_table(shown)
+        f"the final accuracy ({STATISTIC}, min) on the training points{held_out}.\n\n"
+        + markdown_table(shown)
     )
 
 
@@ -100,7 +126,9 @@ def _runs(sweep: Sweep) -> str:
     )
     if len(sweep.runs) > MAX_RUNS_IN_MARKDOWN:
         return text + f" ({len(sweep.runs)} rows: too many to list here.)"
-    columns = ["job", "replicate", *sweep.swept, "final_loss", "final_accuracy", "epochs_run"]
+    held_out = [c for c in ["final_test_accuracy"] if c in sweep.runs]
+    columns = ["job", "replicate", *sweep.swept, "final_loss", "final_accuracy", *held_out]
+    columns += ["epochs_run"]
     columns += ["converged", "diverged", "status"]
     return text + "\n\n" + markdown_table(sweep.runs[columns])
 
@@ -109,7 +137,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
     """A GitHub markdown table; numbers right-aligned, one format per column: whole
     numbers with commas where the column reaches 1,000, else 4 significant digits."""
     numeric = [_is_number(frame[c]) for c in frame.columns]
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    header = "| " + " | ".join(_cell(c, None) for c in frame.columns) + " |"
     rule = "|" + "|".join("---:" if n else "---" for n in numeric) + "|"
     formats = [_format_of(frame[c]) if n else None for c, n in zip(frame, numeric, strict=True)]
     rows = [

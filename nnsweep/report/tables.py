@@ -1,7 +1,7 @@
-"""Job folders into two tidy tables, and which config fields were swept.
+"""Job folders into tidy tables, and which config fields were swept.
 
 :func:`load` takes one sweep folder, several, a single run, or any folder that holds
-many of them, and returns a :class:`Sweep` of two pandas DataFrames:
+many of them, and returns a :class:`Sweep` of pandas DataFrames:
 
 - ``runs``: one row per job and replicate. Every config field is a column with a dotted
   name (``lr``, ``dataset.name``, ``optimizer.beta``); then the replicate's
@@ -13,6 +13,11 @@ many of them, and returns a :class:`Sweep` of two pandas DataFrames:
 - ``curves``: long format, one row per recorded epoch: ``job, replicate, epoch, loss,
   accuracy`` and the swept fields.
 
+Jobs that held out test points (``dataset.test_n`` > 0) add ``final_test_loss`` and
+``final_test_accuracy`` to ``runs`` and ``test_loss, test_accuracy`` to ``curves``; where
+no job did, the tables have no such columns. ``layers`` holds the gradient reaching
+layer 1 (:mod:`nnsweep.report.layers`), empty where no job wrote layers.csv.
+
 The swept fields (``Sweep.swept``, also ``runs.attrs["swept"]``) are the config columns
 with more than one distinct value over the complete jobs: a failed or refused job
 neither adds a swept value nor makes a field look held fixed.
@@ -20,7 +25,7 @@ neither adds a swept value nor makes a field look held fixed.
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,7 @@ from nnsweep.report.jobs import (
     COMPLETE,
     CURVE_TYPES,
     NEVER_STARTED,
+    TEST_COLUMNS,
     NoRunsError,
     job_dirs,
     job_names,
@@ -40,6 +46,8 @@ from nnsweep.report.jobs import (
     read_job,
     warn_damaged,
 )
+from nnsweep.report.layers import COLUMNS as LAYERS_COLUMNS
+from nnsweep.report.layers import layers_table
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,7 @@ REPLICATE_TYPES = {
     "seconds": "float64",
     "replicate_seed": "Int64",
 }
+HELD_OUT_TYPES = {"final_test_loss": "float64", "final_test_accuracy": "float64"}
 
 
 @dataclass
@@ -69,6 +78,7 @@ class Sweep:
     swept: list[str]
     config_columns: list[str]
     sources: list[Path]
+    layers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LAYERS_COLUMNS))
 
     @property
     def jobs(self) -> pd.DataFrame:
@@ -102,8 +112,12 @@ def load(dirs: Path | str | Iterable[Path | str]) -> Sweep:
     swept = swept_fields(judged_jobs(runs), list(config.columns))
     runs.attrs["swept"] = swept
     curves = _curves_table(runs, swept)
-    log.info(f"read {len(jobs)} jobs, {len(runs)} rows, {len(curves)} curve points")
-    return Sweep(runs, curves, swept, list(config.columns), sources)
+    layers = layers_table(runs)
+    log.info(
+        f"read {len(jobs)} jobs, {len(runs)} rows, {len(curves)} curve points, "
+        f"{len(layers)} layer-1 gradient points"
+    )
+    return Sweep(runs, curves, swept, list(config.columns), sources, layers)
 
 
 def _not_started(overrides: list[str]) -> dict[str, Any]:
@@ -155,13 +169,23 @@ def _runs_table(jobs: list[dict[str, Any]], config: pd.DataFrame) -> pd.DataFram
     )
     replicates = pd.json_normalize(jobs, record_path="replicates", meta=["job"])
     replicates = replicates.rename(columns={"seed": "replicate_seed", "epochs": "epochs_run"})
-    replicates = replicates.reindex(columns=["job", *REPLICATE_TYPES]).astype(REPLICATE_TYPES)
+    # held-out results only where some job has them: without, runs.csv is as before
+    types = {**REPLICATE_TYPES, **{k: v for k, v in HELD_OUT_TYPES.items() if k in replicates}}
+    replicates = replicates.reindex(columns=["job", *types]).astype(types)
     # a job without replicates (failed, unfinished) keeps one row, its replicate columns empty
     runs = pd.concat([meta, config], axis=1).merge(replicates, on="job", how="left")
-    first = ["job", "status", *REPLICATE_TYPES]  # replicate, final_loss, ...
+    first = ["job", "status", *_beside_accuracy(list(types))]  # replicate, final_loss, ...
     last = ["error", "overrides", "job_dir"]
     rest = [c for c in runs.columns if c not in first and c not in last]
     return runs[[*first, *rest, *last]]
+
+
+def _beside_accuracy(columns: list[str]) -> list[str]:
+    """``final_test_loss`` and ``final_test_accuracy`` just after ``final_accuracy``."""
+    held_out = [c for c in columns if c in HELD_OUT_TYPES]
+    rest = [c for c in columns if c not in HELD_OUT_TYPES]
+    at = rest.index("final_accuracy") + 1
+    return [*rest[:at], *held_out, *rest[at:]]
 
 
 def swept_fields(jobs: pd.DataFrame, config_columns: Sequence[str]) -> list[str]:
@@ -191,7 +215,9 @@ def _curves_table(runs: pd.DataFrame, swept: list[str]) -> pd.DataFrame:
     tables = {job: table for job, table in tables.items() if table is not None}
     if not tables:
         return pd.DataFrame(columns=["job", *records.LOSS_COLUMNS, *swept])
-    curves = pd.concat(tables, names=["job", None])[records.LOSS_COLUMNS].astype(CURVE_TYPES)
+    curves = pd.concat(tables, names=["job", None])
+    columns = [*records.LOSS_COLUMNS, *(c for c in TEST_COLUMNS if c in curves)]
+    curves = curves[columns].astype({c: CURVE_TYPES.get(c, "float64") for c in columns})
     curves = curves.reset_index(level="job").reset_index(drop=True)
     curves = _drop_truncated(curves, runs)
     return curves.merge(complete[["job", *swept]], on="job", how="left")
