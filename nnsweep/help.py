@@ -15,7 +15,7 @@ USER_GROUPS = ("dataset", "activation", "optimizer", "loss", "experiment", "hpar
 LAUNCHERS = "hydra/launcher"
 NBSP = "\N{NO-BREAK SPACE}"  # an option and its fields stay on one line of --help
 # "key: value  # comment" at the top level, or "  - group: option  # comment" in defaults
-FIELD_LINE = re.compile(r"^(?:  - )?(\w+): *(\S+) *(?:# *(.*))?$")
+FIELD_LINE = re.compile(r"^(?:  - )?(\w+): *(\[[^\]]*\]|\S+) *(?:# *(.*))?$")
 
 
 def group_options(group: str) -> dict[str, dict]:
@@ -75,6 +75,9 @@ def help_text() -> str:
     lines += ["", "== Fields: field=value (the default shown) ==", ""]
     fields = [(f"{f}={v}", c) for f, v, c in config_fields() if f not in groups]
     for setting, comment in fields:
+        if len(setting) >= 28:  # too long to share its line with the comment
+            lines.append(setting)
+            setting = ""
         lines += textwrap.wrap(
             comment, 100, initial_indent=f"{setting:<28}", subsequent_indent=" " * 28
         ) or [setting]

@@ -291,6 +291,8 @@ def gradients_figure(layers: pd.DataFrame, title: str = "") -> Figure:
     cannot show (0, inf, NaN) are left out. Back-propagation multiplies the gradient by
     f'(z) at every layer it passes, so slopes below 1 (sigmoid's are at most 0.25) shrink
     it on the way to the first layer: the vanishing gradient is the left panel's gap."""
+    if layers.empty:
+        raise ValueError("no layer rows to draw: the training recorded none")
     fig = Figure(figsize=(11, 4.8), layout="constrained")
     panels = fig.subplots(1, 2, sharex=True)
     last = int(layers["layer"].max())

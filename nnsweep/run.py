@@ -17,7 +17,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from nnsweep import __version__, jobdir, networks, records, show
+from nnsweep import __version__, figures, jobdir, networks, records, show
 from nnsweep.config import cap_blas_threads
 from nnsweep.experiment import Experiment, build
 from nnsweep.jobdir import JobDirTaken
@@ -163,7 +163,7 @@ def draw_figures(
 ) -> None:
     """The figures, after the data: one that cannot be drawn is a warning, recorded in
     result.json as ``figures_failed``; the job stays complete."""
-    figures_failed = show.draw_figures(cfg, e, history, table, job_dir)
+    figures_failed = figures.draw_figures(cfg, e, history, table, job_dir)
     if figures_failed:
         complete = {"status": "complete", **result, "figures_failed": figures_failed}
         try:

@@ -1,7 +1,5 @@
-"""What one job shows a person: its figures, its console summary and its progress bar.
-
-matplotlib is imported only when a figure is drawn.
-"""
+"""What one job shows a person on the console: its summary, its progress bar, and a log
+thinned for the console (its figures are nnsweep.figures')."""
 
 import logging
 import os
@@ -17,7 +15,6 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from nnsweep import records
 from nnsweep.experiment import Experiment
 from nnsweep.train import History
 
@@ -27,87 +24,6 @@ SWEEP_JOBS = "NNSWEEP_SWEEP_JOBS"  # how many jobs the sweep has (set by the che
 EPOCH_LINE = re.compile(r"Epoch (\d+) loss : ")  # nnsweep.train.format_epoch_line, the lab's
 TABLE_ROWS_ON_CONSOLE = 10
 TABLE_ROWS_IN_LOG = 1000
-
-
-FIGURE_FILES = {
-    "prediction": "prediction.png",
-    "learning_curve": "learning_curve.png",
-    "decision_boundary": "decision_boundary.png",
-    "gradients": "gradients.png",
-    "boundary": "boundary.gif",
-}
-
-
-def draw_figures(
-    cfg: DictConfig, e: Experiment, history: History, table: pd.DataFrame, job_dir: Path
-) -> dict[str, str]:
-    """The figures named in ``cfg.figures`` (FIGURE_FILES). A figure that cannot be drawn
-    costs no data: it is logged as a warning and returned, file name to error, for
-    result.json to record."""
-    from nnsweep import plots
-
-    shown = representative_replicate(history)
-    caption = _caption(cfg, shown, len(history.final_loss))
-    params = history.params[shown : shown + 1]
-    test = {"x_test": e.x_test, "y_test": e.y_test}
-
-    def figure(draw: Any) -> Any:  # a matplotlib figure's writer
-        return lambda path: plots.save(draw(), path)
-
-    drawers = {
-        "prediction": figure(
-            lambda: plots.prediction_figure(e.x, e.y, _predict(e, params, e.x)[0], caption, **test)
-        ),
-        "learning_curve": figure(
-            lambda: plots.learning_curve_figure(table, stops(history), _caption(cfg))
-        ),
-        "decision_boundary": figure(
-            lambda: plots.decision_boundary_figure(
-                *_output_grid(e, params), e.x, e.y, caption, **test
-            )
-        ),
-        "gradients": figure(
-            lambda: plots.gradients_figure(
-                records.layers_table(history, records.recorded_epochs(cfg.epochs)), _caption(cfg)
-            )
-        ),
-        "boundary": lambda path: _boundary_gif(path, e, history, shown, caption),
-    }  # fmt: skip
-    failed = {}
-    for name in [f.name for f in cfg.figures]:
-        path = job_dir / FIGURE_FILES[name]
-        try:
-            drawers[name](path)
-        except Exception as error:  # a figure is never worth the training
-            failed[path.name] = f"{type(error).__name__}: {error}"
-            log.warning(f"{path} could not be drawn: {failed[path.name]}")
-    return failed
-
-
-def _boundary_gif(path: Path, e: Experiment, history: History, shown: int, caption: str) -> None:
-    from nnsweep import animation
-
-    animation.boundary_gif(
-        path, lambda row, x: _predict(e, row[None], x)[0], frames(e, history, shown), e.x, e.y,
-        caption, x_test=e.x_test, y_test=e.y_test,
-    )  # fmt: skip
-
-
-def frames(e: Experiment, history: History, r: int) -> list:
-    """boundary.gif's frames of replicate ``r``: its snapshots before it stopped, then its
-    final parameters at the epoch it stopped."""
-    from nnsweep.animation import Frame
-
-    last = int(history.epochs_run[r])
-    before = np.flatnonzero(history.snapshot_epochs < last)
-    chosen = [(int(history.snapshot_epochs[k]), history.snapshots[k, r], "") for k in before]
-    chosen.append((last, history.params[r], outcomes(history)[r]))
-    return [Frame(epoch, row, _loss(e, row), note) for epoch, row, note in chosen]
-
-
-def _loss(e: Experiment, row: np.ndarray) -> float:
-    loss, _ = e.loss_fn(_predict(e, row[None], e.x), e.y)
-    return float(loss[0])
 
 
 @contextmanager
@@ -125,43 +41,15 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Any]:
         yield bar
 
 
-def representative_replicate(history: History) -> int:
-    """The replicate of median final loss (diverged ones count as worst): the one drawn."""
-    loss = np.nan_to_num(history.final_loss, nan=np.inf)
-    return int(np.argsort(loss, kind="stable")[(len(loss) - 1) // 2])
-
-
-def _caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> str:
-    layers = "-".join(["2", *[str(cfg.hidden_units)] * cfg.hidden_layers, "1"])
-    # no hidden layer: a logistic regression, whose hidden units and activation are unused
-    hidden = f" {cfg.activation.name}" if cfg.hidden_layers else " (no hidden layer)"
-    text = f"{cfg.dataset.name}, {layers}{hidden}, {cfg.optimizer.name} lr={cfg.lr}"
-    if shown is not None and replicates > 1:
-        text += f"\nreplicate {shown} of {replicates} (median final loss)"
-    return text
-
-
-def _output_grid(e: Experiment, params: np.ndarray, steps: int = 200) -> tuple[np.ndarray, ...]:
-    low, high = e.x.min(axis=0) - 0.1, e.x.max(axis=0) + 0.1
-    grid_x, grid_y = np.meshgrid(
-        np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps)
-    )
-    points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    return grid_x, grid_y, _predict(e, params, points)[0].reshape(grid_x.shape)
-
-
-def _predict(e: Experiment, params: np.ndarray, x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):  # a diverged replicate's parameters may be inf or NaN
-        return e.net.predict(params, x)
-
-
 def log_summary(cfg: DictConfig, e: Experiment, history: History) -> None:
     """The lab's test print-out (one replicate) or a table (several), then one line that says
     how the run ended and, for a single run, where its files are. In a sweep only that line
     reaches the console (:class:`ConsoleFilter`); nnsweep.log keeps them all."""
     if len(history.final_loss) == 1:
         if cfg.print_predictions:
-            for i, p in enumerate(_predict(e, history.params, e.x)[0, :, 0]):
+            with np.errstate(all="ignore"):  # a diverged network's outputs are NaN or inf
+                prediction = e.net.predict(history.params, e.x)
+            for i, p in enumerate(prediction[0, :, 0]):
                 log.info(f"Prediction {i}: {p:.5f}")
         log.info(f"loss={history.final_loss[0]:.5f} accuracy={history.final_accuracy[0]:.2%}")
     else:

@@ -8,7 +8,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from nnsweep import show
+from nnsweep import figures
 from nnsweep.config import (
     CONFIG_DIR,
     GROUP_FIELDS,
@@ -216,7 +216,7 @@ def test_no_hidden_layer_is_a_logistic_regression_and_the_log_says_so(tmp_path, 
         "hidden_layers=0: a logistic regression; hidden_units and activation unused" in caplog.text
     )
     assert json.loads((tmp_path / "result.json").read_text())["status"] == "complete"
-    caption = show._caption(cfg)  # the figures' caption: no "0x4 sigmoid"
+    caption = figures.caption(cfg)  # the figures' caption: no "0x4 sigmoid"
     assert caption == "xor, 2-1 (no hidden layer), gd lr=0.01"
 
 

@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
-from nnsweep import plots, records, show
+from nnsweep import figures, plots, records
 from nnsweep.config import CONFIG_DIR, register
 from nnsweep.data import make_dataset
 from nnsweep.experiment import build
@@ -133,14 +133,16 @@ def every_replicate_diverged():
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         cfg = compose("config", overrides=[*overrides, "replicates=3", "engine=numpy"])
     e = build(cfg)
-    history = e.train(e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs)
+    history = e.train(
+        e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, None, e.recording
+    )
     assert history.diverged.all()
     table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
     return cfg, e, history, table
 
 
 def test_every_figure_of_a_job_whose_replicates_all_diverged_is_drawn(tmp_path):
-    assert show.draw_figures(*every_replicate_diverged(), tmp_path) == {}
+    assert figures.draw_figures(*every_replicate_diverged(), tmp_path) == {}
     for name in ("prediction.png", "learning_curve.png", "decision_boundary.png"):
         assert (tmp_path / name).stat().st_size > 1000
 
@@ -150,7 +152,7 @@ def test_a_figure_that_fails_is_returned_never_raised(tmp_path, monkeypatch):
         raise OverflowError("cannot convert float infinity to integer")
 
     monkeypatch.setattr(plots, "learning_curve_figure", broken)
-    failed = show.draw_figures(*every_replicate_diverged(), tmp_path)
+    failed = figures.draw_figures(*every_replicate_diverged(), tmp_path)
     assert failed == {
         "learning_curve.png": "OverflowError: cannot convert float infinity to integer"
     }

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
 # the figures of a sweep of lr and hidden_units on two datasets
 FIGURES = {
+    "gradients_lr.png",
+    "gradients_hidden_units.png",
     "curves_lr.png",
     "curves_hidden_units.png",
     "summary_lr.png",

@@ -30,7 +30,6 @@ COMPLETE, UNFINISHED, UNREADABLE = "complete", "unfinished", "unreadable"
 INTERRUPTED, DAMAGED, NEVER_STARTED = "interrupted", "damaged", "never started"
 MULTIRUN_YAML = "multirun.yaml"  # Hydra's record of a sweep: its config and overrides
 CURVE_TYPES = {"replicate": "int64", "epoch": "int64", "loss": "float64", "accuracy": "float64"}
-TEST_COLUMNS = ["test_loss", "test_accuracy"]  # loss.csv's, in jobs that held out points
 
 
 class NoRunsError(ValueError):
@@ -175,7 +174,7 @@ def read_curves(job_dir: Path) -> pd.DataFrame | None:
 
 def _check_types(table: pd.DataFrame) -> None:
     """Checked, not converted, file by file: one conversion of the concatenation is faster."""
-    held_out = {c: "float64" for c in TEST_COLUMNS if c in table}
+    held_out = {c: "float64" for c in records.TEST_COLUMNS if c in table}
     for column, dtype in {**CURVE_TYPES, **held_out}.items():
         wanted = "iu" if dtype == "int64" else "iuf"
         if table[column].dtype.kind not in wanted:

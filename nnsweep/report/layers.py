@@ -17,12 +17,11 @@ import numpy as np
 import pandas as pd
 
 from nnsweep import records
+from nnsweep.records import LAYER_COLUMNS, LAYERS_CSV
 from nnsweep.report.jobs import COMPLETE
 
 log = logging.getLogger(__name__)
 
-LAYERS_CSV = "layers.csv"  # records.LAYERS_CSV once the engine writes it
-LAYER_COLUMNS = ["replicate", "epoch", "layer", "grad_norm", "mean_abs_derivative"]
 GRADIENTS = ("grad_norm", "mean_abs_derivative")
 FIRST = 1  # the first hidden layer
 KEPT = 200  # per replicate, this many log-spaced and this many evenly spaced epochs

@@ -37,7 +37,6 @@ from nnsweep.report.jobs import (
     COMPLETE,
     CURVE_TYPES,
     NEVER_STARTED,
-    TEST_COLUMNS,
     NoRunsError,
     job_dirs,
     job_names,
@@ -216,7 +215,7 @@ def _curves_table(runs: pd.DataFrame, swept: list[str]) -> pd.DataFrame:
     if not tables:
         return pd.DataFrame(columns=["job", *records.LOSS_COLUMNS, *swept])
     curves = pd.concat(tables, names=["job", None])
-    columns = [*records.LOSS_COLUMNS, *(c for c in TEST_COLUMNS if c in curves)]
+    columns = [*records.LOSS_COLUMNS, *(c for c in records.TEST_COLUMNS if c in curves)]
     curves = curves[columns].astype({c: CURVE_TYPES.get(c, "float64") for c in columns})
     curves = curves.reset_index(level="job").reset_index(drop=True)
     curves = _drop_truncated(curves, runs)

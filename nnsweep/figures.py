@@ -1,0 +1,123 @@
+"""One job's figures, drawn after its data are written: prediction.png,
+learning_curve.png, decision_boundary.png, gradients.png and boundary.gif (nnsweep.plots
+and nnsweep.animation draw them from plain arrays; this module picks the arrays).
+
+matplotlib is imported only when a figure is drawn.
+"""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig
+
+from nnsweep import records
+from nnsweep.experiment import Experiment
+from nnsweep.show import outcomes, stops
+from nnsweep.train import History
+
+log = logging.getLogger("nnsweep.run")
+
+FIGURE_FILES = {
+    "prediction": "prediction.png",
+    "learning_curve": "learning_curve.png",
+    "decision_boundary": "decision_boundary.png",
+    "gradients": "gradients.png",
+    "boundary": "boundary.gif",
+}
+
+
+def draw_figures(
+    cfg: DictConfig, e: Experiment, history: History, table: pd.DataFrame, job_dir: Path
+) -> dict[str, str]:
+    """The figures named in ``cfg.figures`` (FIGURE_FILES), of the replicate of median final
+    loss. A figure that cannot be drawn costs no data: it is logged as a warning and
+    returned, file name to error, for result.json to record."""
+    from nnsweep import animation, plots
+
+    shown = representative_replicate(history)
+    title = caption(cfg, shown, len(history.final_loss))
+    params = history.params[shown : shown + 1]
+    held_out = {"x_test": e.x_test, "y_test": e.y_test}
+    test_output = None if e.x_test is None else predict(e, params, e.x_test)[0]
+
+    def figure(draw: Any) -> Any:  # a matplotlib figure's writer
+        return lambda path: plots.save(draw(), path)
+
+    drawers = {
+        "prediction": figure(lambda: plots.prediction_figure(
+            e.x, e.y, predict(e, params, e.x)[0], title, **held_out,
+            test_prediction=test_output,
+        )),
+        "learning_curve": figure(
+            lambda: plots.learning_curve_figure(table, stops(history), caption(cfg))
+        ),
+        "decision_boundary": figure(lambda: plots.decision_boundary_figure(
+            *_output_grid(e, params), e.x, e.y, title, **held_out
+        )),
+        "gradients": figure(lambda: plots.gradients_figure(
+            records.layers_table(history, records.recorded_epochs(cfg.epochs)), caption(cfg)
+        )),
+        "boundary": lambda path: animation.boundary_gif(
+            path, lambda row, x: predict(e, row[None], x)[0], frames(e, history, shown),
+            e.x, e.y, title, **held_out,
+        ),
+    }  # fmt: skip
+    failed = {}
+    for name in [f.name for f in cfg.figures]:
+        path = job_dir / FIGURE_FILES[name]
+        try:
+            drawers[name](path)
+        except Exception as error:  # a figure is never worth the training
+            failed[path.name] = f"{type(error).__name__}: {error}"
+            log.warning(f"{path} could not be drawn: {failed[path.name]}")
+    return failed
+
+
+def frames(e: Experiment, history: History, r: int) -> list:
+    """boundary.gif's frames of replicate ``r``: its snapshots before it stopped, then its
+    final parameters at the epoch it stopped."""
+    from nnsweep.animation import Frame
+
+    last = int(history.epochs_run[r])
+    before = np.flatnonzero(history.snapshot_epochs < last)
+    chosen = [(int(history.snapshot_epochs[k]), history.snapshots[k, r], "") for k in before]
+    chosen.append((last, history.params[r], outcomes(history)[r]))
+    return [Frame(epoch, row, _loss(e, row), note) for epoch, row, note in chosen]
+
+
+def _loss(e: Experiment, row: np.ndarray) -> float:
+    loss, _ = e.loss_fn(predict(e, row[None], e.x), e.y)
+    return float(loss[0])
+
+
+def representative_replicate(history: History) -> int:
+    """The replicate of median final loss (diverged ones count as worst): the one drawn."""
+    loss = np.nan_to_num(history.final_loss, nan=np.inf)
+    return int(np.argsort(loss, kind="stable")[(len(loss) - 1) // 2])
+
+
+def caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> str:
+    layers = "-".join(["2", *[str(cfg.hidden_units)] * cfg.hidden_layers, "1"])
+    # no hidden layer: a logistic regression, whose hidden units and activation are unused
+    hidden = f" {cfg.activation.name}" if cfg.hidden_layers else " (no hidden layer)"
+    text = f"{cfg.dataset.name}, {layers}{hidden}, {cfg.optimizer.name} lr={cfg.lr}"
+    if shown is not None and replicates > 1:
+        text += f"\nreplicate {shown} of {replicates} (median final loss)"
+    return text
+
+
+def _output_grid(e: Experiment, params: np.ndarray, steps: int = 200) -> tuple[np.ndarray, ...]:
+    low, high = e.x.min(axis=0) - 0.1, e.x.max(axis=0) + 0.1
+    grid_x, grid_y = np.meshgrid(
+        np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps)
+    )
+    points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
+    return grid_x, grid_y, predict(e, params, points)[0].reshape(grid_x.shape)
+
+
+def predict(e: Experiment, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):  # a diverged replicate's parameters may be inf or NaN
+        return e.net.predict(params, x)
