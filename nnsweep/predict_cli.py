@@ -18,6 +18,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("job_dir", type=Path, help="a run's or a sweep job's folder")
     parser.add_argument("point", nargs="*", type=float, help="x1 x2 of one input point")
     parser.add_argument("--csv", type=Path, help="a CSV file of input points, columns x1,x2")
+    parser.add_argument(
+        "--epoch",
+        type=int,
+        help="the parameters at this snapshot epoch (0: the initial ones), not the final ones",
+    )
     args = parser.parse_args(argv)
     if (args.csv is None) == (len(args.point) != 2):
         parser.error("give one point as x1 x2, or --csv FILE")
@@ -25,7 +30,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"nnsweep-predict: {args.job_dir} has no {PARAMS_NPZ}; give a job's folder")
     x = np.loadtxt(args.csv, delimiter=",", skiprows=1, ndmin=2) if args.csv else [args.point]
     networks = load_networks(args.job_dir)
-    outputs = np.column_stack([n.predict(np.asarray(x, dtype=float))[:, 0] for n in networks])
+    try:
+        params = [None if args.epoch is None else n.at(args.epoch) for n in networks]
+    except ValueError as error:
+        sys.exit(f"nnsweep-predict: --epoch {args.epoch}: {error}")
+    x = np.asarray(x, dtype=float)
+    outputs = np.column_stack(
+        [n.predict(x, p)[:, 0] for n, p in zip(networks, params, strict=True)]
+    )
     header = "x1,x2," + ",".join(f"replicate_{n.replicate}" for n in networks)
     np.savetxt(sys.stdout, np.column_stack([x, outputs]), delimiter=",", fmt="%.10g",
                header=header, comments="")  # fmt: skip

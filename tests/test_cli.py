@@ -11,14 +11,15 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-FIGURES = ("prediction.png", "learning_curve.png", "decision_boundary.png")
+FIGURES = ("prediction.png", "learning_curve.png", "decision_boundary.png", "gradients.png")
+GIF = b"GIF89a"
 
 
 def nnsweep(*args: str, cwd: Path, command: tuple[str, ...] = (sys.executable, "-m", "nnsweep")):
     return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def assert_complete_job(job: Path, replicates: int = 1) -> dict:
+def assert_complete_job(job: Path, replicates: int = 1, figures: bool = True) -> dict:
     result = json.loads((job / "result.json").read_text())
     assert result["status"] == "complete"
     assert len(result["replicates"]) == replicates
@@ -29,8 +30,9 @@ def assert_complete_job(job: Path, replicates: int = 1) -> dict:
         rows = curves[curves["replicate"] == row["replicate"]]
         assert rows["epoch"].iloc[0] == 1 and rows["epoch"].iloc[-1] == row["epochs"]
         assert rows["epoch"].is_monotonic_increasing
-    for name in FIGURES:
+    for name in FIGURES if figures else ():
         assert (job / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert not figures or (job / "boundary.gif").read_bytes()[:6] == GIF
     return result
 
 
@@ -40,6 +42,7 @@ def test_sweep_writes_every_jobs_files(tmp_path):
         "-m",
         "optimizer=gd,momentum,adagrad",
         "epochs=2000",
+        "figures=[]",  # drawn in the single run below
         f"hydra.sweep.dir={sweep}",
         cwd=tmp_path,
     )
@@ -47,7 +50,7 @@ def test_sweep_writes_every_jobs_files(tmp_path):
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name != "report")
     assert [p.name for p in jobs] == ["0", "1", "2"]
     assert (sweep / "report" / "report.md").is_file()  # the report callback, on by default
-    names = [assert_complete_job(job)["config"]["optimizer"]["name"] for job in jobs]
+    names = [assert_complete_job(job, figures=False)["config"]["optimizer"]["name"] for job in jobs]
     assert names == ["gd", "momentum", "adagrad"]
     assert "Epoch 100 loss : " in (jobs[0] / "nnsweep.log").read_text()
 
@@ -65,9 +68,10 @@ def test_console_script_and_replicates(tmp_path):
     script = shutil.which("nnsweep", path=str(Path(sys.executable).parent))
     assert script, "the console script `nnsweep` is installed beside the interpreter"
     args = ("activation=leaky_relu", "activation.alpha=0.01", "replicates=3", "epochs=500")
+    args += ("figures=[]",)
     done = nnsweep(*args, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, command=(script,))
     assert done.returncode == 0, done.stderr
-    result = assert_complete_job(tmp_path / "run", replicates=3)
+    result = assert_complete_job(tmp_path / "run", replicates=3, figures=False)
     assert result["config"]["activation"] == {"name": "leaky_relu", "alpha": 0.01}
 
 

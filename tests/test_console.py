@@ -114,7 +114,7 @@ def test_a_thousand_replicates_keep_their_table_out_of_the_console(monkeypatch):
 
 
 def nnsweep(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "nnsweep", *args]
+    command = [sys.executable, "-m", "nnsweep", *args, "figures=[]"]  # figures: test_figures
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
 
 

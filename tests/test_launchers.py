@@ -16,7 +16,8 @@ NO_REPORT = "~hydra.callbacks.report"
 
 def sweep(tmp_path: Path, name: str, *args: str) -> Path:
     out = tmp_path / name
-    cmd = [sys.executable, "-m", "nnsweep", "-m", *args, NO_REPORT, f"hydra.sweep.dir={out}"]
+    cmd = [sys.executable, "-m", "nnsweep", "-m", *args, NO_REPORT, "figures=[]"]
+    cmd.append(f"hydra.sweep.dir={out}")
     done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     return out

@@ -17,7 +17,7 @@ from nnsweep.network import accuracy
 from nnsweep.run import run
 
 register()
-JOB = ["replicates=3", "epochs=3000", "lr=1", "print_predictions=false"]
+JOB = ["replicates=3", "epochs=3000", "lr=1", "print_predictions=false", "figures=[]"]
 
 
 @pytest.fixture(scope="module", params=["numba", "numpy"])
@@ -86,3 +86,17 @@ def test_nnsweep_predict_prints_every_replicates_output(job_dir, tmp_path):
     assert many.returncode == 0 and len(many.stdout.splitlines()) == 4
     bad = subprocess.run([*cli[:-1], str(tmp_path), "0.1", "0.9"], capture_output=True, text=True)
     assert bad.returncode != 0 and "has no params.npz; give a job's folder" in bad.stderr
+
+
+def test_nnsweep_predict_at_a_snapshot_epoch_and_a_wrong_one_refused(job_dir):
+    cli = [sys.executable, "-m", "nnsweep.predict_cli", str(job_dir), "0.1", "0.9", "--epoch"]
+    networks = load_networks(job_dir)
+    epoch = int(networks[0].snapshot_epochs[-2])  # the snapshots are far apart by then
+    at = subprocess.run([*cli, str(epoch)], capture_output=True, text=True, check=True)
+    expected = [n.predict([[0.1, 0.9]], n.at(epoch))[0, 0] for n in networks]
+    got = [float(v) for v in at.stdout.splitlines()[1].split(",")[2:]]
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert got != [n.predict([[0.1, 0.9]])[0, 0] for n in networks]  # not the final outputs
+    wrong = subprocess.run([*cli, str(epoch + 1)], capture_output=True, text=True)
+    assert wrong.returncode == 1
+    assert f"--epoch {epoch + 1}: epoch {epoch + 1} is not a snapshot" in wrong.stderr

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 FAULTS = str(Path(__file__).parent / "fault_injection")
 HOST = socket.gethostname()
-TINY = ("epochs=30", "print_predictions=false", "~hydra.callbacks.report")
+TINY = ("epochs=30", "print_predictions=false", "~hydra.callbacks.report", "figures=[]")
 
 
 def start(*args: str, cwd: Path, go: Path | None = None, **env: str) -> subprocess.Popen:

@@ -44,6 +44,7 @@ def sweep(folder: Path, *overrides: str) -> subprocess.CompletedProcess:
         "nnsweep",
         "-m",
         *overrides,
+        "figures=[]",  # the sweep's figures are the report's; the jobs' are test_figures.py's
         f"hydra.sweep.dir={folder}",
         cwd=folder.parent,
     )

@@ -71,8 +71,9 @@ def reuse(folder: Path, job_list: list[list[str]], done: dict[str, Path]) -> lis
 
 
 def run(name: str, work: Path, overrides: Sequence[str], done: dict[str, Path]) -> dict:
-    """Empty ``work/name``, fill the jobs run before, run the sweep on every core. Returns
-    its wall time, the jobs reused and the training seconds of the jobs it ran."""
+    """Empty ``work/name``, fill the jobs run before, run the sweep on every core, without
+    per-job figures (the discussion draws the sweeps'; they cost more than most jobs train).
+    Returns its wall time, the jobs reused and the training seconds of the jobs it ran."""
     folder = work / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -80,6 +81,7 @@ def run(name: str, work: Path, overrides: Sequence[str], done: dict[str, Path]) 
     cmd = [
         sys.executable, "-m", "nnsweep", f"experiment={name}", *overrides,
         "hydra/launcher=joblib", f"hydra.sweep.dir={folder}", "~hydra.callbacks.report",
+        "figures=[]",
     ]  # fmt: skip
     start = time.perf_counter()
     finished = subprocess.run(cmd, capture_output=True, text=True)
