@@ -35,7 +35,7 @@ def draw_figures(
     """The figures named in ``cfg.figures`` (FIGURE_FILES), of the replicate of median final
     loss. A figure that cannot be drawn costs no data: it is logged as a warning and
     returned, file name to error, for result.json to record."""
-    from nnsweep import animation, plots
+    from nnsweep import animation, gradient_figure, plots
 
     shown = representative_replicate(history)
     title = caption(cfg, shown, len(history.final_loss))
@@ -57,7 +57,7 @@ def draw_figures(
         "decision_boundary": figure(lambda: plots.decision_boundary_figure(
             *_output_grid(e, params), e.x, e.y, title, **held_out
         )),
-        "gradients": figure(lambda: plots.gradients_figure(
+        "gradients": figure(lambda: gradient_figure.gradients_figure(
             records.layers_table(history, records.recorded_epochs(cfg.epochs)), caption(cfg)
         )),
         "boundary": lambda path: animation.boundary_gif(

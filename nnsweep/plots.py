@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps, patheffects
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.colors import ListedColormap
@@ -114,9 +114,9 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
     fig = Figure(figsize=(8, 4.4), layout="constrained")
     ax = fig.subplots()
     wide = curves.pivot(index="epoch", columns="replicate", values="loss")  # (epochs, R)
-    wide = _drawable(wide)
+    wide = drawable(wide)
     test = _held(curves, "test_loss") if "test_loss" in curves else None
-    _loss_limits(ax, wide if test is None else pd.concat([wide, _drawable(test)], axis=1))
+    _loss_limits(ax, wide if test is None else pd.concat([wide, drawable(test)], axis=1))
     above = wide.clip(upper=10 * ax.get_ylim()[1])  # off the top, no overflow drawing 1e300
     drawn = wide.columns[:MAX_LINES]
     one = wide.shape[1] == 1
@@ -133,7 +133,7 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
     if not one:
         _median_and_band(ax, curves)
     if test is not None:
-        median = _drawable(test.median(axis=1)).clip(upper=10 * ax.get_ylim()[1])
+        median = drawable(test.median(axis=1)).clip(upper=10 * ax.get_ylim()[1])
         ax.plot(median.index, median, color="C1", lw=1.8, ls="--", label="held-out loss")
     _stop_marks(ax, stops[stops["replicate"].isin(drawn)], stops["outcome"].value_counts())
     # runs to 10,000 epochs or more stop at very different times: a log axis shows each
@@ -171,7 +171,7 @@ def _held(curves: pd.DataFrame, column: str) -> pd.DataFrame:
     return held.pivot(index="epoch", columns="replicate", values=column).ffill()
 
 
-def _drawable(values: pd.DataFrame | pd.Series) -> Any:
+def drawable(values: pd.DataFrame | pd.Series) -> Any:
     """``values`` with what a log axis cannot show (0, negative, inf, NaN) left out."""
     return values.where(np.isfinite(values) & (values > 0))
 
@@ -266,125 +266,3 @@ def decision_boundary_figure(
         handles.append(held_out_handle())
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     return fig
-
-
-LAYER_PANELS = {  # layers.csv's columns: panel title and y label
-    "grad_norm": ("Gradient reaching each layer's weights", "‖dL/dW‖ (layer weights)"),
-    "mean_abs_derivative": (
-        "Slope of each layer's activation",
-        "mean |f'(z)| over units and samples",
-    ),
-}
-SLOPE_MARKS = {  # reference slopes on the right panel: line style, legend text
-    # back-propagation multiplies by f'(z) at each layer: below 1 the gradient shrinks
-    1.0: (":", "|f'| = 1: passed back undiminished"),
-    0.25: ("--", "0.25: sigmoid's largest slope"),
-}
-DRAWN_LAYERS = 8  # a deeper network's layers drawn, evenly spread (1,000 lines take a minute)
-GRADIENT_GROWTH = 1e4  # the gradient axis reaches at most this many times the first values
-
-
-def gradients_figure(layers: pd.DataFrame, title: str = "") -> Figure:
-    """layers.csv drawn: left each layer's weight-gradient norm, right its mean |f'(z)|,
-    against epoch, both on log scales; a line per layer (with several replicates the
-    per-epoch median over those still training, and a 25-75% band). Points a log axis
-    cannot show (0, inf, NaN) are left out. Back-propagation multiplies the gradient by
-    f'(z) at every layer it passes, so slopes below 1 (sigmoid's are at most 0.25) shrink
-    it on the way to the first layer: the vanishing gradient is the left panel's gap."""
-    if layers.empty:
-        raise ValueError("no layer rows to draw: the training recorded none")
-    fig = Figure(figsize=(11, 4.8), layout="constrained")
-    panels = fig.subplots(1, 2, sharex=True)
-    last = int(layers["layer"].max())
-    shown = np.unique(np.linspace(1, last, min(last, DRAWN_LAYERS)).round().astype(int))
-    replicates = layers["replicate"].nunique()
-    drawn = layers[layers["layer"].isin(shown)]
-    for ax, (column, (heading, ylabel)) in zip(panels, LAYER_PANELS.items(), strict=True):
-        _layer_panel(ax, drawn, column, last, band=replicates > 1)
-        ax.set(xlabel="epoch", ylabel=ylabel)
-        ax.set_title(heading, fontsize="medium")
-    for slope, (style, _) in SLOPE_MARKS.items():
-        panels[1].axhline(slope, color="dimgrey", lw=1.1, ls=style, zorder=1.5)  # under data
-    epochs = layers["epoch"]
-    panels[0].set_xscale("log" if epochs.max() >= LOG_EPOCHS_FROM else "linear")
-    panels[0].set_xlim(epochs.min(), epochs.max())  # the whole run, where lines stop too
-    hidden = not _drawable(drawn[list(LAYER_PANELS)]).notna().all(axis=None)
-    _layers_legend(fig, shown, last, replicates, hidden)
-    fig.suptitle(title or "Gradients per layer")
-    return fig
-
-
-def _layer_panel(ax: Axes, layers: pd.DataFrame, column: str, last: int, band: bool) -> None:
-    quartiles = _layer_quartiles(layers, column)
-    _log_limits(ax, quartiles, at_least=1.5 if column == "mean_abs_derivative" else 0)
-    for layer, rows in quartiles.groupby(level="layer"):
-        _layer_line(ax, rows.droplevel("layer"), _layer_colour(layer, last), band)
-    ax.grid(True, which="both", alpha=0.3)
-
-
-def _layer_quartiles(layers: pd.DataFrame, column: str) -> pd.DataFrame:
-    """25%, 50% and 75% of ``column`` over the replicates at each (layer, epoch). NaN is
-    skipped; inf counts as the largest value (held at the float maximum, so that two infs
-    interpolate to it, not to inf - inf = NaN) and is dropped again when drawn."""
-    values = layers[column].clip(upper=np.finfo(float).max)
-    grouped = values.groupby([layers["layer"], layers["epoch"]])
-    return grouped.quantile([0.25, 0.5, 0.75]).unstack()  # index (layer, epoch)
-
-
-def _layer_line(ax: Axes, quartiles: pd.DataFrame, colour: Any, band: bool) -> None:
-    top = ax.get_ylim()[1]
-    median = _drawable(quartiles[0.5].where(quartiles[0.5] < np.finfo(float).max))
-    ax.plot(median.index, median.clip(upper=10 * top), color=colour, lw=1.6)
-    if band:  # an infinite quartile reaches the top edge
-        low, high = quartiles[0.25], quartiles[0.75].clip(upper=top)
-        ax.fill_between(quartiles.index, low, high, color=colour, alpha=0.18, lw=0)
-
-
-def _log_limits(ax: Axes, quartiles: pd.DataFrame, at_least: float) -> None:
-    """Every drawable quartile, up to GRADIENT_GROWTH times the first epoch's (a diverging
-    network's 1e300 would squeeze the other lines flat) and, on the slope panel, up to at
-    least 1.5, so that the line at 1 shows how far below it the slopes are."""
-    values = _drawable(quartiles.where(quartiles < np.finfo(float).max)).to_numpy()
-    ax.set_yscale("log")
-    if not np.isfinite(values).any():
-        ax.set_ylim(1e-3, max(1.0, at_least))  # nothing drawable: every replicate diverged
-        return
-    first_epoch = quartiles.index.get_level_values("epoch").min()
-    first = np.nanmax(quartiles.xs(first_epoch, level="epoch").to_numpy(), initial=0.0)
-    high = np.nanmax(values)
-    if np.isfinite(first) and first > 0:
-        high = min(high, GRADIENT_GROWTH * first)
-    ax.set_ylim(np.nanmin(values) / 2, max(high * 2, at_least))
-
-
-def _layer_colour(layer: int, last: int) -> Any:
-    """Dark for the first layer, light for the output: depth reads as a gradient of colour."""
-    return colormaps["viridis"](0.85 * (layer - 1) / max(last - 1, 1))
-
-
-def _layer_name(layer: int, last: int) -> str:
-    return f"layer {layer} (output)" if layer == last else f"layer {layer}"
-
-
-def _layers_legend(
-    fig: Figure, shown: np.ndarray, last: int, replicates: int, hidden: bool
-) -> None:
-    handles = [
-        Line2D([], [], color=_layer_colour(k, last), lw=1.6, label=_layer_name(k, last))
-        for k in shown
-    ]
-    handles += [
-        Line2D([], [], color="dimgrey", lw=1.1, ls=style, label=text)
-        for style, text in SLOPE_MARKS.values()
-    ]
-    heading = [f"{last:,} layers, {len(shown)} drawn"] if len(shown) < last else []
-    if replicates > 1:
-        heading.append(f"median of {replicates:,} replicates, band 25-75%")
-    if hidden:  # else a line that stops or a band that thins would puzzle
-        heading.append("values 0, inf or NaN (diverged) not drawn")
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncols=min(len(handles), 5),
-        title="; ".join(heading) or None,
-    )

@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
-from nnsweep import figures, plots, records
+from nnsweep import figures, gradient_figure, plots, records
 from nnsweep.config import CONFIG_DIR, register
 from nnsweep.data import make_dataset
 from nnsweep.experiment import build
@@ -178,7 +178,7 @@ def layer_lines(ax) -> list:
 
 def test_gradients_draw_a_line_per_layer_on_log_axes_named_in_the_legend():
     table = layer_rows({k: list(np.geomspace(1e-1 / k, 1e-3, 50)) for k in (1, 2, 3)})
-    fig = plots.gradients_figure(table, "xor, 2-4-4-1 sigmoid")
+    fig = gradient_figure.gradients_figure(table, "xor, 2-4-4-1 sigmoid")
     texts_apart(fig)
     assert len(fig.axes) == 2
     for ax in fig.axes:
@@ -193,7 +193,7 @@ def test_gradients_draw_a_line_per_layer_on_log_axes_named_in_the_legend():
 
 def test_gradients_of_several_replicates_are_their_median_and_quartile_band():
     table = layer_rows({1: [0.1, 0.2, 0.3], 2: [1.0, 1.0, 1.0]}, replicates=5)  # x1 ... x5
-    fig = plots.gradients_figure(table)
+    fig = gradient_figure.gradients_figure(table)
     left = fig.axes[0]
     first = layer_lines(left)[0]
     assert list(first.get_ydata()) == pytest.approx([0.3, 0.6, 0.9])  # the median is x3
@@ -204,7 +204,7 @@ def test_gradients_of_several_replicates_are_their_median_and_quartile_band():
 
 def test_gradients_that_are_zero_inf_or_nan_are_left_out_and_the_rest_drawn(tmp_path):
     table = layer_rows({1: [0.1, 0.0, np.inf, np.nan, 0.05], 2: [0.6, 0.5, 1e300, 0.3, 0.2]})
-    fig = plots.gradients_figure(table)
+    fig = gradient_figure.gradients_figure(table)
     for ax in fig.axes:
         for line in layer_lines(ax):
             y = np.asarray(line.get_ydata(), dtype=float)
@@ -217,7 +217,7 @@ def test_gradients_that_are_zero_inf_or_nan_are_left_out_and_the_rest_drawn(tmp_
 
 def test_gradients_of_a_run_that_diverged_at_once_still_draw(tmp_path):
     table = layer_rows({1: [np.nan, np.nan], 2: [np.inf, np.nan]}, replicates=3)
-    plots.save(plots.gradients_figure(table, "diverged"), tmp_path / "gradients.png")
+    plots.save(gradient_figure.gradients_figure(table, "diverged"), tmp_path / "gradients.png")
     assert (tmp_path / "gradients.png").stat().st_size > 1000
 
 
@@ -225,13 +225,13 @@ def test_gradients_of_a_long_run_have_a_log_epoch_axis_and_a_deep_net_a_short_le
     epochs = [1, 10, 100, 1000, 50_000]
     one_epoch = layer_rows({k: [0.1 / k] for k in range(1, 21)})  # 20 layers
     table = pd.concat([one_epoch.assign(epoch=e) for e in epochs])
-    fig = plots.gradients_figure(table)
+    fig = gradient_figure.gradients_figure(table)
     assert fig.axes[0].get_xscale() == "log"
-    assert len(layer_lines(fig.axes[0])) == plots.DRAWN_LAYERS  # of 20, evenly spread
+    assert len(layer_lines(fig.axes[0])) == gradient_figure.DRAWN_LAYERS  # of 20, evenly spread
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     named = [label for label in labels if label.startswith("layer")]
     assert named[0] == "layer 1" and named[-1] == "layer 20 (output)"
-    assert len(named) == plots.DRAWN_LAYERS
+    assert len(named) == gradient_figure.DRAWN_LAYERS
     assert fig.legends[0].get_title().get_text() == "20 layers, 8 drawn"
     texts_apart(fig)
 

@@ -75,17 +75,22 @@ def curves_figure(
         ax.grid(True, which="both", alpha=0.3)
         _note_diverged(ax, diverged.xs(panel, level="panel"))
     axes[0].set(ylabel="loss", ylim=limits)
+    series_legend(fig, colours, styles, legend_title)
+    fig.suptitle(title, fontsize="medium")
+    return fig
+
+
+def series_legend(fig: Figure, colours: dict, styles: dict, title: str) -> None:
+    """One legend entry per series, below the panels."""
     handles = [Line2D([], [], color=colours[s], ls=styles[s], lw=2) for s in colours]
     fig.legend(
         handles,
         list(colours),
         loc="outside lower center",
         ncols=min(len(handles), 6),
-        title=legend_title,
+        title=title,
         fontsize="small",
     )
-    fig.suptitle(title, fontsize="medium")
-    return fig
 
 
 def draw_series(ax: Axes, rows: pd.DataFrame, colour: tuple, style: str, n: int) -> None:

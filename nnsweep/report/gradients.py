@@ -16,11 +16,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from nnsweep.plots import save
 from nnsweep.report.aggregate import STATISTIC, curve_bands
-from nnsweep.report.curves import draw_series
+from nnsweep.report.curves import draw_series, series_legend
 from nnsweep.report.early_gradients import early_gradients
 from nnsweep.report.layers import GRADIENTS
 from nnsweep.report.style import (
@@ -112,15 +111,7 @@ def gradients_figure(
         ax.set_title(str(panel))
     for ax in grid[-1]:
         ax.set_xlabel("epoch")
-    handles = [Line2D([], [], color=colours[s], ls=styles[s], lw=2) for s in colours]
-    fig.legend(
-        handles,
-        list(colours),
-        loc="outside lower center",
-        ncols=min(len(handles), 6),
-        title=legend_title,
-        fontsize="small",
-    )
+    series_legend(fig, colours, styles, legend_title)
     fig.suptitle(title, fontsize="medium")
     return fig
 
