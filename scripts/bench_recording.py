@@ -4,8 +4,9 @@
 
 - overhead: the default run (XOR, 2-4-4-1 sigmoid, gd lr 0.01, to its stop at epoch
   546,749) trained with what a job records (accuracy, layer statistics at the recorded
-  epochs, 40 snapshots) against training that records only the loss; each engine, best of
-  ``--repeats`` alternated runs. The NumPy engine runs a shorter cap (it is ~30x slower);
+  epochs, 40 snapshots) against training that records only the loss; each engine, the
+  least CPU time of ``--repeats`` alternated runs (wall times on this shared machine vary
+  by 20% from run to run). The NumPy engine runs a shorter cap (it is ~30x slower);
   a 2,000-epoch run is the worst case, every one of its epochs recorded.
 - files: params.npz and boundary.gif of the default run, and the time to draw each figure.
 """
@@ -30,9 +31,9 @@ def experiment(*overrides: str):
 
 
 def seconds(e, recording: Recording) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     e.train(e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, None, None, recording)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def overhead(label: str, repeats: int, *overrides: str) -> None:
@@ -76,7 +77,7 @@ def files() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=5, help="alternated runs (default 5)")
+    parser.add_argument("--repeats", type=int, default=9, help="alternated runs (default 9)")
     repeats = parser.parse_args().repeats
     register()
     overhead("numba, the default run (546,749 epochs)", repeats)
