@@ -132,7 +132,8 @@ def test_a_killed_job_is_interrupted_and_the_jobs_after_it_never_started(tmp_pat
         "1": "never started",
         "2": "never started",
     }
-    assert jobs.loc["2", "overrides"] == "seed=2 epochs=30 print_predictions=False"  # as Hydra's
+    expected = "seed=2 epochs=30 print_predictions=False figures=[]"  # as Hydra's
+    assert jobs.loc["2", "overrides"] == expected
 
     (sweep / "0" / ".loss.partial-99999.csv").write_text("half")  # as a kill leaves it
     resumed = start("-m", "seed=0,1,2", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
