@@ -1,6 +1,6 @@
 """The compiled engine: :func:`nnsweep.train.train`'s loop, run by numba (nnsweep.kernels).
 
-It takes the same arguments and returns the same :class:`~nnsweep.train.History`, so
+It takes the same arguments and returns the same :class:`~nnsweep.history.History`, so
 nothing downstream knows which engine ran. The epochs run inside compiled code in
 blocks; between blocks Python logs the lab's lines, moves the progress bar and lets
 Ctrl-C and SIGTERM through. A block grows until it takes about a tenth of a second.
@@ -19,14 +19,21 @@ import numpy as np
 from nnsweep import kernels
 from nnsweep.activations import make_activation
 from nnsweep.engines import ORDER_ENTRIES_PER_BLOCK
+from nnsweep.history import (
+    DEFAULT_SETTINGS,
+    NOTHING,
+    History,
+    LogHook,
+    Recording,
+    TrainSettings,
+    finish,
+)
 from nnsweep.losses import LOSSES, LossFn
 from nnsweep.network import MLP
 from nnsweep.optimizers import Optimizer, make_optimizer
-from nnsweep.train import NOTHING, History, LogHook, Recording, TrainSettings, finish
 
 Array = np.ndarray
 BLOCK_SECONDS = 0.1  # Python gets control back about this often
-DEFAULT_SETTINGS = TrainSettings()
 COMPILE_NOTICE_SECONDS = 3.0  # a load from numba's disk cache takes well under a second
 log = logging.getLogger(__name__)
 _IDENTITY = make_activation("none")

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from functools import partial
 
 from nnsweep.config import ConfigError
+from nnsweep.history import History
 from nnsweep.registry import lookup
-from nnsweep.train import History
 from nnsweep.train import train as train_numpy
 
 Engine = Callable[..., History]

@@ -12,11 +12,11 @@ from nnsweep.activations import make_activation
 from nnsweep.config import ConfigError, arguments, check, hyperparameters
 from nnsweep.data import make_dataset
 from nnsweep.engines import ORDER_ENTRIES_PER_BLOCK, Engine, get_engine
+from nnsweep.history import Recording, TrainSettings
 from nnsweep.losses import LossFn, get_loss
 from nnsweep.network import MLP
 from nnsweep.optimizers import Optimizer, make_optimizer
 from nnsweep.records import recorded_epochs, snapshot_epochs
-from nnsweep.train import Recording, TrainSettings
 
 
 @dataclass

@@ -15,8 +15,8 @@ from omegaconf import DictConfig
 
 from nnsweep import records
 from nnsweep.experiment import Experiment
+from nnsweep.history import History
 from nnsweep.show import outcomes, stops
-from nnsweep.train import History
 
 log = logging.getLogger("nnsweep.run")
 

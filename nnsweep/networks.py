@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from nnsweep.activations import make_activation
+from nnsweep.history import History
 from nnsweep.network import MLP
 from nnsweep.records import PARAMS_NPZ, atomic_path
-from nnsweep.train import History
 
 
 def write_params(

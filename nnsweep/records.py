@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from nnsweep.train import History
+from nnsweep.history import History
 
 LOSS_CSV = "loss.csv"
 LAYERS_CSV = "layers.csv"

@@ -20,8 +20,9 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from nnsweep import __version__, figures, jobdir, networks, records, show
 from nnsweep.config import cap_blas_threads
 from nnsweep.experiment import Experiment, build
+from nnsweep.history import History
 from nnsweep.jobdir import JobDirTaken
-from nnsweep.train import History, format_epoch_line
+from nnsweep.train import format_epoch_line
 
 log = logging.getLogger(__name__)
 

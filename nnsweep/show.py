@@ -16,7 +16,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from nnsweep.experiment import Experiment
-from nnsweep.train import History
+from nnsweep.history import History
 
 log = logging.getLogger("nnsweep.run")  # the lab's lines keep the logger name they had
 SWEEP_JOBS = "NNSWEEP_SWEEP_JOBS"  # how many jobs the sweep has (set by the checked sweeper)

@@ -37,10 +37,11 @@ from threadpoolctl import threadpool_limits
 from nnsweep import compiled
 from nnsweep.activations import make_activation
 from nnsweep.data import make_dataset
+from nnsweep.history import TrainSettings
 from nnsweep.losses import get_loss
 from nnsweep.network import MLP
 from nnsweep.optimizers import make_optimizer
-from nnsweep.train import TrainSettings, train
+from nnsweep.train import train
 
 SIZES = (2, 4, 4, 1)  # the lab's network
 LR = 0.01  # the lab's learning rate (it does not change the cost of an epoch)

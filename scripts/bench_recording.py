@@ -21,7 +21,7 @@ from hydra import compose, initialize_config_dir
 from nnsweep import figures, networks, records
 from nnsweep.config import CONFIG_DIR, register
 from nnsweep.experiment import build
-from nnsweep.train import NOTHING, Recording
+from nnsweep.history import NOTHING, Recording
 
 
 def experiment(*overrides: str):

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from nnsweep import show
-from nnsweep.train import History, format_epoch_line
+from nnsweep.history import History
+from nnsweep.train import format_epoch_line
 
 
 def history(epochs: list[int], converged: list[bool], diverged: list[bool]) -> History:

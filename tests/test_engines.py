@@ -13,10 +13,11 @@ import pytest
 from nnsweep import compiled, kernels
 from nnsweep.activations import ACTIVATIONS, make_activation
 from nnsweep.data import make_dataset
+from nnsweep.history import History, Recording, TrainSettings
 from nnsweep.losses import LOSSES, get_loss
 from nnsweep.network import MLP
 from nnsweep.optimizers import OPTIMIZERS, make_optimizer
-from nnsweep.train import History, Recording, TrainSettings, train
+from nnsweep.train import train
 
 # A learning rate per optimizer at which the lab's network trains on XOR without blowing up
 # for most activations; an optimizer added later trains at the default.

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from nnsweep import kernels
+from nnsweep.history import TrainSettings
 from nnsweep.losses import get_loss
 from nnsweep.optimizers import OPTIMIZERS, make_optimizer, select_replicates
-from nnsweep.train import TrainSettings, train
+from nnsweep.train import train
 
 STEPS = 5
 SHAPE = (3, 7)  # (R, P)

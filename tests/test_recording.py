@@ -16,12 +16,12 @@ from nnsweep.compiled import train as train_numba
 from nnsweep.config import CONFIG_DIR, ConfigError, register
 from nnsweep.data import make_dataset
 from nnsweep.experiment import build
+from nnsweep.history import Recording, TrainSettings, evaluate
 from nnsweep.losses import get_loss
 from nnsweep.network import MLP
 from nnsweep.optimizers import make_optimizer
 from nnsweep.records import recorded_epochs, snapshot_epochs
 from nnsweep.run import run
-from nnsweep.train import Recording, TrainSettings, evaluate
 from nnsweep.train import train as train_numpy
 
 register()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nnsweep import jobdir, records
-from nnsweep.train import History
+from nnsweep.history import History
 
 
 def fake_history(epochs_run: list[int], keep: np.ndarray) -> History:

@@ -9,10 +9,11 @@ import pytest
 from nnsweep.activations import make_activation
 from nnsweep.compiled import train as train_compiled
 from nnsweep.data import make_dataset
+from nnsweep.history import Recording, TrainSettings
 from nnsweep.losses import get_loss
 from nnsweep.network import MLP, accuracy
 from nnsweep.optimizers import make_optimizer
-from nnsweep.train import Recording, TrainSettings, format_epoch_line, train
+from nnsweep.train import format_epoch_line, train
 
 ENGINES = {"numpy": train, "numba": train_compiled}
 

@@ -1,0 +1,102 @@
+"""What an engine is given and returns, the same for both (nnsweep.train and
+nnsweep.compiled): how to train, what to record, and the History of a training."""
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nnsweep.losses import LossFn
+from nnsweep.network import MLP, accuracy
+
+Array = np.ndarray
+LogHook = Callable[[int, Array], None]
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How to train; by default the lab report's rules: its cap, threshold, full batch, log."""
+
+    epochs: int = 1_000_000  # the lab's cap
+    loss_threshold: float = 0.001  # the lab's early stop
+    batch_size: int | None = None  # None: full batch, as the lab
+    log_every: int = 100  # the lab prints every 100 epochs
+
+
+DEFAULT_SETTINGS = TrainSettings()
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What training records besides every epoch's loss: at the epochs ``epochs``, the
+    accuracy, each layer's weight-gradient norm and mean |f'(z)|, and the loss and accuracy
+    on held-out data (``x_test``, ``y_test``) when given; at the end of the epochs
+    ``snapshots`` (increasing), every replicate's parameters."""
+
+    epochs: Collection[int] = ()
+    snapshots: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    x_test: Array | None = None  # (n_test, in)
+    y_test: Array | None = None  # (n_test, 1)
+
+
+NOTHING = Recording()
+
+
+@dataclass
+class History:
+    """What training measured, per replicate r. Recorded rows are NaN once r has stopped."""
+
+    loss: Array  # (E, R) full-data loss entering epoch e+1; NaN once r has stopped
+    accuracy: dict[int, Array]  # epoch -> (R,) accuracy, at the recorded epochs
+    epochs_run: Array  # (R,) int
+    converged: Array  # (R,) bool: loss went below the threshold
+    diverged: Array  # (R,) bool: loss turned non-finite
+    seconds: Array  # (R,) wall time until r stopped
+    params: Array  # (R, P) final parameters
+    final_loss: Array  # (R,) loss of the final parameters
+    final_accuracy: Array  # (R,)
+    # epoch -> (R, L, 2): per layer the norm of d loss / d weight and the mean |f'(z)| over
+    # its units and samples, of the parameters entering the epoch
+    layers: dict[int, Array] = field(default_factory=dict)
+    test: dict[int, Array] = field(default_factory=dict)  # epoch -> (R, 2): held-out loss, accuracy
+    final_test: Array | None = None  # (R, 2) of the final parameters, with held-out data
+    snapshot_epochs: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (S,)
+    # (S, R, P) the parameters at the end of each snapshot epoch; a replicate that had stopped
+    # by then has its final parameters there
+    snapshots: Array = field(default_factory=lambda: np.zeros((0, 0, 0)))
+
+
+def evaluate(net: MLP, params: Array, loss_fn: LossFn, x: Array, y: Array) -> tuple[Array, Array]:
+    """Loss and accuracy (R,) of every replicate on (x, y)."""
+    with np.errstate(all="ignore"):
+        prediction = net.predict(params, x)
+        loss, _ = loss_fn(prediction, y)
+        return loss, accuracy(prediction, y)
+
+
+def finish(
+    net: MLP, loss_fn: LossFn, data: tuple[Array, Array], recording: Recording, **measured: Any
+) -> History:
+    """The History of a finished training, the same way for both engines: the final loss,
+    accuracy and held-out metrics measured here, and the snapshots at or after each
+    replicate's stop set to its final parameters. ``measured``: History's other fields."""
+    params, diverged = measured["params"], measured["diverged"]
+    final_loss, final_accuracy = evaluate(net, params, loss_fn, *data)
+    final_test = None
+    if recording.x_test is not None:
+        test = evaluate(net, params, loss_fn, recording.x_test, recording.y_test)
+        final_test = np.stack([test[0], np.where(diverged, np.nan, test[1])], axis=-1)
+    snapshot_epochs = np.asarray(recording.snapshots, dtype=np.int64)
+    snapshots = measured.pop("snapshots")
+    stopped = snapshot_epochs[:, None] >= measured["epochs_run"][None, :]  # (S, R)
+    snapshots[stopped] = np.broadcast_to(params, snapshots.shape)[stopped]
+    return History(
+        **measured,
+        final_loss=final_loss,
+        # a diverged network's outputs are NaN or inf: its accuracy means nothing
+        final_accuracy=np.where(diverged, np.nan, final_accuracy),
+        final_test=final_test,
+        snapshot_epochs=snapshot_epochs,
+        snapshots=snapshots,
+    )
