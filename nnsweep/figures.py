@@ -65,8 +65,11 @@ def draw_figures(
             e.x, e.y, title, **held_out,
         ),
     }  # fmt: skip
-    failed = {}
-    for name in [f.name for f in cfg.figures]:
+    failed, names = {}, [f.name for f in cfg.figures]
+    if "boundary" in names and not len(history.snapshot_epochs):
+        log.info("boundary.gif not drawn: snapshots=0 kept no parameters to animate")
+        names.remove("boundary")
+    for name in names:
         path = job_dir / FIGURE_FILES[name]
         try:
             drawers[name](path)

@@ -227,3 +227,11 @@ def test_snapshots_0_and_figures_empty_keep_only_the_data(tmp_path):
     written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
     assert written == ["layers.csv", "loss.csv", "params.npz", "result.json"]
     assert np.load(tmp_path / "params.npz")["snapshots"].shape == (0, 1, 37)
+
+
+def test_without_snapshots_boundary_gif_is_skipped_and_said_not_failed(tmp_path, caplog):
+    with caplog.at_level("INFO", logger="nnsweep.run"):
+        run(compose_config("epochs=50", "snapshots=0", "figures=[boundary]"), tmp_path)
+    assert not (tmp_path / "boundary.gif").exists()
+    assert "figures_failed" not in json.loads((tmp_path / "result.json").read_text())
+    assert "boundary.gif not drawn: snapshots=0 kept no parameters to animate" in caplog.text
