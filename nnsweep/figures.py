@@ -80,19 +80,28 @@ def draw_figures(
 
 
 def frames(e: Experiment, history: History, r: int) -> list:
-    """boundary.gif's frames of replicate ``r``: its snapshots before it stopped, then its
-    final parameters at the epoch it stopped."""
+    """boundary.gif's frames of replicate ``r``, each the parameters entering an epoch and
+    titled with it, so that its loss is loss.csv's at that epoch: the initial parameters
+    (epoch 1); each snapshot before the replicate stopped (taken at the end of epoch k, so
+    entering k + 1); and the final parameters: entering the epoch it converged or diverged
+    at, or, at the epoch cap, after that epoch's update."""
     from nnsweep.animation import Frame
 
-    last = int(history.epochs_run[r])
-    before = np.flatnonzero(history.snapshot_epochs < last)
-    chosen = [(int(history.snapshot_epochs[k]), history.snapshots[k, r], "") for k in before]
-    chosen.append((last, history.params[r], outcomes(history)[r]))
+    last, how = int(history.epochs_run[r]), outcomes(history)[r]
+    chosen = [(1, e.params[r], "initial")]
+    chosen += [
+        (int(k) + 1, history.snapshots[i, r], "")
+        for i, k in enumerate(history.snapshot_epochs)
+        if k + 1 < last
+    ]
+    capped = how == "epoch cap"
+    chosen.append((last, history.params[r], "after its update: the epoch cap" if capped else how))
     return [Frame(epoch, row, _loss(e, row), note) for epoch, row, note in chosen]
 
 
 def _loss(e: Experiment, row: np.ndarray) -> float:
-    loss, _ = e.loss_fn(predict(e, row[None], e.x), e.y)
+    with np.errstate(all="ignore"):  # a diverged network's loss overflows
+        loss, _ = e.loss_fn(predict(e, row[None], e.x), e.y)
     return float(loss[0])
 
 
@@ -113,7 +122,9 @@ def caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> s
 
 
 def _output_grid(e: Experiment, params: np.ndarray, steps: int = 200) -> tuple[np.ndarray, ...]:
-    low, high = e.x.min(axis=0) - 0.1, e.x.max(axis=0) + 0.1
+    """The output over the box of the training and held-out points, 0.1 around it."""
+    data = e.x if e.x_test is None else np.vstack([e.x, e.x_test])
+    low, high = data.min(axis=0) - 0.1, data.max(axis=0) + 0.1
     grid_x, grid_y = np.meshgrid(
         np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps)
     )

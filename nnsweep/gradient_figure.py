@@ -123,7 +123,7 @@ def _layers_legend(
     ]
     heading = [f"{last:,} layers, {len(shown)} drawn"] if len(shown) < last else []
     if replicates > 1:
-        heading.append(f"median of {replicates:,} replicates, band 25-75%")
+        heading.append(f"median of the {replicates:,} replicates still training, band 25-75%")
     if hidden:  # else a line that stops or a band that thins would puzzle
         heading.append("values 0, inf or NaN (diverged) not drawn")
     fig.legend(

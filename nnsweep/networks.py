@@ -68,8 +68,9 @@ class Network:
         """The network's output on ``x``; ``params`` (P,) instead of the final ones (a
         snapshot: ``params=net.at(epoch)``)."""
         row = self.params if params is None else params
+        points = np.atleast_2d(np.asarray(x, dtype=float))  # one point (2,) as (1, 2)
         with np.errstate(all="ignore"):  # a diverged replicate's parameters are inf or NaN
-            return self.net.predict(row[None, :], np.asarray(x, dtype=float))[0]
+            return self.net.predict(row[None, :], points)[0]
 
     def at(self, epoch: int) -> np.ndarray:
         """The parameters (P,) at the end of snapshot epoch ``epoch``; 0 gives the initial."""
@@ -84,7 +85,10 @@ class Network:
 
 def load_networks(job_dir: Path | str) -> list[Network]:
     """Every replicate of the job in ``job_dir``, from its ``params.npz``."""
-    with np.load(Path(job_dir) / PARAMS_NPZ) as archive:
+    path = Path(job_dir) / PARAMS_NPZ
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: give a job's folder, not a sweep's")
+    with np.load(path) as archive:
         saved = {key: archive[key] for key in archive.files}
     pairs = zip(saved["activations"], saved["alphas"], strict=True)
     layers = [make_activation(str(name), **_alpha(name, alpha)) for name, alpha in pairs]

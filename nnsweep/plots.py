@@ -121,7 +121,7 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
     drawn = wide.columns[:MAX_LINES]
     one = wide.shape[1] == 1
     for i, r in enumerate(drawn):
-        label = None if i else "loss" if one else f"replicate {drawn[0]} to {drawn[-1]}"
+        label = None if i else "training loss" if one else f"replicate {drawn[0]} to {drawn[-1]}"
         ax.plot(
             wide.index,
             above[r],
@@ -134,12 +134,19 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
         _median_and_band(ax, curves)
     if test is not None:
         median = drawable(test.median(axis=1)).clip(upper=10 * ax.get_ylim()[1])
-        ax.plot(median.index, median, color="C1", lw=1.8, ls="--", label="held-out loss")
+        ax.plot(
+            median.index,
+            median,
+            color="C1",
+            lw=1.8,
+            ls="--",
+            label="held-out loss" if one else "held-out loss (median)",
+        )
     _stop_marks(ax, stops[stops["replicate"].isin(drawn)], stops["outcome"].value_counts())
     # runs to 10,000 epochs or more stop at very different times: a log axis shows each
     # (as the sweep figures do)
     ax.set_xscale("log" if curves["epoch"].max() >= LOG_EPOCHS_FROM else "linear")
-    ax.set(xlabel="epoch", ylabel="loss (full data)")
+    ax.set(xlabel="epoch", ylabel="loss (all training points)")
     ax.set_title(_drawn_note(len(drawn), wide.shape[1]), fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
     fig.legend(loc="outside right upper")

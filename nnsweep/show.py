@@ -52,10 +52,14 @@ def log_summary(cfg: DictConfig, e: Experiment, history: History) -> None:
             for i, p in enumerate(prediction[0, :, 0]):
                 log.info(f"Prediction {i}: {p:.5f}")
         log.info(f"loss={history.final_loss[0]:.5f} accuracy={history.final_accuracy[0]:.2%}")
+        if history.final_test is not None:
+            test_loss, test_accuracy = history.final_test[0]
+            log.info(f"held-out: loss={test_loss:.5f} accuracy={test_accuracy:.2%}")
     else:
         _log_replicate_table(history)
     label, files = _job_place()
-    log.info(f"{label}{outcome(history, cfg.epochs, cfg.loss_threshold)}", extra={"console": True})
+    ending = outcome(history, cfg.epochs, cfg.loss_threshold) + _held_out(history)
+    log.info(f"{label}{ending}", extra={"console": True})
     if files:
         log.info(f"files: {files}", extra={"console": True})
 
@@ -123,6 +127,14 @@ def outcome(h: History, cap: int, threshold: float) -> str:
     if not h.diverged.all():  # a diverged replicate has no accuracy
         parts.append(f"accuracy median {np.nanmedian(h.final_accuracy):.2%}")
     return "; ".join([*parts, seconds])
+
+
+def _held_out(h: History) -> str:
+    """The median held-out accuracy, for the line that says how the run ended; or nothing."""
+    if h.final_test is None or np.isnan(h.final_test[:, 1]).all():
+        return ""
+    median = " median" if len(h.final_test) > 1 else ""
+    return f"; held-out accuracy{median} {np.nanmedian(h.final_test[:, 1]):.2%}"
 
 
 def _below(loss: float, threshold: float) -> str:

@@ -198,7 +198,8 @@ def test_gradients_of_several_replicates_are_their_median_and_quartile_band():
     first = layer_lines(left)[0]
     assert list(first.get_ydata()) == pytest.approx([0.3, 0.6, 0.9])  # the median is x3
     assert len(left.collections) == 2  # a band per layer
-    assert "median of 5 replicates, band 25-75%" in fig.legends[0].get_title().get_text()
+    title = fig.legends[0].get_title().get_text()
+    assert "median of the 5 replicates still training, band 25-75%" in title
     texts_apart(fig)
 
 
@@ -275,10 +276,10 @@ def test_held_out_predictions_show_only_when_given(xor):
 def test_the_held_out_loss_is_drawn_only_when_the_table_has_it():
     table = curves({0: [0.3, 0.2, 0.1], 1: [0.3, 0.25, 0.2]})
     plain = plots.learning_curve_figure(table, stops(table, ["epoch cap"] * 2))
-    assert "held-out loss" not in [line.get_label() for line in plain.axes[0].lines]
+    assert not [line for line in plain.axes[0].lines if "held-out" in line.get_label()]
     table = table.assign(test_loss=[0.4, 0.3, 0.2, 0.4, 0.35, np.nan], test_accuracy=0.5)
     fig = plots.learning_curve_figure(table, stops(table, ["epoch cap", "diverged"]))
-    (line,) = [line for line in fig.axes[0].lines if line.get_label() == "held-out loss"]
+    (line,) = [line for line in fig.axes[0].lines if line.get_label() == "held-out loss (median)"]
     assert line.get_linestyle() == "--"
     # the median per epoch, a diverged replicate held at infinity: 0.35, then inf (not drawn)
     assert list(line.get_ydata()[:2]) == pytest.approx([0.4, 0.325])

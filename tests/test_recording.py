@@ -16,6 +16,7 @@ from nnsweep.compiled import train as train_numba
 from nnsweep.config import CONFIG_DIR, ConfigError, register
 from nnsweep.data import make_dataset
 from nnsweep.experiment import build
+from nnsweep.figures import frames
 from nnsweep.history import Recording, TrainSettings, evaluate
 from nnsweep.losses import get_loss
 from nnsweep.network import MLP
@@ -188,11 +189,37 @@ def capped_job(tmp_path_factory):
     return folder
 
 
-def test_the_boundary_gif_has_a_frame_per_snapshot_and_stays_small(capped_job):
+def test_the_boundary_gif_has_the_initial_frame_and_one_per_snapshot_and_stays_small(capped_job):
     gif = capped_job / "boundary.gif"
     assert gif.stat().st_size < 2_000_000
     with Image.open(gif) as image:
-        assert image.n_frames == 12
+        assert image.n_frames == 1 + 12  # the initial parameters, then each snapshot's
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("epochs=300", "replicates=2"),  # to the cap
+        ("optimizer=adam", "lr=0.05", "epochs=3000"),  # converged
+        ("activation=none", "output_activation=none", "lr=5", "epochs=50"),  # diverged
+    ],
+    ids=["capped", "converged", "diverged"],
+)
+def test_each_frame_shows_the_loss_loss_csv_has_at_its_epoch_and_no_frame_twice(overrides):
+    cfg = compose_config(*overrides, "snapshots=20")
+    e = build(cfg)
+    history = e.train(
+        e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, None, e.recording
+    )
+    shown = frames(e, history, 0)
+    assert shown[0].epoch == 1 and shown[0].note == "initial"
+    for frame in shown[:-1]:  # loss.csv's loss at an epoch: of the parameters entering it
+        assert frame.loss == pytest.approx(history.loss[frame.epoch - 1, 0], rel=1e-12, nan_ok=True)
+    assert shown[-1].epoch == history.epochs_run[0]
+    np.testing.assert_array_equal(shown[-1].params, history.params[0])
+    for before, after in zip(shown, shown[1:], strict=False):
+        assert before.epoch < after.epoch
+        assert not np.array_equal(before.params, after.params)
 
 
 def test_loaded_networks_carry_their_snapshots(capped_job):
@@ -204,11 +231,17 @@ def test_loaded_networks_carry_their_snapshots(capped_job):
         np.testing.assert_array_equal(network.at(800), network.params)
         np.testing.assert_array_equal(network.at(0), network.initial)
         assert network.predict(np.zeros((3, 2)), network.at(1)).shape == (3, 1)
+        assert network.predict([0.2, 0.9]) == network.predict([[0.2, 0.9]])  # one point
         assert 799 not in network.snapshot_epochs
         with pytest.raises(
             ValueError, match="epoch 799 is not a snapshot; the snapshot epochs: 0, 1,"
         ):
             network.at(799)
+
+
+def test_a_folder_without_params_npz_is_named_in_the_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="params.npz does not exist: give a job's folder"):
+        load_networks(tmp_path)
 
 
 def test_layers_csv_has_every_layer_at_every_recorded_epoch(capped_job):
@@ -235,3 +268,22 @@ def test_without_snapshots_boundary_gif_is_skipped_and_said_not_failed(tmp_path,
     assert not (tmp_path / "boundary.gif").exists()
     assert "figures_failed" not in json.loads((tmp_path / "result.json").read_text())
     assert "boundary.gif not drawn: snapshots=0 kept no parameters to animate" in caplog.text
+
+
+def test_the_held_out_accuracy_is_said_where_the_run_ends(held_out_job, caplog):
+    with caplog.at_level("INFO", logger="nnsweep.run"):
+        run(
+            compose_config(
+                "dataset=linear",
+                "dataset.test_n=50",
+                "epochs=300",
+                "lr=1",
+                "figures=[]",
+                "print_predictions=false",
+            ),
+            held_out_job.parent / "one",
+        )
+    result = json.loads((held_out_job.parent / "one" / "result.json").read_text())
+    accuracy = result["replicates"][0]["final_test_accuracy"]
+    assert "held-out: loss=" in caplog.text
+    assert f"; held-out accuracy {accuracy:.2%}" in caplog.text

@@ -133,8 +133,8 @@ def test_report_md_states_the_ratio_computed_from_the_data(sweep):
     text = report.write_report(sweep).read_text()
     section = text.split("## The gradient reaching layer 1")[1].split("\n## ")[0]
     assert (
-        "- `activation`: over epochs 1 to 30,000 (6 replicates), layer-1 gradient norm smallest "
-        "at sigmoid (" in section
+        "- `activation`: over epochs 1 to 30,000, each decade alike (6 replicates), layer-1 "
+        "gradient norm smallest at sigmoid (" in section
     )
     assert ", 4x that at sigmoid); mean |f'| smallest at sigmoid (" in section
     assert "![gradients_activation](gradients_activation.png)" in section
@@ -162,8 +162,10 @@ def test_the_gradients_figure_per_panel_and_value(tmp_path):
     written = report.write_figures(report.load(folder), tmp_path)
     assert [p.name for p in written][-1] == "gradients_activation.png"
     text = report.markdown_report(report.load(folder), written)
-    assert "- linear, `activation`: over epochs 1 to 30,000 (6 replicates)" in text
-    assert "- xor, `activation`: over epochs 1 to 30,000 (6 replicates)" in text
+    assert (
+        "- linear, `activation`: over epochs 1 to 30,000, each decade alike (6 replicates)" in text
+    )
+    assert "- xor, `activation`: over epochs 1 to 30,000, each decade alike (6 replicates)" in text
 
 
 def test_with_only_the_dataset_swept_one_gradients_figure_of_every_run(tmp_path):

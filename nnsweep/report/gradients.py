@@ -55,7 +55,7 @@ def write(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
     legend += "replicate stopped"
     window = _window_ends(sweep, field) if field else {}  # nothing compared without a field
     if window:
-        legend += "\n┆ (dotted): end of the early epochs report.md compares, where every "
+        legend += "\n┆ (dotted): end of the epochs report.md compares, where every "
         legend += "replicate was still training"
     fig = gradients_figure(
         bands,

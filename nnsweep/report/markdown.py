@@ -37,9 +37,10 @@ GRADIENTS_LEAD = (
     "From each job's layers.csv: the norm of the loss gradient of layer 1's weights (the "
     "first hidden layer, reached by the gradient last) and the mean |f'(z)| of its units, "
     "the factor its activation puts on every gradient passing back through it. Values are "
-    "compared over the same early epochs, from 1 to the shortest run, where every replicate "
+    "compared over the same epochs, from 1 to the shortest run, where every replicate "
     "compared was still training: each replicate's median over {points} log-spaced epochs "
-    "of them, then the median over the replicates."
+    "of them (each decade weighs alike, so the early epochs weigh most), then the median "
+    "over the replicates; the figure shows where the values cross."
 )
 
 
