@@ -178,6 +178,7 @@ class _Recorded:
         self.snapshot_epochs = np.asarray(recording.snapshots, dtype=np.int64)
         self.snapshots = np.full((len(self.snapshot_epochs), *shape), np.nan)
         self.replicates, self.layers = shape[0], layers
+        self.final_layers = np.full((shape[0], layers, 2), np.nan)  # where each one stopped
         self.accuracy: dict[int, Array] = {}
         self.layer_rows: dict[int, Array] = {}
         self.test: dict[int, Array] = {}
@@ -196,7 +197,7 @@ class _Recorded:
         slots[asked - first] = np.arange(len(asked))
         r, k = self.replicates, len(asked)
         return (slots, np.full((k, r), np.nan), np.full((k, r, self.layers, 2), np.nan),
-                np.full((k, r, 2), np.nan))  # fmt: skip
+                np.full((k, r, 2), np.nan), self.final_layers)  # fmt: skip
 
     def keep(self, first: int, last: int, out: tuple[Array, ...], params: Array) -> None:
         """The block's recorded values by epoch, and the parameters at a snapshot epoch."""
@@ -272,11 +273,15 @@ def _history(net, loss_fn, data, settings, recording, state, losses, recorded, s
     def reached(rows: dict[int, Array]) -> dict[int, Array]:  # a block may end past every stop
         return {e: row for e, row in rows.items() if e <= last}
 
+    capped = recorded.layer_rows.get(settings.epochs)  # the cap is a recorded epoch
+    if capped is not None:
+        recorded.final_layers[running] = capped[running]
     return finish(
         net,
         loss_fn,
         data,
         recording,
+        final_layers=recorded.final_layers,
         loss=np.concatenate(losses)[:last],
         accuracy=reached(recorded.accuracy),
         layers=reached(recorded.layer_rows),

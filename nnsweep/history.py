@@ -59,6 +59,8 @@ class History:
     # epoch -> (R, L, 2): per layer the norm of d loss / d weight and the mean |f'(z)| over
     # its units and samples, of the parameters entering the epoch
     layers: dict[int, Array] = field(default_factory=dict)
+    # (R, L, 2) the same at each replicate's last epoch, recorded there or not
+    final_layers: Array | None = None
     test: dict[int, Array] = field(default_factory=dict)  # epoch -> (R, 2): held-out loss, accuracy
     final_test: Array | None = None  # (R, 2) of the final parameters, with held-out data
     snapshot_epochs: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (S,)

@@ -340,13 +340,14 @@ def train_replicate(r, first, last, network, rule, data, state, out):
     - ``state``: (params, s1, s2 (R, P): optimizer state; steps, status, stopped_at (R,));
     - ``out``: (loss (epochs, R), row ``epoch - first``; slot (epochs,): each epoch's row in
       the recorded arrays, -1 where nothing is recorded; accuracy (K, R); layers (K, R, L, 2):
-      gradient norm and mean |f'| per layer; test (K, R, 2): held-out loss and accuracy).
+      gradient norm and mean |f'| per layer; test (K, R, 2): held-out loss and accuracy;
+      last_layers (R, L, 2): the layers at the epoch the replicate stops at).
     """
     sizes, offsets, codes, alphas = network
     loss_code, opt_code, lr, h, threshold, batch = rule
     x_t, y, orders, x_test_t, y_test = data
     params, s1, s2, steps, status, stopped_at = state
-    loss_out, slots, accuracy_out, layers_out, test_out = out
+    loss_out, slots, accuracy_out, layers_out, test_out, last_layers = out
     w, v1, v2 = params[r], s1[r], s2[r]
     inputs, n, width, top = x_t.shape[0], x_t.shape[1], sizes.max(), len(sizes) - 1
     acts = np.zeros((len(sizes), width, n))  # every buffer once per block, none per epoch
@@ -371,6 +372,9 @@ def train_replicate(r, first, last, network, rule, data, state, out):
         if loss < threshold or not math.isfinite(loss):
             status[r] = CONVERGED if loss < threshold else DIVERGED
             stopped_at[r] = epoch
+            if slot < 0:  # the layers at the last epoch, recorded there or not
+                backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
+            layer_statistics(sizes, offsets, codes, alphas, acts, grads, n, last_layers[r])
             return
         if batch == 0:
             if slot < 0:

@@ -134,18 +134,36 @@ def _recorded_at(
 
 
 def layers_table(history: History, keep: np.ndarray) -> pd.DataFrame:
-    """The rows of layers.csv: the epochs ``keep`` recorded that each replicate ran, every
-    layer (1 the first hidden one, the last the output layer)."""
+    """The rows of layers.csv: the epochs ``keep`` recorded that each replicate ran, and
+    always its last epoch (as in loss.csv), every layer (1 the first hidden one, the last
+    the output layer)."""
     epochs = np.array([e for e in keep.tolist() if e in history.layers], dtype=np.int64)
-    if not len(epochs):
+    values = np.stack([history.layers[e] for e in epochs]) if len(epochs) else None
+    parts = [] if values is None else [_layer_rows(values, epochs, history.epochs_run)]
+    if history.final_layers is not None:  # the last epochs that were not recorded ones
+        last = ~np.isin(history.epochs_run, epochs)
+        rows = np.where(last[:, None, None], history.final_layers, np.nan)[None]  # (1, R, L, 2)
+        parts.append(_layer_rows(rows, None, history.epochs_run, only=last))
+    if not parts:
         return pd.DataFrame(columns=LAYER_COLUMNS)
-    values = np.stack([history.layers[e] for e in epochs])  # (K, R, L, 2)
-    k, r, layer = (i.ravel() for i in np.indices(values.shape[:3]))
-    ran = epochs[k] <= history.epochs_run[r]
-    k, r, layer = k[ran], r[ran], layer[ran]
-    columns = [r, epochs[k], layer + 1, values[k, r, layer, 0], values[k, r, layer, 1]]
-    table = pd.DataFrame(dict(zip(LAYER_COLUMNS, columns, strict=True)))
+    table = pd.concat(parts, ignore_index=True)
     return table.sort_values(LAYER_COLUMNS[:3], ignore_index=True)
+
+
+def _layer_rows(
+    values: np.ndarray,
+    epochs: np.ndarray | None,
+    epochs_run: np.ndarray,
+    only: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Long rows of ``values`` (K, R, L, 2) at ``epochs`` (K,) that each replicate ran; with
+    ``epochs`` None, one row block at each replicate's last epoch, for those ``only``."""
+    k, r, layer = (i.ravel() for i in np.indices(values.shape[:3]))
+    at = epochs_run[r] if epochs is None else epochs[k]
+    kept = only[r] if epochs is None else at <= epochs_run[r]
+    k, r, layer, at = k[kept], r[kept], layer[kept], at[kept]
+    columns = [r, at, layer + 1, values[k, r, layer, 0], values[k, r, layer, 1]]
+    return pd.DataFrame(dict(zip(LAYER_COLUMNS, columns, strict=True)))
 
 
 def write_loss_csv(table: pd.DataFrame, job_dir: Path) -> Path:

@@ -37,13 +37,14 @@ class _Recorder:
 
     CHUNK = 4096
 
-    def __init__(self, params: Array, snapshots: int) -> None:
+    def __init__(self, params: Array, snapshots: int, layers: int) -> None:
         r = params.shape[0]
         self.rows = np.full((self.CHUNK, r), np.nan)
         self.accuracy: dict[int, Array] = {}
         self.layers: dict[int, Array] = {}
         self.test: dict[int, Array] = {}
         self.snapshots = np.full((snapshots, *params.shape), np.nan)
+        self.final_layers = np.full((r, layers, 2), np.nan)  # at each one's last epoch
         self.epochs_run = np.zeros(r, dtype=np.int64)
         self.converged = np.zeros(r, dtype=bool)
         self.diverged = np.zeros(r, dtype=bool)
@@ -65,6 +66,14 @@ class _Recorder:
         self.diverged[cols] = diverged
         self.seconds[cols] = time.perf_counter() - self.start
         self.params[cols] = params
+
+    def last_layers(
+        self, net: MLP, active: "_Active", stopping: Array, outputs: list[Array], grad: Array
+    ) -> None:
+        """The layer statistics of the replicates stopping now, at their last epoch."""
+        outputs = [out[stopping] if out.ndim == 3 else out for out in outputs]  # x: no R axis
+        statistics = net.layer_statistics(active.params[stopping], outputs, grad[stopping])
+        self.final_layers[active.cols[stopping]] = statistics
 
 
 @dataclass
@@ -136,7 +145,7 @@ def train(
     else:
         step = _minibatch_step(net, optimizer, loss_fn, x, y, settings.batch_size)
     snapshot_at = {int(e): k for k, e in enumerate(recording.snapshots)}
-    record = _Recorder(params, len(snapshot_at))
+    record = _Recorder(params, len(snapshot_at), len(net.slots))
     active = _Active(np.arange(len(params)), params, optimizer.init(params), list(rngs))
     cols: slice | Array = slice(None)  # a plain slice is the fast path while all train
     threshold, log_every = settings.loss_threshold, settings.log_every
@@ -154,6 +163,7 @@ def train(
             values = loss.tolist()
             if min(values) < threshold or not math.isfinite(sum(values)):
                 keep = _stop_finished(record, epoch, active, loss, threshold)
+                record.last_layers(net, active, ~keep, outputs, grad)
                 if not keep.any():
                     break
                 active.keep(keep)
@@ -169,6 +179,8 @@ def train(
         else:
             unfinished = np.zeros(len(active.cols), dtype=bool)
             record.stop(settings.epochs, active.cols, active.params, unfinished, unfinished)
+            if settings.epochs in record.layers:  # the cap is a recorded epoch
+                record.final_layers[active.cols] = record.layers[settings.epochs][active.cols]
     return _finish(record, net, loss_fn, x, y, recording)
 
 
@@ -229,6 +241,7 @@ def _finish(
         loss=r.rows[: int(r.epochs_run.max())].copy(),
         accuracy=r.accuracy,
         layers=r.layers,
+        final_layers=r.final_layers,
         test=r.test,
         snapshots=r.snapshots,
         epochs_run=r.epochs_run,

@@ -225,21 +225,25 @@ def assert_agree(reference: History, got: History, horizon: np.ndarray, stable: 
         assert_close_or_same(got.final_test[r], reference.final_test[r])
         assert_close_or_same(got.snapshots[:, r], reference.snapshots[:, r])
         ran = [e for e in reference.accuracy if e <= reference.epochs_run[r]]
-        assert_recorded_agree(reference, got, r, ran)
+        assert_recorded_agree(reference, got, r, ran, last=True)
 
 
-def assert_recorded_agree(reference: History, got: History, r: int, epochs: list[int]) -> None:
+def assert_recorded_agree(
+    reference: History, got: History, r: int, epochs: list[int], last: bool = False
+) -> None:
     """Accuracy, held-out loss and accuracy, and the layers' gradient norms at ``epochs``
-    agree; so do the mean |f'(z)|, but for a relu-like kink: a pre-activation within a
-    rounding error of 0 may fall on either side, which moves the mean by one sample's share
-    (1 / (units * n): 1/84 for the 4-unit layers on 21 XOR points, 1/21 for the output)."""
+    (and with ``last`` at the replicate's last epoch) agree; so do the mean |f'(z)|, but for
+    a relu-like kink: a pre-activation within a rounding error of 0 may fall on either side,
+    which moves the mean by one sample's share (1 / (units * n): 1/84 for the 4-unit layers
+    on 21 XOR points, 1/21 for the output)."""
     for rows in ("accuracy", "test"):
         expected = [getattr(reference, rows)[e][r] for e in epochs]
         assert_close_or_same([getattr(got, rows)[e][r] for e in epochs], expected)
-    layers = np.array([got.layers[e][r] for e in epochs]).reshape(-1, 2)
-    expected = np.array([reference.layers[e][r] for e in epochs]).reshape(-1, 2)
+    finals = ([got.final_layers[r]], [reference.final_layers[r]]) if last else ([], [])
+    layers = np.array([got.layers[e][r] for e in epochs] + finals[0]).reshape(-1, 2)
+    expected = np.array([reference.layers[e][r] for e in epochs] + finals[1]).reshape(-1, 2)
     assert_close_or_same(layers[:, 0], expected[:, 0])
-    entries = np.tile([4 * 21, 4 * 21, 21], len(epochs))  # units x samples, layer by layer
+    entries = np.tile([4 * 21, 4 * 21, 21], len(layers) // 3)  # units x samples, by layer
     flips = np.abs(layers[:, 1] - expected[:, 1]) * entries
     close = np.isclose(layers[:, 1], expected[:, 1], RTOL, 1e-12, equal_nan=True)
     assert np.all((flips < 1 + 1e-9) | close)

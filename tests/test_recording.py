@@ -114,6 +114,22 @@ def test_layer_statistics_are_the_checked_backward_pass_gradient_norms(engine, h
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_the_layers_at_each_replicates_last_epoch_are_those_of_its_final_parameters(engine, xor):
+    """Recorded where a replicate stopped, whether its stop epoch is a recorded one or not;
+    at the cap, the recorded row of the parameters entering the cap's epoch."""
+    net, epochs = lab_net(), 3000
+    history = train(engine, net, xor, epochs, Recording(epochs={1, 1000, epochs}))
+    assert history.converged.any() and not np.isin(history.epochs_run, [1, 1000]).any()
+    for r in np.flatnonzero(history.converged):
+        outputs = net.forward(history.params[r : r + 1], xor[0])
+        _, grad = get_loss("mse")(outputs[-1], xor[1])
+        expected = net.layer_statistics(history.params[r : r + 1], outputs, grad)[0]
+        np.testing.assert_allclose(history.final_layers[r], expected, rtol=1e-12)
+    for r in np.flatnonzero(~history.converged):
+        np.testing.assert_array_equal(history.final_layers[r], history.layers[epochs][r])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_held_out_metrics_are_the_recorded_parameters_on_the_held_out_points(engine, xor):
     net, epochs = lab_net(), 200
     x_test, y_test = make_dataset("quadrants", np.random.default_rng(3), n=30)
@@ -242,6 +258,17 @@ def test_loaded_networks_carry_their_snapshots(capped_job):
 def test_a_folder_without_params_npz_is_named_in_the_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="params.npz does not exist: give a job's folder"):
         load_networks(tmp_path)
+
+
+def test_layers_csv_ends_where_loss_csv_does(tmp_path):
+    overrides = ["dataset=linear", "lr=1", "epochs=100000", "replicates=3", "figures=[]"]
+    run(compose_config(*overrides, "loss_threshold=0.01"), tmp_path)
+    losses, layers = (pd.read_csv(tmp_path / name) for name in ("loss.csv", "layers.csv"))
+    last = losses.groupby("replicate")["epoch"].max()
+    assert not last.isin(recorded_epochs(100000)).all()  # a stop between recorded epochs
+    rows = layers.groupby(["replicate", "epoch"]).size()
+    assert (rows == 3).all()  # every layer
+    assert rows.index.tolist() == list(losses.set_index(["replicate", "epoch"]).index)
 
 
 def test_layers_csv_has_every_layer_at_every_recorded_epoch(capped_job):
