@@ -214,6 +214,13 @@ def check(cfg: Any) -> None:
             ok, allowed = ranges[key]
             if not ok(value):
                 raise ConfigError(f"{group}.{key}={value!r} is out of range; allowed: {allowed}")
+    named = [f.name for f in cfg.get("figures", [])]
+    if len(set(named)) < len(named):
+        twice = sorted({name for name in named if named.count(name) > 1})
+        raise ConfigError(
+            f"figures={named} names {', '.join(twice)} twice; allowed: each of "
+            f"{', '.join(FIGURES)} at most once"
+        )
     if cfg.dataset.get("test_n", 0) and "n" not in cfg.dataset:
         raise ConfigError(
             f"dataset.test_n={cfg.dataset.test_n} cannot be used with dataset={cfg.dataset.name}: "

@@ -314,3 +314,12 @@ def test_the_held_out_accuracy_is_said_where_the_run_ends(held_out_job, caplog):
     accuracy = result["replicates"][0]["final_test_accuracy"]
     assert "held-out: loss=" in caplog.text
     assert f"; held-out accuracy {accuracy:.2%}" in caplog.text
+
+
+def test_a_figure_named_twice_is_refused_with_the_names_allowed():
+    with pytest.raises(ConfigError) as refused:
+        build(compose_config("figures=[prediction,boundary,prediction]"))
+    assert str(refused.value) == (
+        "figures=['prediction', 'boundary', 'prediction'] names prediction twice; allowed: "
+        "each of prediction, learning_curve, decision_boundary, gradients, boundary at most once"
+    )
