@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from omegaconf import DictConfig
 
 from nnsweep import records
@@ -30,7 +29,7 @@ FIGURE_FILES = {
 
 
 def draw_figures(
-    cfg: DictConfig, e: Experiment, history: History, table: pd.DataFrame, job_dir: Path
+    cfg: DictConfig, e: Experiment, history: History, tables: records.JobTables, job_dir: Path
 ) -> dict[str, str]:
     """The figures named in ``cfg.figures`` (FIGURE_FILES), of the replicate of median final
     loss. A figure that cannot be drawn costs no data: it is logged as a warning and
@@ -52,13 +51,13 @@ def draw_figures(
             test_prediction=test_output,
         )),
         "learning_curve": figure(
-            lambda: plots.learning_curve_figure(table, stops(history), caption(cfg))
+            lambda: plots.learning_curve_figure(tables.loss, stops(history), caption(cfg))
         ),
         "decision_boundary": figure(lambda: plots.decision_boundary_figure(
             *_output_grid(e, params), e.x, e.y, title, **held_out
         )),
         "gradients": figure(lambda: gradient_figure.gradients_figure(
-            records.layers_table(history, records.recorded_epochs(cfg.epochs)), caption(cfg)
+            tables.layers, caption(cfg)
         )),
         "boundary": lambda path: animation.boundary_gif(
             path, lambda row, x: predict(e, row[None], x)[0], frames(e, history, shown),

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -109,6 +109,19 @@ def loss_table(history: History, keep: np.ndarray) -> pd.DataFrame:
         _fill(test, is_last, history.final_test[replicates])
         columns.update(zip(TEST_COLUMNS, test.T, strict=True))
     return pd.DataFrame(columns)
+
+
+class JobTables(NamedTuple):
+    """loss.csv's and layers.csv's rows of one job, made once for the files and figures."""
+
+    loss: pd.DataFrame
+    layers: pd.DataFrame
+
+
+def job_tables(history: History, epochs: int) -> JobTables:
+    """The rows of loss.csv and layers.csv of a run capped at ``epochs``."""
+    keep = recorded_epochs(epochs)
+    return JobTables(loss_table(history, keep), layers_table(history, keep))
 
 
 def _fill(values: np.ndarray, is_last: np.ndarray, final: np.ndarray) -> None:

@@ -72,11 +72,11 @@ def _run_locked(
         result = {**base, "replicates": replicate_results(experiment, history)}
         jobdir.check_still_ours(job_dir)
         jobdir.restore_hydra_record(hydra_files)
-        table = write_data_files(cfg, experiment, history, job_dir, result)
+        tables = write_data_files(cfg, experiment, history, job_dir, result)
     except BaseException as error:  # KeyboardInterrupt too: the job must not look complete
         _record_failure(job_dir, base, error)
         raise
-    draw_figures(cfg, experiment, history, table, job_dir, result)
+    draw_figures(cfg, experiment, history, tables, job_dir, result)
     show.log_summary(cfg, experiment, history)
     return objective(cfg, result["replicates"])
 
@@ -145,26 +145,30 @@ def _train(experiment: Experiment, bar: Any) -> History:
 
 def write_data_files(
     cfg: DictConfig, e: Experiment, history: History, job_dir: Path, result: dict
-) -> Any:
+) -> records.JobTables:
     """loss.csv, layers.csv and params.npz, then result.json ``complete`` with their sizes
     and sha256 (added to ``result``, result.json's content but its status): a reader that
-    finds ``complete`` can check the data against it. Returns loss.csv's table."""
-    keep = records.recorded_epochs(cfg.epochs)
-    table = records.loss_table(history, keep)
-    records.write_loss_csv(table, job_dir)
-    records.write_layers_csv(records.layers_table(history, keep), job_dir)
+    finds ``complete`` can check the data against it. Returns both CSVs' tables."""
+    tables = records.job_tables(history, cfg.epochs)
+    records.write_loss_csv(tables.loss, job_dir)
+    records.write_layers_csv(tables.layers, job_dir)
     networks.write_params(job_dir, e.net, e.params, history, e.seeds)
     result["files"] = records.file_records(job_dir)
     records.write_result({"status": "complete", **result}, job_dir)
-    return table
+    return tables
 
 
 def draw_figures(
-    cfg: DictConfig, e: Experiment, history: History, table: Any, job_dir: Path, result: dict
+    cfg: DictConfig,
+    e: Experiment,
+    history: History,
+    tables: records.JobTables,
+    job_dir: Path,
+    result: dict,
 ) -> None:
     """The figures, after the data: one that cannot be drawn is a warning, recorded in
     result.json as ``figures_failed``; the job stays complete."""
-    figures_failed = figures.draw_figures(cfg, e, history, table, job_dir)
+    figures_failed = figures.draw_figures(cfg, e, history, tables, job_dir)
     if figures_failed:
         complete = {"status": "complete", **result, "figures_failed": figures_failed}
         try:

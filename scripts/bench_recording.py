@@ -55,18 +55,16 @@ def files() -> None:
     history = e.train(
         e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, None, e.recording
     )
-    table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
+    tables = records.job_tables(history, cfg.epochs)
     with tempfile.TemporaryDirectory() as folder:
         job = Path(folder)
         networks.write_params(job, e.net, e.params, history, e.seeds)
-        records.write_layers_csv(
-            records.layers_table(history, records.recorded_epochs(cfg.epochs)), job
-        )
-        figures.draw_figures(cfg, e, history, table, job)  # matplotlib imported and warm
+        records.write_layers_csv(tables.layers, job)
+        figures.draw_figures(cfg, e, history, tables, job)  # matplotlib imported and warm
         for name, file in figures.FIGURE_FILES.items():
             cfg.figures = [name]
             start = time.perf_counter()
-            figures.draw_figures(cfg, e, history, table, job)
+            figures.draw_figures(cfg, e, history, tables, job)
             took = time.perf_counter() - start
             print(
                 f"{file:<24} {(job / file).stat().st_size / 1e6:6.3f} MB   drawn in {took:5.2f} s"

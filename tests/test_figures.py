@@ -137,8 +137,7 @@ def every_replicate_diverged():
         e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, None, e.recording
     )
     assert history.diverged.all()
-    table = records.loss_table(history, records.recorded_epochs(cfg.epochs))
-    return cfg, e, history, table
+    return cfg, e, history, records.job_tables(history, cfg.epochs)
 
 
 def test_every_figure_of_a_job_whose_replicates_all_diverged_is_drawn(tmp_path):
