@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     """``from nnsweep import load_networks``, imported only when asked for."""
     if name == "load_networks":
-        from nnsweep.networks import load_networks
+        from nnsweep.job.params_npz import load_networks
 
         return load_networks
     raise AttributeError(f"module 'nnsweep' has no attribute {name!r}")

@@ -4,11 +4,9 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from nnsweep.errors import UnknownNameError
+
 T = TypeVar("T")
-
-
-class UnknownNameError(ValueError):
-    """A name that is not in a registry; the message lists the valid names."""
 
 
 def lookup(registry: Mapping[str, T], name: str, kind: str) -> T:

@@ -7,9 +7,9 @@ descent, one full batch per epoch, on ``linear`` (100 points) and ``xor`` (21 po
   Python ``Layer`` object per layer, the bias as the last row of its weight matrix,
   a column of ones appended to the input on every forward, derivatives from the
   output. It is the baseline every ratio is taken against.
-- ``numpy R=...``: :func:`nnsweep.train.train`, the reference engine, R replicate
+- ``numpy R=...``: :func:`nnsweep.engines.numpy_loop.train`, the reference engine, R replicate
   networks in one vectorised pass;
-- ``numba R=...``: :func:`nnsweep.compiled.train`, the compiled engine (the default),
+- ``numba R=...``: :func:`nnsweep.engines.compiled.train`, the compiled engine (the default),
   on one thread.
 
 For R > 1 the time shown is per network (epoch time divided by R). R=1 and R=5 are what
@@ -34,14 +34,14 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from nnsweep import compiled
-from nnsweep.activations import make_activation
 from nnsweep.data import make_dataset
-from nnsweep.history import TrainSettings
-from nnsweep.losses import get_loss
-from nnsweep.network import MLP
-from nnsweep.optimizers import make_optimizer
-from nnsweep.train import train
+from nnsweep.engines import compiled
+from nnsweep.engines.history import TrainSettings
+from nnsweep.engines.numpy_loop import train
+from nnsweep.nn.activations import make_activation
+from nnsweep.nn.losses import get_loss
+from nnsweep.nn.mlp import MLP
+from nnsweep.nn.optimizers import make_optimizer
 
 SIZES = (2, 4, 4, 1)  # the lab's network
 LR = 0.01  # the lab's learning rate (it does not change the cost of an epoch)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from nnsweep import figures, networks, records
-from nnsweep.config import CONFIG_DIR, register
-from nnsweep.experiment import build
-from nnsweep.history import NOTHING, Recording
+from nnsweep.engines.history import NOTHING, Recording
+from nnsweep.job import csv_tables, figures, params_npz, result_json
+from nnsweep.job.build import build
+from nnsweep.job.schema import CONFIG_DIR, register
 
 
 def experiment(*overrides: str):
@@ -55,11 +55,11 @@ def files() -> None:
     history = e.train(
         e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, None, e.recording
     )
-    tables = records.job_tables(history, cfg.epochs)
+    tables = csv_tables.job_tables(history, cfg.epochs)
     with tempfile.TemporaryDirectory() as folder:
         job = Path(folder)
-        networks.write_params(job, e.net, e.params, history, e.seeds)
-        records.write_layers_csv(tables.layers, job)
+        params_npz.write_params(job, e.net, e.params, history, e.seeds)
+        csv_tables.write_layers_csv(tables.layers, job)
         figures.draw_figures(cfg, e, history, tables, job)  # matplotlib imported and warm
         for name, file in figures.FIGURE_FILES.items():
             cfg.figures = [name]
@@ -69,7 +69,7 @@ def files() -> None:
             print(
                 f"{file:<24} {(job / file).stat().st_size / 1e6:6.3f} MB   drawn in {took:5.2f} s"
             )
-        for name in (records.PARAMS_NPZ, records.LAYERS_CSV):
+        for name in (result_json.PARAMS_NPZ, csv_tables.LAYERS_CSV):
             print(f"{name:<24} {(job / name).stat().st_size / 1e6:6.3f} MB")
 
 

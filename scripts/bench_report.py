@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nnsweep import records, report
+from nnsweep import report
+from nnsweep.engines import schedule
+from nnsweep.job import csv_tables, result_json
 
 LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
 HIDDEN_UNITS = [2, 4, 8, 16, 32]
@@ -57,7 +59,7 @@ def write_job(job_dir: Path, cfg: dict, rows: int, rng: np.random.Generator) -> 
     for r in range(cfg["replicates"]):
         last = int(rng.integers(rows, cap + 1))
         # thinned as loss.csv's are, to about ``rows`` epochs
-        epochs = records.recorded_epochs(last, 0, rows // 2, rows // 2)
+        epochs = schedule.recorded_epochs(last, 0, rows // 2, rows // 2)
         loss = 0.25 * np.exp(-epochs / (0.3 * last)) + rng.uniform(1e-4, 1e-2)
         accuracy = np.clip(0.5 + 2 * (0.25 - loss), 0, 1).round(2)
         tables.append(
@@ -66,9 +68,9 @@ def write_job(job_dir: Path, cfg: dict, rows: int, rng: np.random.Generator) -> 
         row = {"replicate": r, "seed": int(rng.integers(2**63)), "final_loss": loss[-1]}
         row |= {"final_accuracy": accuracy[-1], "epochs": last, "converged": last < cap}
         replicates.append(row | {"diverged": False, "seconds": 0.5})
-    records.write_loss_csv(pd.concat(tables, ignore_index=True), job_dir)
+    csv_tables.write_loss_csv(pd.concat(tables, ignore_index=True), job_dir)
     result = {"status": "complete", "version": "bench", "config": cfg, "overrides": []}
-    records.write_result(result | {"replicates": replicates}, job_dir)
+    result_json.write_result(result | {"replicates": replicates}, job_dir)
 
 
 def make_sweep(folder: Path, jobs: int, rows: int, reps: int) -> None:

@@ -4,7 +4,7 @@
 The same as the console script ``nnsweep-report``; ``--help`` lists the options.
 """
 
-from nnsweep.report_cli import main
+from nnsweep.cli.report import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

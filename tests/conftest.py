@@ -4,9 +4,9 @@ engine loaded once before any test runs."""
 import numpy as np
 import pytest
 
-from nnsweep.activations import make_activation
 from nnsweep.data import make_dataset
-from nnsweep.network import MLP
+from nnsweep.nn.activations import make_activation
+from nnsweep.nn.mlp import MLP
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     start in a subprocess then load the cache instead of each compiling it (about 20 s)."""
     if hasattr(session.config, "workerinput"):
         return  # an xdist worker: the main process has done it
-    from nnsweep.compiled import warm_up
+    from nnsweep.engines.compiled import warm_up
 
     warm_up()
     warm_up(parallel=True)

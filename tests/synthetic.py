@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from nnsweep import records
+from nnsweep.engines import schedule
+from nnsweep.job import csv_tables, hydra_files, result_json
 from nnsweep.report.layers import LAYERS_CSV
 
 BASE = {
@@ -52,16 +53,16 @@ def write_job(
     layers.csv too (:func:`layers_rows`). ``test_accuracy``: then held-out results, the
     test loss 1.5 times the training loss."""
     job_dir.mkdir(parents=True)
-    hydra = job_dir / records.HYDRA_CONFIG
+    hydra = job_dir / hydra_files.HYDRA_CONFIG
     hydra.parent.mkdir()
     OmegaConf.save(OmegaConf.create(cfg), hydra)
     result: dict[str, Any] = {"status": status, "config": cfg, "overrides": []}
     if status != "complete":
-        records.write_result({**result, "error": "ConfigError: refused"}, job_dir)
+        result_json.write_result({**result, "error": "ConfigError: refused"}, job_dir)
         return job_dir
     cap, tables, replicates = cfg["epochs"], [], []
     for r, last in enumerate(epochs):
-        kept = records.recorded_epochs(cap)
+        kept = schedule.recorded_epochs(cap)
         kept = np.union1d(kept[kept <= last], [last])
         final = cfg["loss_threshold"] * (0.99 if last < cap else 20)
         loss = 0.25 * (final / 0.25) ** ((kept - 1) / max(last - 1, 1))
@@ -73,11 +74,11 @@ def write_job(
             replicate |= {"final_test_loss": 1.5 * loss[-1], "final_test_accuracy": test_accuracy}
         tables.append(table)
         replicates.append(replicate)
-    records.write_loss_csv(pd.concat(tables, ignore_index=True), job_dir)
+    csv_tables.write_loss_csv(pd.concat(tables, ignore_index=True), job_dir)
     if gradient is not None:
         layers = layers_rows(cap, epochs, cfg["hidden_layers"] + 1, *gradient)
         layers.to_csv(job_dir / LAYERS_CSV, index=False, float_format="%.10g")
-    records.write_result({**result, "replicates": replicates}, job_dir)
+    result_json.write_result({**result, "replicates": replicates}, job_dir)
     return job_dir
 
 
@@ -90,7 +91,7 @@ def layers_rows(
     ``derivative`` on every layer, falling by a fifth over the run."""
     rows = []
     for r, last in enumerate(epochs):
-        kept = records.recorded_epochs(cap)
+        kept = schedule.recorded_epochs(cap)
         kept = kept[kept <= last]
         layer_1 = norm * (1 + r / 10) / np.sqrt(1 + 99 * np.minimum(kept, 1000) / 1000)
         for layer in range(1, layers + 1):

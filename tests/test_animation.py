@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nnsweep import animation
-from nnsweep.activations import make_activation
-from nnsweep.animation import Frame, boundary_gif
 from nnsweep.data import make_dataset
-from nnsweep.network import MLP
+from nnsweep.figures.boundary_gif import FRAME_MS, HOLD_LAST_MS, SHADES, Frame, boundary_gif
+from nnsweep.nn.activations import make_activation
+from nnsweep.nn.mlp import MLP
 
 
 @pytest.fixture
@@ -39,8 +38,8 @@ def test_forty_frames_make_forty_gif_frames_under_two_megabytes(lab, tmp_path):
         assert gif.n_frames == 40
         durations = [gif.seek(k) or gif.info["duration"] for k in range(gif.n_frames)]
     assert path.stat().st_size < 2_000_000
-    assert durations[:-1] == [animation.FRAME_MS] * 39
-    assert durations[-1] == animation.FRAME_MS + animation.HOLD_LAST_MS  # the end is held
+    assert durations[:-1] == [FRAME_MS] * 39
+    assert durations[-1] == FRAME_MS + HOLD_LAST_MS  # the end is held
 
 
 def test_a_diverged_network_is_drawn_grey_and_said(lab, tmp_path):
@@ -74,7 +73,7 @@ def test_the_colour_scale_is_zero_to_one_in_every_frame(lab, tmp_path):
     path = boundary_gif(tmp_path / "b.gif", constant, frames, x, y)
     colours = [shading(path, k) for k in range(len(frames))]
     for colour, value in zip(colours, outputs, strict=True):
-        expected = 255 * (0.7 * np.array(animation.SHADES(value)[:3]) + 0.3)  # alpha 0.7
+        expected = 255 * (0.7 * np.array(SHADES(value)[:3]) + 0.3)  # alpha 0.7
         assert np.abs(np.subtract(colour, expected)).max() <= 6, (value, colour, expected)
 
 

@@ -8,23 +8,15 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from nnsweep import figures
-from nnsweep.config import (
-    CONFIG_DIR,
-    GROUP_FIELDS,
-    GROUPS,
-    OPTION_RANGES,
-    ConfigError,
-    cap_blas_threads,
-    check,
-    check_conf_files,
-    cpu_count,
-    option_fields,
-    register,
-)
-from nnsweep.experiment import build, estimate_bytes, preflight
+from nnsweep.errors import ConfigError
+from nnsweep.job import figures
+from nnsweep.job.build import build
+from nnsweep.job.conf_files import check_conf_files
+from nnsweep.job.preflight import cap_blas_threads, cpu_count, estimate_bytes, preflight
+from nnsweep.job.ranges import OPTION_RANGES, check
+from nnsweep.job.run import run
+from nnsweep.job.schema import CONFIG_DIR, GROUP_FIELDS, GROUPS, option_fields, register
 from nnsweep.lab.experiments import names
-from nnsweep.run import run
 
 register()
 
@@ -193,8 +185,8 @@ def test_the_estimate_counts_parameters_history_and_minibatch_orders():
 
 def test_the_default_job_fits_and_a_refused_one_allocates_nothing(monkeypatch):
     preflight(compose_config())  # the lab's run fits anywhere
-    monkeypatch.setattr("nnsweep.experiment.available_memory", lambda: 1000)
-    monkeypatch.setattr("nnsweep.experiment.make_dataset", None)  # building would call it
+    monkeypatch.setattr("nnsweep.job.preflight.available_memory", lambda: 1000)
+    monkeypatch.setattr("nnsweep.job.build.make_dataset", None)  # building would call it
     with pytest.raises(ConfigError, match="allowed: at most the 0.0 GB of memory available"):
         build(compose_config("dataset=linear"))
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnsweep import show
-from nnsweep.history import History
-from nnsweep.train import format_epoch_line
+from nnsweep.engines.history import History
+from nnsweep.engines.numpy_loop import format_epoch_line
+from nnsweep.job import console
 
 
 def history(epochs: list[int], converged: list[bool], diverged: list[bool]) -> History:
@@ -65,26 +65,26 @@ def history(epochs: list[int], converged: list[bool], diverged: list[bool]) -> H
     ],
 )
 def test_the_end_line_says_how_the_run_ended(h, line):
-    assert show.outcome(h, cap=20_000, threshold=0.001) == line
+    assert console.outcome(h, cap=20_000, threshold=0.001) == line
 
 
 def test_a_loss_just_under_the_threshold_is_printed_under_it():
-    assert show._below(0.000999999964, 0.001) == "0.00099999996"
+    assert console._below(0.000999999964, 0.001) == "0.00099999996"
 
 
 def console_lines(records: list[logging.LogRecord]) -> list[str]:
-    console = show.ConsoleFilter()
-    return [r.getMessage() for r in records if console.filter(r)]
+    shown = console.ConsoleFilter()
+    return [r.getMessage() for r in records if shown.filter(r)]
 
 
 def record(message: str, level: int = logging.INFO, **extra: object) -> logging.LogRecord:
-    made = logging.LogRecord("nnsweep.run", level, __file__, 0, message, None, None)
+    made = logging.LogRecord("nnsweep.job", level, __file__, 0, message, None, None)
     made.__dict__.update(extra)
     return made
 
 
 def test_a_million_epochs_print_the_first_ten_lines_then_about_forty(monkeypatch):
-    monkeypatch.setattr(show, "in_sweep", lambda: False)
+    monkeypatch.setattr(console, "in_sweep", lambda: False)
     lines = [record(format_epoch_line(e, np.array([0.25]))) for e in range(100, 10**6 + 1, 100)]
     shown = console_lines(lines)
     epochs = [int(re.match(r"Epoch (\d+)", line)[1]) for line in shown]
@@ -95,7 +95,7 @@ def test_a_million_epochs_print_the_first_ten_lines_then_about_forty(monkeypatch
 
 
 def test_a_sweep_shows_each_job_only_by_its_end_line(monkeypatch):
-    monkeypatch.setattr(show, "in_sweep", lambda: True)
+    monkeypatch.setattr(console, "in_sweep", lambda: True)
     lines = [
         record("Epoch 100 loss : 0.24900"),
         record("Prediction 0: 0.00069"),
@@ -106,7 +106,7 @@ def test_a_sweep_shows_each_job_only_by_its_end_line(monkeypatch):
 
 
 def test_a_thousand_replicates_keep_their_table_out_of_the_console(monkeypatch):
-    monkeypatch.setattr(show, "in_sweep", lambda: False)
+    monkeypatch.setattr(console, "in_sweep", lambda: False)
     rows = [record("table row", file_only=True), record("loss=0.00100 accuracy=100.00%")]
     assert console_lines(rows) == ["loss=0.00100 accuracy=100.00%"]
 

@@ -10,20 +10,20 @@ import sys
 import numpy as np
 import pytest
 
-from nnsweep import compiled, kernels
-from nnsweep.activations import ACTIVATIONS, make_activation
 from nnsweep.data import make_dataset
-from nnsweep.history import History, Recording, TrainSettings
-from nnsweep.losses import LOSSES, get_loss
-from nnsweep.network import MLP
-from nnsweep.optimizers import OPTIMIZERS, make_optimizer
-from nnsweep.train import train
+from nnsweep.engines import compiled, kernels
+from nnsweep.engines.history import History, Recording, TrainSettings
+from nnsweep.engines.numpy_loop import train
+from nnsweep.nn.activations import ACTIVATIONS, make_activation
+from nnsweep.nn.losses import LOSSES, get_loss
+from nnsweep.nn.mlp import MLP
+from nnsweep.nn.optimizers import OPTIMIZERS, make_optimizer
 
 # A learning rate per optimizer at which the lab's network trains on XOR without blowing up
 # for most activations; an optimizer added later trains at the default.
 LEARNING_RATES = {"gd": 0.5, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.1}
 DEFAULT_LR = 0.01
-# bce needs outputs in (0, 1) (nnsweep.config.check)
+# bce needs outputs in (0, 1) (nnsweep.job.ranges.check)
 OUTPUTS = {"bce": ["sigmoid"]}
 
 

@@ -11,10 +11,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
-from nnsweep import figures, gradient_figure, plots, records
-from nnsweep.config import CONFIG_DIR, register
 from nnsweep.data import make_dataset
-from nnsweep.experiment import build
+from nnsweep.figures import decision_boundary, gradients, learning_curve, prediction, style
+from nnsweep.job import csv_tables, figures
+from nnsweep.job.build import build
+from nnsweep.job.schema import CONFIG_DIR, register
 
 
 def texts_apart(fig: Figure) -> None:
@@ -47,7 +48,7 @@ def stops(table: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
 
 def test_prediction_title_clears_the_panel_titles_and_names_axes_and_classes(xor):
     x, y = xor
-    fig = plots.prediction_figure(x, y, np.linspace(0, 1, len(x)), "xor, 2-4-4-1\nreplicate 2")
+    fig = prediction.prediction_figure(x, y, np.linspace(0, 1, len(x)), "xor, 2-4-4-1\nreplicate 2")
     texts_apart(fig)
     assert [ax.get_title() for ax in fig.axes] == ["Ground truth", "Predict result"]
     assert fig.axes[0].get_xlabel() == "x1" and fig.axes[0].get_ylabel() == "x2"
@@ -57,14 +58,14 @@ def test_prediction_title_clears_the_panel_titles_and_names_axes_and_classes(xor
 
 def test_a_prediction_that_is_not_finite_is_shown_grey_and_said(xor):
     x, y = xor
-    fig = plots.prediction_figure(x, y, np.full(len(x), np.nan))
+    fig = prediction.prediction_figure(x, y, np.full(len(x), np.nan))
     assert "output not finite" in [t.get_text() for t in fig.legends[0].get_texts()]
 
 
 @pytest.mark.parametrize(("epochs", "scale"), [(20, "linear"), (50_000, "log")])
 def test_the_epoch_axis_is_logarithmic_when_runs_span_decades(epochs, scale):
     table = curves({0: list(np.geomspace(0.3, 0.01, epochs))})
-    fig = plots.learning_curve_figure(table, stops(table, ["epoch cap"]), "a title")
+    fig = learning_curve.learning_curve_figure(table, stops(table, ["epoch cap"]), "a title")
     (ax,) = fig.axes
     assert ax.get_xscale() == scale and ax.get_yscale() == "log"
     assert ax.get_xlabel() == "epoch" and ax.get_ylabel().startswith("loss")
@@ -76,7 +77,9 @@ def test_the_epoch_axis_is_logarithmic_when_runs_span_decades(epochs, scale):
 
 def test_each_replicate_is_marked_where_it_stopped():
     table = curves({0: [0.3, 0.1, 0.0009], 1: [0.3, 0.2, 0.2, 0.2], 2: [0.3, 1e300, np.inf]})
-    fig = plots.learning_curve_figure(table, stops(table, ["converged", "epoch cap", "diverged"]))
+    fig = learning_curve.learning_curve_figure(
+        table, stops(table, ["converged", "epoch cap", "diverged"])
+    )
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert {"converged (1)", "epoch cap (1)", "diverged (1)"} <= set(labels)
     (ax,) = fig.axes
@@ -98,16 +101,18 @@ def test_each_replicate_is_marked_where_it_stopped():
 def test_losses_that_are_inf_nan_or_huge_still_draw(losses, tmp_path):
     table = curves(losses)
     outcome = ["diverged"] * len(losses)
-    plots.save(plots.learning_curve_figure(table, stops(table, outcome)), tmp_path / "c.png")
+    style.save(
+        learning_curve.learning_curve_figure(table, stops(table, outcome)), tmp_path / "c.png"
+    )
     assert (tmp_path / "c.png").stat().st_size > 1000
 
 
 def test_at_most_fifty_replicate_lines_and_the_figure_says_so():
     rng = np.random.default_rng(0)
     table = curves({r: list(rng.uniform(0.2, 0.3, 20)) for r in range(1000)})
-    fig = plots.learning_curve_figure(table, stops(table, ["epoch cap"] * 1000))
+    fig = learning_curve.learning_curve_figure(table, stops(table, ["epoch cap"] * 1000))
     (ax,) = fig.axes
-    assert len(ax.lines) == plots.MAX_LINES + 1  # and the median
+    assert len(ax.lines) == style.MAX_LINES + 1  # and the median
     assert ax.get_title() == "50 of 1,000 replicates drawn; the median and band summarise all 1,000"
 
 
@@ -115,7 +120,7 @@ def test_decision_boundary_names_its_axes_and_survives_a_diverged_network(xor):
     x, y = xor
     grid_x, grid_y = np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5))
     for output in (grid_x, np.full_like(grid_x, np.nan)):
-        fig = plots.decision_boundary_figure(grid_x, grid_y, output, x, y, "a title")
+        fig = decision_boundary.decision_boundary_figure(grid_x, grid_y, output, x, y, "a title")
         ax = fig.axes[0]
         assert (ax.get_xlabel(), ax.get_ylabel()) == ("x1", "x2")
         texts_apart(fig)
@@ -123,7 +128,7 @@ def test_decision_boundary_names_its_axes_and_survives_a_diverged_network(xor):
 
 def test_the_linear_set_draws_too():
     x, y = make_dataset("linear", np.random.default_rng(0), n=100)
-    texts_apart(plots.prediction_figure(x, y, y.astype(float), "linear"))
+    texts_apart(prediction.prediction_figure(x, y, y.astype(float), "linear"))
 
 
 def every_replicate_diverged():
@@ -137,7 +142,7 @@ def every_replicate_diverged():
         e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, None, e.recording
     )
     assert history.diverged.all()
-    return cfg, e, history, records.job_tables(history, cfg.epochs)
+    return cfg, e, history, csv_tables.job_tables(history, cfg.epochs)
 
 
 def test_every_figure_of_a_job_whose_replicates_all_diverged_is_drawn(tmp_path):
@@ -150,7 +155,7 @@ def test_a_figure_that_fails_is_returned_never_raised(tmp_path, monkeypatch):
     def broken(*args):
         raise OverflowError("cannot convert float infinity to integer")
 
-    monkeypatch.setattr(plots, "learning_curve_figure", broken)
+    monkeypatch.setattr(learning_curve, "learning_curve_figure", broken)
     failed = figures.draw_figures(*every_replicate_diverged(), tmp_path)
     assert failed == {
         "learning_curve.png": "OverflowError: cannot convert float infinity to integer"
@@ -177,7 +182,7 @@ def layer_lines(ax) -> list:
 
 def test_gradients_draw_a_line_per_layer_on_log_axes_named_in_the_legend():
     table = layer_rows({k: list(np.geomspace(1e-1 / k, 1e-3, 50)) for k in (1, 2, 3)})
-    fig = gradient_figure.gradients_figure(table, "xor, 2-4-4-1 sigmoid")
+    fig = gradients.gradients_figure(table, "xor, 2-4-4-1 sigmoid")
     texts_apart(fig)
     assert len(fig.axes) == 2
     for ax in fig.axes:
@@ -192,7 +197,7 @@ def test_gradients_draw_a_line_per_layer_on_log_axes_named_in_the_legend():
 
 def test_gradients_of_several_replicates_are_their_median_and_quartile_band():
     table = layer_rows({1: [0.1, 0.2, 0.3], 2: [1.0, 1.0, 1.0]}, replicates=5)  # x1 ... x5
-    fig = gradient_figure.gradients_figure(table)
+    fig = gradients.gradients_figure(table)
     left = fig.axes[0]
     first = layer_lines(left)[0]
     assert list(first.get_ydata()) == pytest.approx([0.3, 0.6, 0.9])  # the median is x3
@@ -204,20 +209,20 @@ def test_gradients_of_several_replicates_are_their_median_and_quartile_band():
 
 def test_gradients_that_are_zero_inf_or_nan_are_left_out_and_the_rest_drawn(tmp_path):
     table = layer_rows({1: [0.1, 0.0, np.inf, np.nan, 0.05], 2: [0.6, 0.5, 1e300, 0.3, 0.2]})
-    fig = gradient_figure.gradients_figure(table)
+    fig = gradients.gradients_figure(table)
     for ax in fig.axes:
         for line in layer_lines(ax):
             y = np.asarray(line.get_ydata(), dtype=float)
             assert np.isfinite(y).sum() >= 2 and (y[np.isfinite(y)] > 0).all()
         assert ax.get_ylim()[1] < 1e10  # the 1e300 does not squeeze the other lines
     assert "not drawn" in fig.legends[0].get_title().get_text()
-    plots.save(fig, tmp_path / "gradients.png")
+    style.save(fig, tmp_path / "gradients.png")
     assert (tmp_path / "gradients.png").stat().st_size > 1000
 
 
 def test_gradients_of_a_run_that_diverged_at_once_still_draw(tmp_path):
     table = layer_rows({1: [np.nan, np.nan], 2: [np.inf, np.nan]}, replicates=3)
-    plots.save(gradient_figure.gradients_figure(table, "diverged"), tmp_path / "gradients.png")
+    style.save(gradients.gradients_figure(table, "diverged"), tmp_path / "gradients.png")
     assert (tmp_path / "gradients.png").stat().st_size > 1000
 
 
@@ -225,13 +230,13 @@ def test_gradients_of_a_long_run_have_a_log_epoch_axis_and_a_deep_net_a_short_le
     epochs = [1, 10, 100, 1000, 50_000]
     one_epoch = layer_rows({k: [0.1 / k] for k in range(1, 21)})  # 20 layers
     table = pd.concat([one_epoch.assign(epoch=e) for e in epochs])
-    fig = gradient_figure.gradients_figure(table)
+    fig = gradients.gradients_figure(table)
     assert fig.axes[0].get_xscale() == "log"
-    assert len(layer_lines(fig.axes[0])) == gradient_figure.DRAWN_LAYERS  # of 20, evenly spread
+    assert len(layer_lines(fig.axes[0])) == gradients.DRAWN_LAYERS  # of 20, evenly spread
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     named = [label for label in labels if label.startswith("layer")]
     assert named[0] == "layer 1" and named[-1] == "layer 20 (output)"
-    assert len(named) == gradient_figure.DRAWN_LAYERS
+    assert len(named) == gradients.DRAWN_LAYERS
     assert fig.legends[0].get_title().get_text() == "20 layers, 8 drawn"
     texts_apart(fig)
 
@@ -247,8 +252,10 @@ def test_held_out_points_are_rings_in_the_legend_only_when_given(xor):
     x_test, y_test = x[:5] + 0.05, y[:5]
     grid_x, grid_y = np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5))
     drawn = {
-        "boundary": lambda **t: plots.decision_boundary_figure(grid_x, grid_y, grid_x, x, y, **t),
-        "prediction": lambda **t: plots.prediction_figure(x, y, y.astype(float), **t),
+        "boundary": lambda **t: decision_boundary.decision_boundary_figure(
+            grid_x, grid_y, grid_x, x, y, **t
+        ),
+        "prediction": lambda **t: prediction.prediction_figure(x, y, y.astype(float), **t),
     }
     for name, draw in drawn.items():
         without, given = draw(), draw(x_test=x_test, y_test=y_test)
@@ -262,10 +269,10 @@ def test_held_out_points_are_rings_in_the_legend_only_when_given(xor):
 def test_held_out_predictions_show_only_when_given(xor):
     x, y = xor
     x_test = x[:5] + 0.05
-    fig = plots.prediction_figure(x, y, y.astype(float), x_test=x_test, y_test=y[:5])
+    fig = prediction.prediction_figure(x, y, y.astype(float), x_test=x_test, y_test=y[:5])
     assert not rings(fig.axes[1])  # a true label would pass for a prediction there
     output = np.array([0.9, 0.1, np.nan, 0.2, 0.7])
-    fig = plots.prediction_figure(
+    fig = prediction.prediction_figure(
         x, y, y.astype(float), x_test=x_test, y_test=y[:5], test_prediction=output
     )
     (ring,) = rings(fig.axes[1])
@@ -274,10 +281,10 @@ def test_held_out_predictions_show_only_when_given(xor):
 
 def test_the_held_out_loss_is_drawn_only_when_the_table_has_it():
     table = curves({0: [0.3, 0.2, 0.1], 1: [0.3, 0.25, 0.2]})
-    plain = plots.learning_curve_figure(table, stops(table, ["epoch cap"] * 2))
+    plain = learning_curve.learning_curve_figure(table, stops(table, ["epoch cap"] * 2))
     assert not [line for line in plain.axes[0].lines if "held-out" in line.get_label()]
     table = table.assign(test_loss=[0.4, 0.3, 0.2, 0.4, 0.35, np.nan], test_accuracy=0.5)
-    fig = plots.learning_curve_figure(table, stops(table, ["epoch cap", "diverged"]))
+    fig = learning_curve.learning_curve_figure(table, stops(table, ["epoch cap", "diverged"]))
     (line,) = [line for line in fig.axes[0].lines if line.get_label() == "held-out loss (median)"]
     assert line.get_linestyle() == "--"
     # the median per epoch, a diverged replicate held at infinity: 0.35, then inf (not drawn)

@@ -6,9 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-from nnsweep.activations import ACTIVATIONS, make_activation
-from nnsweep.losses import LOSSES, get_loss
-from nnsweep.network import INITS, MLP
+from nnsweep.nn.activations import ACTIVATIONS, make_activation
+from nnsweep.nn.losses import LOSSES, get_loss
+from nnsweep.nn.mlp import INITS, MLP
 
 H = 1e-6  # central-difference step
 RTOL = 1e-6  # the largest relative error allowed, float64

@@ -10,11 +10,11 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from nnsweep import load_networks
-from nnsweep.config import CONFIG_DIR, register
 from nnsweep.data import make_dataset
-from nnsweep.losses import get_loss
-from nnsweep.network import accuracy
-from nnsweep.run import run
+from nnsweep.job.run import run
+from nnsweep.job.schema import CONFIG_DIR, register
+from nnsweep.nn.losses import get_loss
+from nnsweep.nn.mlp import accuracy
 
 register()
 JOB = ["replicates=3", "epochs=3000", "lr=1", "print_predictions=false", "figures=[]"]
@@ -74,7 +74,7 @@ def test_params_npz_is_checksummed_with_the_data(job_dir):
 
 
 def test_nnsweep_predict_prints_every_replicates_output(job_dir, tmp_path):
-    cli = [sys.executable, "-m", "nnsweep.predict_cli", str(job_dir)]
+    cli = [sys.executable, "-m", "nnsweep.cli.predict", str(job_dir)]
     one = subprocess.run([*cli, "0.1", "0.9"], capture_output=True, text=True, check=True)
     lines = one.stdout.splitlines()
     assert lines[0] == "x1,x2,replicate_0,replicate_1,replicate_2" and len(lines) == 2
@@ -89,7 +89,7 @@ def test_nnsweep_predict_prints_every_replicates_output(job_dir, tmp_path):
 
 
 def test_nnsweep_predict_at_a_snapshot_epoch_and_a_wrong_one_refused(job_dir):
-    cli = [sys.executable, "-m", "nnsweep.predict_cli", str(job_dir), "0.1", "0.9", "--epoch"]
+    cli = [sys.executable, "-m", "nnsweep.cli.predict", str(job_dir), "0.1", "0.9", "--epoch"]
     networks = load_networks(job_dir)
     epoch = int(networks[0].snapshot_epochs[-2])  # the snapshots are far apart by then
     at = subprocess.run([*cli, str(epoch)], capture_output=True, text=True, check=True)

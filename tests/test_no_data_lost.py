@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from nnsweep import records
+from nnsweep.job import result_json
 from nnsweep.report import load
 
 pytestmark = pytest.mark.slow
@@ -60,7 +60,7 @@ def assert_whole(job: Path, lr: float) -> None:
     """The job's result, its data and Hydra's record of it are all of the config ``lr``."""
     done = result(job)
     assert done["status"] == "complete" and done["config"]["lr"] == lr
-    assert records.file_mismatch(job, done) is None
+    assert result_json.file_mismatch(job, done) is None
     assert OmegaConf.load(job / ".hydra" / "config.yaml").lr == lr
 
 

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from nnsweep import kernels
-from nnsweep.history import TrainSettings
-from nnsweep.losses import get_loss
-from nnsweep.optimizers import OPTIMIZERS, make_optimizer, select_replicates
-from nnsweep.train import train
+from nnsweep.engines import kernels
+from nnsweep.engines.history import TrainSettings
+from nnsweep.engines.numpy_loop import train
+from nnsweep.nn.losses import get_loss
+from nnsweep.nn.optimizers import OPTIMIZERS, make_optimizer, select_replicates
 
 STEPS = 5
 SHAPE = (3, 7)  # (R, P)
@@ -111,7 +111,7 @@ def test_every_optimizer_has_a_reference():
 
 
 def run_compiled(optimizer, w, grads):
-    """The compiled engine's update (nnsweep.kernels.update), one replicate row at a time."""
+    """The compiled engine's update (engines.kernels.update), one replicate row at a time."""
     h = np.zeros(3)
     slots = [optimizer.settings[k] for k in kernels.OPTIMIZER_SLOTS[optimizer.name]]
     h[: len(slots)] = slots

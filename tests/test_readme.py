@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nnsweep.help import readme_tables
+from nnsweep.cli.help import readme_tables
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SNIPPETS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)

@@ -11,19 +11,20 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from nnsweep import load_networks
-from nnsweep.activations import make_activation
-from nnsweep.compiled import train as train_numba
-from nnsweep.config import CONFIG_DIR, ConfigError, register
 from nnsweep.data import make_dataset
-from nnsweep.experiment import build
-from nnsweep.figures import frames
-from nnsweep.history import Recording, TrainSettings, evaluate
-from nnsweep.losses import get_loss
-from nnsweep.network import MLP
-from nnsweep.optimizers import make_optimizer
-from nnsweep.records import recorded_epochs, snapshot_epochs
-from nnsweep.run import run
-from nnsweep.train import train as train_numpy
+from nnsweep.engines.compiled import train as train_numba
+from nnsweep.engines.history import Recording, TrainSettings, evaluate
+from nnsweep.engines.numpy_loop import train as train_numpy
+from nnsweep.engines.schedule import recorded_epochs, snapshot_epochs
+from nnsweep.errors import ConfigError
+from nnsweep.job.build import build
+from nnsweep.job.figures import frames
+from nnsweep.job.run import run
+from nnsweep.job.schema import CONFIG_DIR, register
+from nnsweep.nn.activations import make_activation
+from nnsweep.nn.losses import get_loss
+from nnsweep.nn.mlp import MLP
+from nnsweep.nn.optimizers import make_optimizer
 
 register()
 ENGINES = {"numba": train_numba, "numpy": train_numpy}
@@ -290,7 +291,7 @@ def test_snapshots_0_and_figures_empty_keep_only_the_data(tmp_path):
 
 
 def test_without_snapshots_boundary_gif_is_skipped_and_said_not_failed(tmp_path, caplog):
-    with caplog.at_level("INFO", logger="nnsweep.run"):
+    with caplog.at_level("INFO", logger="nnsweep.job"):
         run(compose_config("epochs=50", "snapshots=0", "figures=[boundary]"), tmp_path)
     assert not (tmp_path / "boundary.gif").exists()
     assert "figures_failed" not in json.loads((tmp_path / "result.json").read_text())
@@ -298,7 +299,7 @@ def test_without_snapshots_boundary_gif_is_skipped_and_said_not_failed(tmp_path,
 
 
 def test_the_held_out_accuracy_is_said_where_the_run_ends(held_out_job, caplog):
-    with caplog.at_level("INFO", logger="nnsweep.run"):
+    with caplog.at_level("INFO", logger="nnsweep.job"):
         run(
             compose_config(
                 "dataset=linear",

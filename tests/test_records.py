@@ -9,8 +9,10 @@ import socket
 import numpy as np
 import pytest
 
-from nnsweep import jobdir, records
-from nnsweep.history import History
+from nnsweep import atomic
+from nnsweep.engines import schedule
+from nnsweep.engines.history import History
+from nnsweep.job import csv_tables, folder, result_json
 
 
 def fake_history(epochs_run: list[int], keep: np.ndarray) -> History:
@@ -34,22 +36,22 @@ def fake_history(epochs_run: list[int], keep: np.ndarray) -> History:
 
 
 def test_short_runs_keep_every_epoch():
-    assert np.array_equal(records.recorded_epochs(1500), np.arange(1, 1501))
+    assert np.array_equal(schedule.recorded_epochs(1500), np.arange(1, 1501))
 
 
 def test_a_million_epoch_replicate_stays_under_100_kb(tmp_path):
-    keep = records.recorded_epochs(1_000_000)
+    keep = schedule.recorded_epochs(1_000_000)
     assert keep[0] == 1 and keep[-1] == 1_000_000 and np.all(np.diff(keep) > 0)
-    table = records.loss_table(fake_history([1_000_000], keep), keep)
-    size = records.write_loss_csv(table, tmp_path).stat().st_size
+    table = csv_tables.loss_table(fake_history([1_000_000], keep), keep)
+    size = csv_tables.write_loss_csv(table, tmp_path).stat().st_size
     assert size < 100_000, size
     # the early descent is kept densely: every one of the first 10 epochs
     assert set(range(1, 11)) <= set(table["epoch"])
 
 
 def test_each_replicates_last_epoch_is_a_row_with_its_final_accuracy():
-    keep = records.recorded_epochs(1_000_000)
-    table = records.loss_table(fake_history([123_457, 5000], keep), keep)
+    keep = schedule.recorded_epochs(1_000_000)
+    table = csv_tables.loss_table(fake_history([123_457, 5000], keep), keep)
     for r, last in enumerate([123_457, 5000]):
         rows = table[table["replicate"] == r]
         assert rows["epoch"].max() == last
@@ -60,7 +62,7 @@ def test_each_replicates_last_epoch_is_a_row_with_its_final_accuracy():
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "result.json"
     target.write_text("old")
-    with pytest.raises(RuntimeError), records.atomic_path(target) as tmp:
+    with pytest.raises(RuntimeError), atomic.atomic_path(target) as tmp:
         tmp.write_text("half")
         raise RuntimeError("killed")
     assert target.read_text() == "old"
@@ -68,7 +70,7 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
 
 
 def test_result_json_writes_null_for_nan_and_inf(tmp_path):
-    records.write_result(
+    result_json.write_result(
         {
             "replicates": [{"final_loss": np.float64("nan"), "epochs": np.int64(3)}],
             "x": float("inf"),
@@ -84,10 +86,10 @@ def test_result_json_writes_null_for_nan_and_inf(tmp_path):
 def complete_job(job_dir) -> dict:
     """A complete job folder with its loss.csv checksummed, as nnsweep.run writes it."""
     (job_dir / "loss.csv").write_text("replicate,epoch,loss,accuracy\n0,1,0.25,0.5\n")
-    replicate = dict.fromkeys(records.REPLICATE_KEYS, 1)
+    replicate = dict.fromkeys(result_json.REPLICATE_KEYS, 1)
     result = {"status": "complete", "config": {"lr": 0.1}, "replicates": [replicate]}
-    result["files"] = records.file_records(job_dir)
-    records.write_result(result, job_dir)
+    result["files"] = result_json.file_records(job_dir)
+    result_json.write_result(result, job_dir)
     return result
 
 
@@ -103,38 +105,43 @@ def complete_job(job_dir) -> dict:
 )
 def test_a_result_json_of_the_wrong_shape_is_damaged(tmp_path, content, problem):
     (tmp_path / "result.json").write_text(content)
-    with pytest.raises(records.DamagedResult, match=f"^{tmp_path / 'result.json'}: {problem}"):
-        records.read_result(tmp_path)
+    with pytest.raises(result_json.DamagedResult, match=f"^{tmp_path / 'result.json'}: {problem}"):
+        result_json.read_result(tmp_path)
 
 
 def test_data_files_are_checked_against_their_size_and_sha256(tmp_path):
     result = complete_job(tmp_path)
-    assert records.file_mismatch(tmp_path, records.read_result(tmp_path)) is None
+    assert result_json.file_mismatch(tmp_path, result_json.read_result(tmp_path)) is None
     text = (tmp_path / "loss.csv").read_text()
     (tmp_path / "loss.csv").write_text(text.replace("0.25", "0.75"))  # same size
-    assert records.file_mismatch(tmp_path, result) == "loss.csv's sha256 differs from result.json's"
+    assert (
+        result_json.file_mismatch(tmp_path, result)
+        == "loss.csv's sha256 differs from result.json's"
+    )
     (tmp_path / "loss.csv").write_text("garbage")
-    assert records.file_mismatch(tmp_path, result) == "loss.csv has 7 bytes, result.json says 43"
+    assert (
+        result_json.file_mismatch(tmp_path, result) == "loss.csv has 7 bytes, result.json says 43"
+    )
     (tmp_path / "loss.csv").unlink()
-    assert records.file_mismatch(tmp_path, result) == "loss.csv is missing"
+    assert result_json.file_mismatch(tmp_path, result) == "loss.csv is missing"
 
 
 def test_a_running_job_is_interrupted_once_its_lock_is_free(tmp_path):
     running = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
-    assert not jobdir.is_interrupted(tmp_path, running)  # no lock file: this pid runs
-    assert jobdir.is_interrupted(tmp_path, {**running, "pid": 2**22 + 1})  # no such pid
-    lock = os.open(tmp_path / jobdir.LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    assert not folder.is_interrupted(tmp_path, running)  # no lock file: this pid runs
+    assert folder.is_interrupted(tmp_path, {**running, "pid": 2**22 + 1})  # no such pid
+    lock = os.open(tmp_path / folder.LOCK_FILE, os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        assert jobdir.is_locked(tmp_path) and not jobdir.is_interrupted(tmp_path, running)
+        assert folder.is_locked(tmp_path) and not folder.is_interrupted(tmp_path, running)
     finally:
         os.close(lock)
-    assert jobdir.is_interrupted(tmp_path, running)  # the lock is free: nobody runs it
+    assert folder.is_interrupted(tmp_path, running)  # the lock is free: nobody runs it
 
 
 def test_stale_temporary_files_are_removed_but_the_lock_file_is_kept(tmp_path):
     stale = [tmp_path / ".loss.partial-123.csv", tmp_path / ".result.partial-9.json"]
-    for path in [*stale, tmp_path / jobdir.LOCK_FILE, tmp_path / "loss.csv"]:
+    for path in [*stale, tmp_path / folder.LOCK_FILE, tmp_path / "loss.csv"]:
         path.write_text("x")
-    assert sorted(records.remove_partials(tmp_path)) == sorted(stale)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [jobdir.LOCK_FILE, "loss.csv"]
+    assert sorted(atomic.remove_partials(tmp_path)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.LOCK_FILE, "loss.csv"]

@@ -14,9 +14,9 @@ import pytest
 from synthetic import config, write_job
 
 from nnsweep import report
+from nnsweep.cli.report import main
 from nnsweep.report.heatmaps import compact
 from nnsweep.report.style import pooled_over
-from nnsweep.report_cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -3,7 +3,7 @@
 import pytest
 from synthetic import config, write_job
 
-from nnsweep.report.cli import main
+from nnsweep.cli.report import main
 
 
 @pytest.fixture

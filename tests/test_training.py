@@ -6,14 +6,14 @@ import warnings
 import numpy as np
 import pytest
 
-from nnsweep.activations import make_activation
-from nnsweep.compiled import train as train_compiled
 from nnsweep.data import make_dataset
-from nnsweep.history import Recording, TrainSettings
-from nnsweep.losses import get_loss
-from nnsweep.network import MLP, accuracy
-from nnsweep.optimizers import make_optimizer
-from nnsweep.train import format_epoch_line, train
+from nnsweep.engines.compiled import train as train_compiled
+from nnsweep.engines.history import Recording, TrainSettings
+from nnsweep.engines.numpy_loop import format_epoch_line, train
+from nnsweep.nn.activations import make_activation
+from nnsweep.nn.losses import get_loss
+from nnsweep.nn.mlp import MLP, accuracy
+from nnsweep.nn.optimizers import make_optimizer
 
 ENGINES = {"numpy": train, "numba": train_compiled}
 

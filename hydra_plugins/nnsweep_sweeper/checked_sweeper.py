@@ -1,7 +1,7 @@
 """Hydra's basic sweeper, plus nnsweep's checks on every job before any job runs.
 
 Hydra composes every job's config before launching a sweep, so a type error
-anywhere aborts it early; this sweeper runs :func:`nnsweep.experiment.preflight`
+anywhere aborts it early; this sweeper runs :func:`nnsweep.job.preflight.preflight`
 (fields, ranges, keys added with ``+``, the memory a job needs) on each of those
 configs too, so ``lr=0.1,0`` fails at once rather than after the first job has
 trained.
@@ -16,9 +16,9 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweepe
 from hydra.core.config_store import ConfigStore
 from hydra.errors import ConfigCompositionException
 
-from nnsweep.config import ConfigError
-from nnsweep.experiment import preflight
-from nnsweep.show import SWEEP_JOBS
+from nnsweep.errors import ConfigError
+from nnsweep.job.console import SWEEP_JOBS
+from nnsweep.job.preflight import preflight
 
 
 class CheckedSweeper(BasicSweeper):
@@ -49,7 +49,7 @@ def warm_up_engine(configs: Sequence[Any]) -> None:
     if not compiled:
         return
     try:
-        from nnsweep.compiled import warm_up
+        from nnsweep.engines.compiled import warm_up
     except ImportError:
         return  # each job then fails with the one line that says engine=numpy works
     warm_up(parallel=any(cfg.blas_threads > 1 and cfg.replicates > 1 for cfg in compiled))

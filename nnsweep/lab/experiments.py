@@ -25,8 +25,8 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-from nnsweep import records
-from nnsweep.config import CONFIG_DIR, PRESENTATION_FIELDS, register
+from nnsweep.job import result_json
+from nnsweep.job.schema import CONFIG_DIR, PRESENTATION_FIELDS, register
 
 HYDRA_FILES = (".hydra", "nnsweep.log")  # a job's own record of how Hydra ran it
 
@@ -62,8 +62,8 @@ def reuse(folder: Path, job_list: list[list[str]], done: dict[str, Path]) -> lis
         key, target = config_key(job_overrides), folder / str(number)
         if key in done:
             shutil.copytree(done[key], target, ignore=shutil.ignore_patterns(*HYDRA_FILES))
-            result = records.read_result(target)
-            records.write_result({**result, "overrides": job_overrides}, target)
+            result = result_json.read_result(target)
+            result_json.write_result({**result, "overrides": job_overrides}, target)
             copied.append(number)
         else:
             done[key] = target
@@ -96,6 +96,6 @@ def training_seconds(folder: Path, skip: Sequence[int]) -> float:
     seconds = 0.0
     for job in folder.iterdir():
         if job.name.isdigit() and int(job.name) not in skip:
-            replicates = pd.DataFrame(records.read_result(job)["replicates"])
+            replicates = pd.DataFrame(result_json.read_result(job)["replicates"])
             seconds += float(replicates["seconds"].max())
     return seconds

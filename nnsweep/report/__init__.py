@@ -25,9 +25,9 @@ from nnsweep.report.aggregate import (
     summary_table,
 )
 from nnsweep.report.early_gradients import early_gradients
-from nnsweep.report.figures import write_figures
 from nnsweep.report.jobs import REPORT_DIR, NoRunsError, find_job_dirs, read_job
 from nnsweep.report.markdown import markdown_report, markdown_table
+from nnsweep.report.sweep_figures import write_figures
 from nnsweep.report.tables import Sweep, load, swept_fields
 from nnsweep.report.text import fixed_settings, format_value, short_name
 from nnsweep.report.writer import write_report, write_tables

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from nnsweep import records
+from nnsweep.engines import schedule
 from nnsweep.report.tables import PANEL, POOLED, Sweep
 from nnsweep.report.text import format_value, ordered_values, short_name
 
@@ -99,7 +99,7 @@ def curve_bands(
     series = ["panel", "series"]
     last = curves.merge(labels, on="job").groupby(series, observed=True)["epoch"].max()
     job_ends = labels.join(last.rename("end"), on=series).set_index("job")["end"]
-    grid = records.recorded_epochs(int(last.max()), 0, GRID_POINTS, GRID_POINTS)
+    grid = schedule.recorded_epochs(int(last.max()), 0, GRID_POINTS, GRID_POINTS)
     aligned = aligned_curves(curves, np.union1d(grid, last), job_ends, column)
     aligned = aligned.dropna(subset=column).merge(labels, on="job")
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging curve may overflow: inf

@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnsweep.plots import save
+from nnsweep.figures.style import save
 from nnsweep.report.aggregate import STATISTIC, curve_bands, diverged_counts
 from nnsweep.report.style import (
     LINE_STYLES,

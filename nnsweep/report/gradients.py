@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnsweep.plots import save
+from nnsweep.figures.style import save
 from nnsweep.report.aggregate import STATISTIC, curve_bands
 from nnsweep.report.curves import draw_series, series_legend
 from nnsweep.report.early_gradients import early_gradients

@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
-from nnsweep.plots import save
+from nnsweep.figures.style import save
 from nnsweep.report.aggregate import STATISTIC, heat_table
 from nnsweep.report.style import context, figure_path, pooled_over
 from nnsweep.report.tables import Sweep

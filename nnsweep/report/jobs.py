@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from nnsweep import jobdir, records
+from nnsweep.job import csv_tables, hydra_files, result_json
+from nnsweep.job import folder as job_folder
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def find_job_dirs(folder: Path) -> list[Path]:
     """Every job folder at or below ``folder``, in natural order (2 before 10)."""
     found = []
     for root, subdirs, _ in os.walk(folder, followlinks=True):
-        if records.is_job_dir(Path(root)):
+        if hydra_files.is_job_dir(Path(root)):
             found.append(Path(root))
             subdirs.clear()  # a job's own subfolders (.hydra) hold no other job
         else:
@@ -64,7 +65,8 @@ def job_dirs(folders: Iterable[Path]) -> list[Path]:
         if not jobs:
             raise NoRunsError(
                 f"{folder}: no runs found; no nnsweep jobs (no folder with "
-                f"{records.RESULT_JSON}, or with an nnsweep {records.HYDRA_CONFIG}, at or below it)"
+                f"{result_json.RESULT_JSON}, or with an nnsweep {hydra_files.HYDRA_CONFIG}, "
+                "at or below it)"
             )
         found.update((j.absolute(), j) for j in jobs if j.absolute() not in found)
     return list(found.values())
@@ -82,16 +84,16 @@ def job_names(dirs: list[Path]) -> list[str]:
 def read_job(job_dir: Path) -> dict[str, Any]:
     """One job's record: status, error, config, overrides, and replicates if complete."""
     try:
-        result = records.read_result(job_dir)
+        result = result_json.read_result(job_dir)
     except FileNotFoundError:
         return _from_hydra(job_dir, UNFINISHED, None)
-    except records.DamagedResult as error:  # JSON, but not of the shape a job writes
+    except result_json.DamagedResult as error:  # JSON, but not of the shape a job writes
         log.warning(f"{error}; the job is listed as {DAMAGED}")
         return _from_hydra(job_dir, DAMAGED, str(error))
     except ValueError as error:  # invalid JSON (UnicodeDecodeError is a ValueError too)
-        path = job_dir / records.RESULT_JSON
+        path = job_dir / result_json.RESULT_JSON
         log.warning(f"{path}: unreadable, the job is listed as {UNREADABLE} ({error})")
-        return _from_hydra(job_dir, UNREADABLE, f"unreadable {records.RESULT_JSON}: {error}")
+        return _from_hydra(job_dir, UNREADABLE, f"unreadable {result_json.RESULT_JSON}: {error}")
     status, error = _status(job_dir, result)
     return {
         "status": status,
@@ -105,10 +107,10 @@ def read_job(job_dir: Path) -> dict[str, Any]:
 def _status(job_dir: Path, result: dict[str, Any]) -> tuple[str, str | None]:
     """result.json's status and error, but ``interrupted`` for a running job whose process
     is gone and ``damaged`` for a complete one whose files differ from their checksums."""
-    if jobdir.is_interrupted(job_dir, result):
+    if job_folder.is_interrupted(job_dir, result):
         return INTERRUPTED, f"process {result.get('pid')} on {result.get('host')} is gone"
     if result["status"] == COMPLETE:
-        mismatch = records.file_mismatch(job_dir, result)
+        mismatch = result_json.file_mismatch(job_dir, result)
         if mismatch:
             log.warning(f"{job_dir}: {mismatch}; the job is listed as {DAMAGED}")
             return DAMAGED, mismatch
@@ -122,7 +124,7 @@ def never_started(sweep_dirs: Iterable[Path]) -> dict[Path, list[str]]:
     for sweep in sweep_dirs:
         for num, overrides in enumerate(_job_list(sweep)):
             folder = sweep / str(num)
-            if not records.is_job_dir(folder):
+            if not hydra_files.is_job_dir(folder):
                 missing[folder] = overrides
     return missing
 
@@ -155,8 +157,8 @@ def _from_hydra(job_dir: Path, status: str, error: str | None) -> dict[str, Any]
     return {
         "status": status,
         "error": error,
-        "config": records.read_hydra_config(job_dir),
-        "overrides": records.read_hydra_overrides(job_dir),
+        "config": hydra_files.read_hydra_config(job_dir),
+        "overrides": hydra_files.read_hydra_overrides(job_dir),
         "replicates": [],
     }
 
@@ -164,7 +166,7 @@ def _from_hydra(job_dir: Path, status: str, error: str | None) -> dict[str, Any]
 def read_curves(job_dir: Path) -> pd.DataFrame | None:
     """loss.csv, if it parses to numbers (whole numbers for replicate and epoch)."""
     try:
-        table = records.read_loss_csv(job_dir)
+        table = csv_tables.read_loss_csv(job_dir)
         _check_types(table)
     except (OSError, ValueError) as error:  # pandas' parser and empty-data errors are ValueErrors
         warn_damaged(job_dir, error)
@@ -174,7 +176,7 @@ def read_curves(job_dir: Path) -> pd.DataFrame | None:
 
 def _check_types(table: pd.DataFrame) -> None:
     """Checked, not converted, file by file: one conversion of the concatenation is faster."""
-    held_out = {c: "float64" for c in records.TEST_COLUMNS if c in table}
+    held_out = {c: "float64" for c in csv_tables.TEST_COLUMNS if c in table}
     for column, dtype in {**CURVE_TYPES, **held_out}.items():
         wanted = "iu" if dtype == "int64" else "iuf"
         if table[column].dtype.kind not in wanted:
@@ -183,6 +185,6 @@ def _check_types(table: pd.DataFrame) -> None:
 
 def warn_damaged(job_dir: Path, why: Any) -> None:
     log.warning(
-        f"{job_dir / records.LOSS_CSV}: corrupt or truncated, "
+        f"{job_dir / csv_tables.LOSS_CSV}: corrupt or truncated, "
         f"its learning curves are left out ({why})"
     )

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nnsweep import records
-from nnsweep.records import LAYER_COLUMNS, LAYERS_CSV
+from nnsweep.engines import schedule
+from nnsweep.job.csv_tables import LAYER_COLUMNS, LAYERS_CSV
 from nnsweep.report.jobs import COMPLETE
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def layers_table(runs: pd.DataFrame, layer: int = FIRST) -> pd.DataFrame:
     log-spaced and ``KEPT`` evenly spaced over the longest run."""
     complete = runs.loc[runs["status"] == COMPLETE]
     longest = complete["epochs_run"].max()
-    grid = records.recorded_epochs(int(longest) if pd.notna(longest) else 1, 0, KEPT, KEPT)
+    grid = schedule.recorded_epochs(int(longest) if pd.notna(longest) else 1, 0, KEPT, KEPT)
     tables = {}
     for job, folder in complete[["job", "job_dir"]].drop_duplicates("job").itertuples(index=False):
         table = read_layer(Path(folder), layer)

@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnsweep.plots import save
+from nnsweep.figures.style import save
 from nnsweep.report.aggregate import STATISTIC, replicate_points
 from nnsweep.report.style import context, figure_path, is_numeric, ordered, series_colours
 from nnsweep.report.tables import Sweep

@@ -31,8 +31,8 @@ from typing import Any
 
 import pandas as pd
 
-from nnsweep import records
-from nnsweep.config import PRESENTATION_FIELDS
+from nnsweep.job import csv_tables
+from nnsweep.job.schema import PRESENTATION_FIELDS
 from nnsweep.report.jobs import (
     COMPLETE,
     CURVE_TYPES,
@@ -213,9 +213,9 @@ def _curves_table(runs: pd.DataFrame, swept: list[str]) -> pd.DataFrame:
     tables = {job: read_curves(Path(folder)) for job, folder in folders.items()}
     tables = {job: table for job, table in tables.items() if table is not None}
     if not tables:
-        return pd.DataFrame(columns=["job", *records.LOSS_COLUMNS, *swept])
+        return pd.DataFrame(columns=["job", *csv_tables.LOSS_COLUMNS, *swept])
     curves = pd.concat(tables, names=["job", None])
-    columns = [*records.LOSS_COLUMNS, *(c for c in records.TEST_COLUMNS if c in curves)]
+    columns = [*csv_tables.LOSS_COLUMNS, *(c for c in csv_tables.TEST_COLUMNS if c in curves)]
     curves = curves[columns].astype({c: CURVE_TYPES.get(c, "float64") for c in columns})
     curves = curves.reset_index(level="job").reset_index(drop=True)
     curves = _drop_truncated(curves, runs)

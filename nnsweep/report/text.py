@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nnsweep.config import PRESENTATION_FIELDS
+from nnsweep.job.schema import PRESENTATION_FIELDS
 from nnsweep.report.tables import Sweep, judged_jobs
 
 NETWORK_FIELDS = ("hidden_units", "hidden_layers")  # shown together as 2-4-4-1

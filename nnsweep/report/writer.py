@@ -4,10 +4,10 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from nnsweep import records
-from nnsweep.report.figures import write_figures
+from nnsweep import atomic
 from nnsweep.report.jobs import REPORT_DIR
 from nnsweep.report.markdown import markdown_report
+from nnsweep.report.sweep_figures import write_figures
 from nnsweep.report.tables import Sweep, load
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def write_report(
     write_tables(sweep, out_dir)
     written = write_figures(sweep, out_dir) if figures else []
     path = out_dir / "report.md"
-    with records.atomic_path(path) as tmp:
+    with atomic.atomic_path(path) as tmp:
         tmp.write_text(markdown_report(sweep, written))
     log.info(f"report: {path}")
     return path
@@ -39,7 +39,7 @@ def write_tables(sweep: Sweep, out_dir: Path) -> list[Path]:
     """runs.csv and curves.csv, as pandas writes them."""
     paths = []
     for name, table in {"runs.csv": sweep.runs, "curves.csv": sweep.curves}.items():
-        with records.atomic_path(Path(out_dir) / name) as tmp:
+        with atomic.atomic_path(Path(out_dir) / name) as tmp:
             table.to_csv(tmp, index=False, float_format="%.8g")
         paths.append(Path(out_dir) / name)
     return paths

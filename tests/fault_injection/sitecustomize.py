@@ -15,11 +15,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 if {"NNSWEEP_FAIL_SEED", "NNSWEEP_WAIT_FOR", "NNSWEEP_DISK_FULL"} & set(os.environ):
-    import nnsweep.records
-    import nnsweep.run
+    import nnsweep.atomic
+    import nnsweep.job.csv_tables
+    import nnsweep.job.params_npz
+    import nnsweep.job.result_json
+    import nnsweep.job.run
 
-    _build = nnsweep.run.build
-    _atomic_path = nnsweep.records.atomic_path
+    WRITERS = (nnsweep.job.csv_tables, nnsweep.job.params_npz, nnsweep.job.result_json)
+
+    _build = nnsweep.job.run.build
+    _atomic_path = nnsweep.atomic.atomic_path
 
     def _faulty_build(cfg):
         if cfg.seed == int(os.environ.get("NNSWEEP_FAIL_SEED", -1)):
@@ -28,7 +33,8 @@ if {"NNSWEEP_FAIL_SEED", "NNSWEEP_WAIT_FOR", "NNSWEEP_DISK_FULL"} & set(os.envir
         while not go.exists():
             time.sleep(0.05)
         if "NNSWEEP_DISK_FULL" in os.environ:
-            nnsweep.records.atomic_path = _full_disk
+            for module in WRITERS:  # each imported atomic_path by name
+                module.atomic_path = _full_disk
         return _build(cfg)
 
     @contextmanager
@@ -38,4 +44,4 @@ if {"NNSWEEP_FAIL_SEED", "NNSWEEP_WAIT_FOR", "NNSWEEP_DISK_FULL"} & set(os.envir
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         yield tmp  # never reached
 
-    nnsweep.run.build = _faulty_build
+    nnsweep.job.run.build = _faulty_build

@@ -25,8 +25,8 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from PIL import Image
 
-from nnsweep.plots import CLASS_COLOURS, class_handles, held_out_handle, held_out_points
-from nnsweep.records import atomic_path
+from nnsweep.atomic import atomic_path
+from nnsweep.figures.style import CLASS_COLOURS, class_handles, held_out_handle, held_out_points
 
 GRID_STEPS = 80  # per side; bilinear smoothing hides the cells (show.py's figure uses 200)
 FRAME_MS = 150  # 40 snapshots play in 6 s; a GIF counts time in hundredths of a second

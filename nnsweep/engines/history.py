@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from nnsweep.losses import LossFn
-from nnsweep.network import MLP, accuracy
+from nnsweep.nn.losses import LossFn
+from nnsweep.nn.mlp import MLP, accuracy
 
 Array = np.ndarray
 LogHook = Callable[[int, Array], None]

@@ -15,13 +15,16 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from nnsweep.experiment import Experiment
-from nnsweep.history import History
+from nnsweep.engines.history import History
+from nnsweep.job.build import Experiment
 
-log = logging.getLogger("nnsweep.run")  # the lab's lines keep the logger name they had
+# Every line of one job, whichever module of nnsweep.job writes it: the console thins these.
+log = logging.getLogger("nnsweep.job")
 SWEEP_JOBS = "NNSWEEP_SWEEP_JOBS"  # how many jobs the sweep has (set by the checked sweeper)
 
-EPOCH_LINE = re.compile(r"Epoch (\d+) loss : ")  # nnsweep.train.format_epoch_line, the lab's
+EPOCH_LINE = re.compile(
+    r"Epoch (\d+) loss : "
+)  # nnsweep.engines.numpy_loop.format_epoch_line, the lab's
 TABLE_ROWS_ON_CONSOLE = 10
 TABLE_ROWS_IN_LOG = 1000
 

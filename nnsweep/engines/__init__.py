@@ -1,24 +1,20 @@
-"""The engines that train a job, by name; each has :func:`nnsweep.train.train`'s signature.
+"""The engines that train a job, by name; each has :func:`nnsweep.engines.numpy_loop.train`'s
+signature.
 
 - ``numpy``: the readable reference, the lab's equations as whole-array NumPy calls
-  (nnsweep.network and nnsweep.train).
-- ``numba``: the same loop compiled (nnsweep.compiled and nnsweep.kernels), several
-  times faster at the lab's sizes. Tests tie the two to each other.
-"""
+  (:mod:`.numpy_loop`).
+- ``numba``: the same loop compiled (:mod:`.compiled` and :mod:`.kernels`). Tests tie
+  the two to each other."""
 
 from collections.abc import Callable
 from functools import partial
 
-from nnsweep.config import ConfigError
-from nnsweep.history import History
+from nnsweep.engines.history import History
+from nnsweep.engines.numpy_loop import train as train_numpy
+from nnsweep.errors import ConfigError
 from nnsweep.registry import lookup
-from nnsweep.train import train as train_numpy
 
 Engine = Callable[..., History]
-
-# The compiled engine draws the minibatch sample orders of a block of epochs at once, for
-# at most this many samples (32 MB), or one epoch's where that is more.
-ORDER_ENTRIES_PER_BLOCK = 2**22
 
 
 class EngineUnavailable(ConfigError):
@@ -31,7 +27,7 @@ def _numpy(threads: int) -> Engine:
 
 def _numba(threads: int) -> Engine:
     try:
-        from nnsweep import compiled
+        from nnsweep.engines import compiled
     except ImportError as error:  # never fall back to the other engine silently
         raise EngineUnavailable(
             f"engine=numba cannot run: {error}; install numba (pip install numba), "

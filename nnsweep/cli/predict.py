@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnsweep.networks import PARAMS_NPZ, load_networks
+from nnsweep.job.params_npz import PARAMS_NPZ, load_networks
 
 
 def main(argv: list[str] | None = None) -> None:

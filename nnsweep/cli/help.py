@@ -9,7 +9,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from nnsweep.config import CONFIG_DIR
+from nnsweep.job.schema import CONFIG_DIR
 
 USER_GROUPS = ("dataset", "activation", "optimizer", "loss", "experiment", "hparams_search")
 LAUNCHERS = "hydra/launcher"

@@ -5,19 +5,17 @@ and nnsweep.animation draw them from plain arrays; this module picks the arrays)
 matplotlib is imported only when a figure is drawn.
 """
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig
 
-from nnsweep import records
-from nnsweep.experiment import Experiment
-from nnsweep.history import History
-from nnsweep.show import outcomes, stops
-
-log = logging.getLogger("nnsweep.run")
+from nnsweep.engines.history import History
+from nnsweep.figures import decision_boundary, learning_curve, prediction, style
+from nnsweep.job import csv_tables
+from nnsweep.job.build import Experiment
+from nnsweep.job.console import log, outcomes, stops
 
 FIGURE_FILES = {
     "prediction": "prediction.png",
@@ -29,12 +27,12 @@ FIGURE_FILES = {
 
 
 def draw_figures(
-    cfg: DictConfig, e: Experiment, history: History, tables: records.JobTables, job_dir: Path
+    cfg: DictConfig, e: Experiment, history: History, tables: csv_tables.JobTables, job_dir: Path
 ) -> dict[str, str]:
     """The figures named in ``cfg.figures`` (FIGURE_FILES), of the replicate of median final
     loss. A figure that cannot be drawn costs no data: it is logged as a warning and
     returned, file name to error, for result.json to record."""
-    from nnsweep import animation, gradient_figure, plots
+    from nnsweep.figures import boundary_gif, gradients
 
     shown = representative_replicate(history)
     title = caption(cfg, shown, len(history.final_loss))
@@ -43,23 +41,23 @@ def draw_figures(
     test_output = None if e.x_test is None else predict(e, params, e.x_test)[0]
 
     def figure(draw: Any) -> Any:  # a matplotlib figure's writer
-        return lambda path: plots.save(draw(), path)
+        return lambda path: style.save(draw(), path)
 
     drawers = {
-        "prediction": figure(lambda: plots.prediction_figure(
+        "prediction": figure(lambda: prediction.prediction_figure(
             e.x, e.y, predict(e, params, e.x)[0], title, **held_out,
             test_prediction=test_output,
         )),
         "learning_curve": figure(
-            lambda: plots.learning_curve_figure(tables.loss, stops(history), caption(cfg))
+            lambda: learning_curve.learning_curve_figure(tables.loss, stops(history), caption(cfg))
         ),
-        "decision_boundary": figure(lambda: plots.decision_boundary_figure(
+        "decision_boundary": figure(lambda: decision_boundary.decision_boundary_figure(
             *_output_grid(e, params), e.x, e.y, title, **held_out
         )),
-        "gradients": figure(lambda: gradient_figure.gradients_figure(
+        "gradients": figure(lambda: gradients.gradients_figure(
             tables.layers, caption(cfg)
         )),
-        "boundary": lambda path: animation.boundary_gif(
+        "boundary": lambda path: boundary_gif.boundary_gif(
             path, lambda row, x: predict(e, row[None], x)[0], frames(e, history, shown),
             e.x, e.y, title, **held_out,
         ),
@@ -84,7 +82,7 @@ def frames(e: Experiment, history: History, r: int) -> list:
     (epoch 1); each snapshot before the replicate stopped (taken at the end of epoch k, so
     entering k + 1); and the final parameters: entering the epoch it converged or diverged
     at, or, at the epoch cap, after that epoch's update."""
-    from nnsweep.animation import Frame
+    from nnsweep.figures.boundary_gif import Frame
 
     last, how = int(history.epochs_run[r]), outcomes(history)[r]
     chosen = [(1, e.params[r], "initial")]

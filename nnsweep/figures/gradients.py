@@ -1,5 +1,5 @@
 """gradients.png: each layer's weight-gradient norm and mean |f'(z)| against epoch, from a
-table in layers.csv's format (nnsweep.records.layers_table)."""
+table in layers.csv's format (nnsweep.job.csv_tables.layers_table)."""
 
 from typing import Any
 
@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnsweep.plots import LOG_EPOCHS_FROM, drawable
+from nnsweep.figures.style import LOG_EPOCHS_FROM, drawable
 
 LAYER_PANELS = {  # layers.csv's columns: panel title and y label
     "grad_norm": ("Gradient reaching each layer's weights", "‖dL/dW‖ (layer weights)"),

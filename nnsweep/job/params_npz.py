@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nnsweep.activations import make_activation
-from nnsweep.history import History
-from nnsweep.network import MLP
-from nnsweep.records import PARAMS_NPZ, atomic_path
+from nnsweep.atomic import atomic_path
+from nnsweep.engines.history import History
+from nnsweep.job.result_json import PARAMS_NPZ
+from nnsweep.nn.activations import make_activation
+from nnsweep.nn.mlp import MLP
 
 
 def write_params(

@@ -7,7 +7,6 @@ written: loss.csv, then result.json with their checksums, then the figures
 sweeper minimises.
 """
 
-import logging
 import platform
 import traceback
 from pathlib import Path
@@ -17,14 +16,14 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from nnsweep import __version__, figures, jobdir, networks, records, show
-from nnsweep.config import cap_blas_threads
-from nnsweep.experiment import Experiment, build
-from nnsweep.history import History
-from nnsweep.jobdir import JobDirTaken
-from nnsweep.train import format_epoch_line
-
-log = logging.getLogger(__name__)
+from nnsweep import __version__, atomic
+from nnsweep.engines.history import History
+from nnsweep.engines.numpy_loop import format_epoch_line
+from nnsweep.job import console, csv_tables, figures, folder, params_npz, result_json
+from nnsweep.job.build import Experiment, build
+from nnsweep.job.console import log
+from nnsweep.job.folder import JobDirTaken
+from nnsweep.job.preflight import cap_blas_threads
 
 
 def run(
@@ -44,11 +43,11 @@ def run(
     job_dir.mkdir(parents=True, exist_ok=True)
     cap_blas_threads(cfg)
     base = {"version": __version__, "config": resolved(cfg), "overrides": list(overrides or [])}
-    hydra_files = jobdir.hydra_record(job_dir)  # Hydra wrote it just now; another process may not
-    with jobdir.job_lock(job_dir, base["config"]):
-        for stale in records.remove_partials(job_dir):
+    hydra_files = folder.hydra_record(job_dir)  # Hydra wrote it just now; another process may not
+    with folder.job_lock(job_dir, base["config"]):
+        for stale in atomic.remove_partials(job_dir):
             log.info(f"{stale}: a temporary file of a killed job, removed")
-        previous = jobdir.previous_result(job_dir, base["config"], rerun=cfg.rerun)
+        previous = folder.previous_result(job_dir, base["config"], rerun=cfg.rerun)
         if previous is not None:
             log.info(f"{job_dir}: complete for the same config, skipped (rerun=true runs it again)")
             return objective(cfg, previous["replicates"])
@@ -58,38 +57,38 @@ def run(
 def _run_locked(
     cfg: DictConfig, job_dir: Path, progress: bool, base: dict, hydra_files: dict[Path, bytes]
 ) -> float:
-    records.write_result({"status": "running", **jobdir.whoami(), **base}, job_dir)
+    result_json.write_result({"status": "running", **folder.whoami(), **base}, job_dir)
     try:
         experiment = build(cfg)
         if cfg.hidden_layers == 0:
             log.info("hidden_layers=0: a logistic regression; hidden_units and activation unused")
         with (
             threadpool_limits(limits=cfg.blas_threads),
-            show.progress_bar(cfg.epochs, progress) as bar,
+            console.progress_bar(cfg.epochs, progress) as bar,
         ):
             base["environment"] = environment()
             history = _train(experiment, bar)
         result = {**base, "replicates": replicate_results(experiment, history)}
-        jobdir.check_still_ours(job_dir)
-        jobdir.restore_hydra_record(hydra_files)
+        folder.check_still_ours(job_dir)
+        folder.restore_hydra_record(hydra_files)
         tables = write_data_files(cfg, experiment, history, job_dir, result)
     except BaseException as error:  # KeyboardInterrupt too: the job must not look complete
         _record_failure(job_dir, base, error)
         raise
     draw_figures(cfg, experiment, history, tables, job_dir, result)
-    show.log_summary(cfg, experiment, history)
+    console.log_summary(cfg, experiment, history)
     return objective(cfg, result["replicates"])
 
 
 def _record_failure(job_dir: Path, base: dict, error: BaseException) -> None:
     """result.json says failed, with the error; never over another process's result, and
     a disk too full for even this leaves ``running``, which the report calls interrupted."""
-    if isinstance(error, JobDirTaken) or not jobdir.still_ours(job_dir):
+    if isinstance(error, JobDirTaken) or not folder.still_ours(job_dir):
         return
     failure = {"status": "failed", "error": f"{type(error).__name__}: {error}"}
     failure["traceback"] = traceback.format_exc()
     try:
-        records.write_result({**failure, **base}, job_dir)
+        result_json.write_result({**failure, **base}, job_dir)
     except OSError as write_error:
         log.error(f"{job_dir}: the failure could not be recorded ({write_error})")
 
@@ -145,16 +144,16 @@ def _train(experiment: Experiment, bar: Any) -> History:
 
 def write_data_files(
     cfg: DictConfig, e: Experiment, history: History, job_dir: Path, result: dict
-) -> records.JobTables:
+) -> csv_tables.JobTables:
     """loss.csv, layers.csv and params.npz, then result.json ``complete`` with their sizes
     and sha256 (added to ``result``, result.json's content but its status): a reader that
     finds ``complete`` can check the data against it. Returns both CSVs' tables."""
-    tables = records.job_tables(history, cfg.epochs)
-    records.write_loss_csv(tables.loss, job_dir)
-    records.write_layers_csv(tables.layers, job_dir)
-    networks.write_params(job_dir, e.net, e.params, history, e.seeds)
-    result["files"] = records.file_records(job_dir)
-    records.write_result({"status": "complete", **result}, job_dir)
+    tables = csv_tables.job_tables(history, cfg.epochs)
+    csv_tables.write_loss_csv(tables.loss, job_dir)
+    csv_tables.write_layers_csv(tables.layers, job_dir)
+    params_npz.write_params(job_dir, e.net, e.params, history, e.seeds)
+    result["files"] = result_json.file_records(job_dir)
+    result_json.write_result({"status": "complete", **result}, job_dir)
     return tables
 
 
@@ -162,7 +161,7 @@ def draw_figures(
     cfg: DictConfig,
     e: Experiment,
     history: History,
-    tables: records.JobTables,
+    tables: csv_tables.JobTables,
     job_dir: Path,
     result: dict,
 ) -> None:
@@ -172,7 +171,7 @@ def draw_figures(
     if figures_failed:
         complete = {"status": "complete", **result, "figures_failed": figures_failed}
         try:
-            records.write_result(complete, job_dir)
+            result_json.write_result(complete, job_dir)
         except OSError as error:  # the data are written; only this note is lost
             log.warning(f"{job_dir}: figures_failed not recorded ({error})")
 
@@ -193,7 +192,7 @@ def replicate_results(e: Experiment, history: History) -> list[dict[str, Any]]:
         | _held_out(history, r)
         for r in range(len(e.seeds))
     ]
-    return records.json_safe(rows)
+    return result_json.json_safe(rows)
 
 
 def _held_out(history: History, r: int) -> dict[str, float]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnsweep.activations import Activation
+from nnsweep.nn.activations import Activation
 from nnsweep.registry import lookup
 
 Array = np.ndarray

@@ -8,7 +8,6 @@ refused process wrote over it.
 """
 
 import fcntl
-import logging
 import os
 import socket
 import time
@@ -19,10 +18,10 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from nnsweep import records
-from nnsweep.config import PRESENTATION_FIELDS
-
-log = logging.getLogger("nnsweep.run")  # its lines read as the job's own
+from nnsweep import atomic
+from nnsweep.job import result_json
+from nnsweep.job.console import log
+from nnsweep.job.schema import PRESENTATION_FIELDS
 
 LOCK_FILE = ".lock"  # held (fcntl.flock) while a job runs; never renamed nor removed
 HOLDER_WAIT = 5.0  # seconds to wait for a lock holder's result.json to say what it trains
@@ -75,7 +74,7 @@ def _acquire(fd: int, job_dir: Path, config: dict[str, Any]) -> None:
 
 def running_record(job_dir: Path) -> dict[str, Any] | None:
     try:
-        result = records.read_result(job_dir)
+        result = result_json.read_result(job_dir)
     except (OSError, ValueError):
         return None
     return result if result["status"] == "running" else None
@@ -107,7 +106,7 @@ def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[
     raise JobDirTaken if it is a complete result of another config. A damaged one (wrong
     shape, files that do not match their checksums) is run again, saying why."""
     try:
-        previous = records.read_result(job_dir)
+        previous = result_json.read_result(job_dir)
     except FileNotFoundError:
         return None
     except ValueError as error:  # invalid JSON, not UTF-8, or JSON of another shape
@@ -123,7 +122,7 @@ def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[
             f"{job_dir} holds a complete result of another config; sweep into a new "
             "hydra.sweep.dir, or pass rerun=true to replace it"
         )
-    mismatch = records.file_mismatch(job_dir, previous)
+    mismatch = result_json.file_mismatch(job_dir, previous)
     if mismatch:
         log.warning(f"{job_dir}: damaged ({mismatch}); the job runs again")
         return None
@@ -139,7 +138,7 @@ def restore_hydra_record(files: dict[Path, bytes]) -> None:
     """Put back Hydra's record of this job if a refused process wrote its own over it."""
     for path, content in files.items():
         if not path.is_file() or path.read_bytes() != content:
-            with records.atomic_path(path) as tmp:
+            with atomic.atomic_path(path) as tmp:
                 tmp.write_bytes(content)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from nnsweep.history import (
+from nnsweep.engines.history import (
     DEFAULT_SETTINGS,
     NOTHING,
     History,
@@ -25,9 +25,9 @@ from nnsweep.history import (
     evaluate,
     finish,
 )
-from nnsweep.losses import LossFn
-from nnsweep.network import MLP, accuracy
-from nnsweep.optimizers import Optimizer, select_replicates
+from nnsweep.nn.losses import LossFn
+from nnsweep.nn.mlp import MLP, accuracy
+from nnsweep.nn.optimizers import Optimizer, select_replicates
 
 Array = np.ndarray
 

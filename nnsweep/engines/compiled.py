@@ -1,6 +1,7 @@
-"""The compiled engine: :func:`nnsweep.train.train`'s loop, run by numba (nnsweep.kernels).
+"""The compiled engine: :func:`nnsweep.engines.numpy_loop.train`'s loop, run by numba
+(:mod:`nnsweep.engines.kernels`).
 
-It takes the same arguments and returns the same :class:`~nnsweep.history.History`, so
+It takes the same arguments and returns the same :class:`~nnsweep.engines.history.History`, so
 nothing downstream knows which engine ran. The epochs run inside compiled code in
 blocks; between blocks Python logs the lab's lines, moves the progress bar and lets
 Ctrl-C and SIGTERM through. A block grows until it takes about a tenth of a second.
@@ -16,10 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnsweep import kernels
-from nnsweep.activations import make_activation
-from nnsweep.engines import ORDER_ENTRIES_PER_BLOCK
-from nnsweep.history import (
+from nnsweep.engines import kernels
+from nnsweep.engines.history import (
     DEFAULT_SETTINGS,
     NOTHING,
     History,
@@ -28,9 +27,11 @@ from nnsweep.history import (
     TrainSettings,
     finish,
 )
-from nnsweep.losses import LOSSES, LossFn
-from nnsweep.network import MLP
-from nnsweep.optimizers import Optimizer, make_optimizer
+from nnsweep.engines.schedule import ORDER_ENTRIES_PER_BLOCK
+from nnsweep.nn.activations import make_activation
+from nnsweep.nn.losses import LOSSES, LossFn
+from nnsweep.nn.mlp import MLP
+from nnsweep.nn.optimizers import Optimizer, make_optimizer
 
 Array = np.ndarray
 BLOCK_SECONDS = 0.1  # Python gets control back about this often
@@ -119,7 +120,7 @@ def train(
     recording: Recording = NOTHING,
     threads: int = 1,
 ) -> History:
-    """Train as :func:`nnsweep.train.train` does, compiled; ``threads`` > 1 trains the
+    """Train as :func:`nnsweep.engines.numpy_loop.train` does, compiled; ``threads`` > 1 trains the
     replicates on that many threads at once."""
     if rngs is None:
         rngs = [np.random.default_rng(r) for r in range(len(params))]

@@ -10,7 +10,7 @@ could run stale. The twins are tied instead by tests driven by the registries
 Components are chosen by an integer code, the same for the whole run, so the kernel is
 compiled once for every combination rather than once per combination.
 
-Layout: one replicate's parameters are a flat row (P,) laid out as :class:`nnsweep.network.MLP`
+Layout: one replicate's parameters are a flat row (P,) laid out as :class:`nnsweep.nn.mlp.MLP`
 lays them: per layer the weight (fan_in, fan_out) row by row, then the bias (fan_out,).
 Activations run samples last, ``acts[layer, unit, sample]``, so the inner loops walk
 contiguous memory.
@@ -48,7 +48,7 @@ OPTIMIZER_SLOTS = {
 SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY = range(5)
 MSE, BCE = range(2)
 GD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(6)
-BCE_EPS = 1e-12  # as nnsweep.losses.BCE_EPS
+BCE_EPS = 1e-12  # as nnsweep.nn.losses.BCE_EPS
 
 # Where a run stands, per replicate: still training, or why it stopped.
 RUNNING, CONVERGED, DIVERGED = 0, 1, 2
@@ -330,7 +330,7 @@ def update(code, w, g, s1, s2, t, lr, h):
 @njit
 def train_replicate(r, first, last, network, rule, data, state, out):
     """Epochs ``first`` to ``last`` of replicate ``r``: the NumPy engine's loop
-    (nnsweep.train.train) for one network.
+    (nnsweep.engines.numpy_loop.train) for one network.
 
     - ``network``: (sizes, offsets, codes, alphas) of the layers;
     - ``rule``: (loss code, optimizer code, lr, hyperparameters h, threshold, batch), where

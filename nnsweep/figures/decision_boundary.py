@@ -1,0 +1,63 @@
+"""decision_boundary.png: the network's output over the input square, the 0.5 contour and
+the data."""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from nnsweep.figures.style import (
+    CLASS_COLOURS,
+    class_handles,
+    held_out_handle,
+    held_out_points,
+    input_axes,
+)
+
+
+def decision_boundary_figure(
+    grid_x: np.ndarray,
+    grid_y: np.ndarray,
+    output: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    title: str = "",
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+) -> Figure:
+    """The network's output over the input square, the 0.5 contour, and the data on top
+    (held-out points, if given, as rings of their class colour)."""
+    fig = Figure(figsize=(6, 4.8), layout="constrained")
+    ax = fig.subplots()
+    output = np.ma.masked_invalid(output)
+    if output.count():
+        shade = ax.contourf(
+            grid_x,
+            grid_y,
+            output,
+            levels=np.linspace(0, 1, 11),
+            cmap="RdBu",
+            alpha=0.7,
+            extend="both",
+        )
+        ax.contour(grid_x, grid_y, output, levels=[0.5], colors="black", linewidths=1.2)
+        fig.colorbar(shade, ax=ax, label="network output")
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            "the network's output is not finite (diverged)",
+            ha="center",
+            transform=ax.transAxes,
+            bbox={"facecolor": "white"},
+        )
+    ax.scatter(
+        x[:, 0], x[:, 1], c=y.ravel(), cmap=CLASS_COLOURS, vmin=0, vmax=1, edgecolors="white", s=30
+    )
+    if x_test is not None and y_test is not None:
+        held_out_points(ax, x_test, y_test)
+    input_axes(ax)
+    ax.set_title(title or "Decision boundary")
+    handles = class_handles(markeredgecolor="white")
+    if x_test is not None and y_test is not None:
+        handles.append(held_out_handle())
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    return fig

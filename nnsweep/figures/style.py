@@ -1,0 +1,76 @@
+"""Drawing rules every figure shares: the class colours, the stop marks, the log epoch
+axis, which values are drawable, held-out points, and saving through an atomic rename.
+
+Figures are built with matplotlib's object API (no pyplot state), so any number can be
+drawn in one process."""
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from nnsweep.atomic import atomic_path
+
+CLASS_COLOURS = ListedColormap(["red", "blue"]).with_extremes(bad="grey")  # the lab's colours
+
+
+MAX_LINES = 50  # replicate lines drawn; more is a solid smear that takes minutes to draw
+
+
+LOG_EPOCHS_FROM = 10_000  # a longer run's epoch axis is logarithmic, as the sweep figures'
+
+
+STOP_MARKS = {  # how each replicate stopped: marker and colour
+    "converged": ("o", "green"),
+    "epoch cap": ("s", "grey"),
+    "diverged": ("X", "red"),
+}
+
+
+def save(fig: Figure, path: Path) -> Path:
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
+    return path
+
+
+def input_axes(ax: Axes) -> None:
+    ax.set(xlabel="x1", ylabel="x2", aspect="equal")
+
+
+def held_out_points(ax: Axes, x_test: np.ndarray, label: np.ndarray) -> PathCollection:
+    """Held-out points as rings of their class colour (grey where ``label`` is NaN), drawn
+    over the training points: hollow, they hide nothing beneath them. A white halo keeps a
+    ring seen on shading of its own colour."""
+    colours = CLASS_COLOURS(np.ravel(label).astype(float))
+    halo = [patheffects.withStroke(linewidth=3.2, foreground="white")]
+    return ax.scatter(
+        *x_test.T, facecolors="none", edgecolors=colours, s=40, linewidths=1.6, path_effects=halo
+    )
+
+
+def class_handles(not_finite: bool = False, **style: Any) -> list[Line2D]:
+    """Legend entries for the class colours (and the grey of outputs that are not finite)."""
+    names = {"class 0": CLASS_COLOURS(0), "class 1": CLASS_COLOURS(1)}
+    if not_finite:
+        names["output not finite"] = CLASS_COLOURS.get_bad()
+    kw = {"marker": "o", "linestyle": "", "markersize": 6, **style}
+    return [Line2D([], [], color=c, label=name, **kw) for name, c in names.items()]
+
+
+def held_out_handle() -> Line2D:
+    """The legend entry of :func:`held_out_points`: a black ring, whatever the class."""
+    ring = {"markerfacecolor": "none", "markeredgecolor": "black", "markeredgewidth": 1.6}
+    return Line2D([], [], marker="o", linestyle="", markersize=7, label="held-out", **ring)
+
+
+def drawable(values: pd.DataFrame | pd.Series) -> Any:
+    """``values`` with what a log axis cannot show (0, negative, inf, NaN) left out."""
+    return values.where(np.isfinite(values) & (values > 0))

@@ -1,0 +1,130 @@
+"""The ranges a type cannot express, one table for every field, and the check that
+refuses a config before anything trains (:func:`check`)."""
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Callable
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from nnsweep.errors import ConfigError
+from nnsweep.job.schema import FIGURES, GROUPS, RunConfig, hyperparameters, option_fields
+
+Range = tuple[Callable[[Any], bool], str]  # (is the value allowed, what is allowed)
+
+
+MAX_COUNT = 2**31 - 1  # counts stay far inside the engines' int64 arithmetic
+
+
+MAX_EPOCHS = 10**9  # 1,000 times the report's cap; its loss history alone is 16 GB
+
+
+MAX_SEED = 2**63 - 1  # seeds are stored as int64 (the report's tables)
+
+
+def _count(low: int, high: int = MAX_COUNT) -> Range:
+    return lambda v: low <= v <= high, f"an integer from {low:,} to {high:,}"
+
+
+def _finite(low: float, high: float = math.inf, low_open: bool = False) -> Range:
+    above = (lambda v: v > low) if low_open else (lambda v: v >= low)
+    text = f"{'>' if low_open else '>='} {low:g}" + (f" and <= {high:g}" if high < math.inf else "")
+    return lambda v: math.isfinite(v) and above(v) and v <= high, f"a finite number {text}"
+
+
+RATE: Range = (lambda v: math.isfinite(v) and 0 <= v < 1, "a number from 0 to 1, 1 excluded")
+
+
+# Every top-level field with a range: checked by check() before anything trains.
+RANGES: dict[str, Range] = {
+    "lr": _finite(0, low_open=True),
+    "hidden_units": _count(1),
+    "hidden_layers": _count(0, 1000),
+    "epochs": _count(1, MAX_EPOCHS),
+    "replicates": _count(1),
+    "loss_threshold": _finite(0),
+    "batch_size": (lambda v: v is None or 1 <= v <= MAX_COUNT, "null (full batch) or >= 1"),
+    "log_every": _count(1),
+    "blas_threads": _count(1),  # more than the cores: a warning, and the cores (run time)
+    "seed": _count(0, MAX_SEED),
+    "snapshots": _count(0, 10_000),
+}
+
+
+# Every hyperparameter of every group option, by group and keyword: a new registry entry
+# with a new keyword needs its range here (tests/test_config.py checks that).
+OPTION_RANGES: dict[str, dict[str, Range]] = {
+    "dataset": {"n": _count(2, 10**7), "noise": _finite(0, 1), "test_n": _count(0, 10**7)},
+    "activation": {"alpha": _finite(0, 1)},  # leaky_relu's slope for negative inputs
+    "optimizer": {
+        "beta": RATE,
+        "beta1": RATE,
+        "beta2": RATE,
+        "decay": RATE,
+        "eps": _finite(0, 1, low_open=True),
+    },
+    "loss": {},
+}
+
+
+def check(cfg: Any) -> None:
+    """Raise ConfigError for the first key that is not a field, or value out of range."""
+    _check_keys(cfg)
+    for key, (ok, allowed) in RANGES.items():
+        if key in cfg and not ok(cfg[key]):
+            raise ConfigError(f"{key}={cfg[key]!r} is out of range; allowed: {allowed}")
+    for group, ranges in OPTION_RANGES.items():
+        for key, value in hyperparameters(cfg[group]).items():
+            ok, allowed = ranges[key]
+            if not ok(value):
+                raise ConfigError(f"{group}.{key}={value!r} is out of range; allowed: {allowed}")
+    named = [f.name for f in cfg.get("figures", [])]
+    if len(set(named)) < len(named):
+        twice = sorted({name for name in named if named.count(name) > 1})
+        raise ConfigError(
+            f"figures={named} names {', '.join(twice)} twice; allowed: each of "
+            f"{', '.join(FIGURES)} at most once"
+        )
+    if cfg.dataset.get("test_n", 0) and "n" not in cfg.dataset:
+        raise ConfigError(
+            f"dataset.test_n={cfg.dataset.test_n} cannot be used with dataset={cfg.dataset.name}: "
+            "its points are fixed (the lab's 21), so there are no more to hold out; allowed: 0"
+        )
+    if cfg.loss.name == "bce" and cfg.output_activation.name != "sigmoid":
+        raise ConfigError(
+            f"output_activation={cfg.output_activation.name!r} cannot be used with loss=bce; "
+            "allowed: sigmoid (binary cross-entropy needs outputs in (0, 1))"
+        )
+
+
+def _check_keys(cfg: Any) -> None:
+    """Keys added with ``+`` are stored without a check by Hydra: refuse any that nnsweep
+    does not read, so a misspelt field never runs the wrong experiment silently."""
+    fields = [f.name for f in dataclasses.fields(RunConfig)]
+    for key in cfg:
+        if key not in fields and key != "hydra":  # a sweeper's configs hold Hydra's node
+            raise ConfigError(
+                f"{key}={_show(cfg[key])} is not a field of nnsweep's config; "
+                + _suggest(key, fields)
+            )
+    for group in GROUPS:
+        name, allowed = cfg[group].name, option_fields(group, cfg[group].name)
+        for key in hyperparameters(cfg[group]):
+            if key not in allowed:
+                others = [n for n in GROUPS[group] if key in option_fields(group, n)]
+                where = f" ({key} is a field of {group}={', '.join(others)})" if others else ""
+                raise ConfigError(
+                    f"{group}.{key}={_show(cfg[group][key])} is not a field of {group}={name}; "
+                    f"allowed: {', '.join(allowed) or 'no fields'}{where}"
+                )
+
+
+def _suggest(key: str, fields: list[str]) -> str:
+    close = difflib.get_close_matches(key, fields, n=1)
+    return f"did you mean {close[0]}?" if close else f"allowed: {', '.join(fields)}"
+
+
+def _show(value: Any) -> str:
+    return repr(OmegaConf.to_container(value) if OmegaConf.is_config(value) else value)

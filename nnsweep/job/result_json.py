@@ -1,0 +1,112 @@
+"""result.json: its one definition, written atomically, read back with its shape checked,
+and the checksums of the data files it vouches for."""
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnsweep.atomic import atomic_path
+from nnsweep.job.csv_tables import LAYERS_CSV, LOSS_CSV
+
+RESULT_JSON = "result.json"
+
+
+PARAMS_NPZ = "params.npz"  # written by nnsweep.networks
+
+
+# checksummed in result.json; figures can be redrawn
+DATA_FILES = (LOSS_CSV, LAYERS_CSV, PARAMS_NPZ)
+
+
+def json_safe(value: Any) -> Any:
+    """Plain Python values; NaN and infinities become None (null): JSON has no such numbers."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def write_result(result: dict[str, Any], job_dir: Path) -> Path:
+    path = Path(job_dir) / RESULT_JSON
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(json_safe(result), indent=2, allow_nan=False) + "\n")
+    return path
+
+
+class DamagedResult(ValueError):
+    """A result.json that is not what a job writes, or whose data files do not match it."""
+
+
+def read_result(job_dir: Path) -> dict[str, Any]:
+    """result.json of a job, its shape checked: ValueError if unreadable (invalid JSON or
+    UTF-8), DamagedResult if it is JSON of another shape."""
+    result = json.loads((Path(job_dir) / RESULT_JSON).read_text())
+    problem = shape_problem(result)
+    if problem:
+        raise DamagedResult(f"{Path(job_dir) / RESULT_JSON}: {problem}")
+    return result
+
+
+REPLICATE_KEYS = ("final_loss", "final_accuracy", "epochs", "converged", "diverged")
+
+
+def shape_problem(result: Any) -> str | None:
+    """What makes ``result`` unlike a result.json that a job writes, or None."""
+    if not isinstance(result, dict):
+        return f"a JSON {type(result).__name__}, not an object"
+    if result.get("status") not in ("running", "complete", "failed"):
+        return f"status {result.get('status')!r} is not running, complete or failed"
+    if not isinstance(result.get("config"), dict):
+        return "no config"
+    if result["status"] != "complete":
+        return None
+    replicates = result.get("replicates")
+    if not isinstance(replicates, list) or not replicates:
+        return "complete, but no replicates"
+    for r in replicates:
+        if not isinstance(r, dict) or any(k not in r for k in REPLICATE_KEYS):
+            return f"a replicate without {', '.join(REPLICATE_KEYS)}"
+    files = result.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(f, dict) for f in files.values()):
+        return "files is not a record of sizes and checksums"
+    return None
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_records(job_dir: Path) -> dict[str, dict[str, Any]]:
+    """Size and sha256 of each data file in ``job_dir``, for result.json's ``files``."""
+    paths = [Path(job_dir) / name for name in DATA_FILES if (Path(job_dir) / name).is_file()]
+    return {p.name: {"size": p.stat().st_size, "sha256": sha256(p)} for p in paths}
+
+
+def file_mismatch(job_dir: Path, result: dict[str, Any]) -> str | None:
+    """Why the data files of ``job_dir`` differ from result.json's record, or None. A result
+    written before files were recorded is not checked."""
+    for name, expected in result.get("files", {}).items():
+        path = Path(job_dir) / name
+        if not path.is_file():
+            return f"{name} is missing"
+        size = path.stat().st_size
+        if size != expected.get("size"):
+            return f"{name} has {size} bytes, result.json says {expected.get('size')}"
+        if sha256(path) != expected.get("sha256"):
+            return f"{name}'s sha256 differs from result.json's"
+    return None

@@ -1,0 +1,150 @@
+"""The config schema, registered in Hydra's ConfigStore.
+
+Each option of a config group (``dataset/linear``, ``optimizer/adam``, ...) is typed by a
+dataclass made from the signature of the function it configures, so a new registry entry
+brings its schema with it. The values live in ``conf/``; the types here. A misspelt key
+or a value of the wrong type fails at compose time, before any job of a sweep runs."""
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, make_dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+from nnsweep.data import DATASETS
+from nnsweep.nn.activations import ACTIVATIONS
+from nnsweep.nn.losses import LOSSES
+from nnsweep.nn.mlp import INITS
+from nnsweep.nn.optimizers import OPTIMIZERS
+
+# conf/ sits beside the package in the repository (install with pip install -e .).
+CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+
+
+# Engine arguments that come from elsewhere than the group's own config.
+NOT_CONFIGURED = ("rng", "lr")
+
+
+ActivationName = Enum("ActivationName", {name: name for name in ACTIVATIONS})
+
+
+InitName = Enum("InitName", {name: name for name in INITS})
+
+
+Objective = Enum("Objective", {"loss": "loss", "epochs": "epochs"})  # see nnsweep.job.run.objective
+
+
+EngineName = Enum("EngineName", {"numba": "numba", "numpy": "numpy"})  # nnsweep.engines
+
+
+# A job's figures by name: prediction.png, ..., and boundary.gif (nnsweep.show)
+FIGURES = ("prediction", "learning_curve", "decision_boundary", "gradients", "boundary")
+
+
+FigureName = Enum("FigureName", {name: name for name in FIGURES})
+
+
+# Fields that change how a job runs or what it prints, not what it computes: resuming
+# ignores them. The two engines agree to about 1e-12 (tests/test_engines.py).
+PRESENTATION_FIELDS = (
+    "rerun",
+    "progress",
+    "print_predictions",
+    "log_every",
+    "objective",
+    "blas_threads",
+    "engine",
+    "figures",
+)
+
+
+# Fields every option of a group has besides its engine function's keywords: (type, default).
+GROUP_FIELDS: dict[str, dict[str, tuple[type, Any]]] = {
+    "dataset": {"test_n": (int, 0)},  # held-out points, drawn besides the training set
+}
+
+
+def option_schema(group: str, name: str, factory: Callable[..., Any] | None) -> type:
+    """A dataclass with ``name``, every keyword of ``factory`` with its type and default, and
+    the group's own fields (GROUP_FIELDS)."""
+    fields: list[tuple[str, Any, Any]] = [("name", str, field(default=name))]
+    parameters = inspect.signature(factory).parameters.values() if factory else ()
+    for p in parameters:
+        if p.name not in NOT_CONFIGURED:
+            fields.append((p.name, p.annotation, field(default=p.default)))
+    for key, (kind, default) in GROUP_FIELDS.get(group, {}).items():
+        fields.append((key, kind, field(default=default)))
+    return make_dataclass(f"{group.title()}_{name}", fields)
+
+
+GROUPS: dict[str, Mapping[str, Callable[..., Any] | None]] = {
+    "dataset": DATASETS,
+    "activation": ACTIVATIONS,
+    "optimizer": OPTIMIZERS,
+    "loss": dict.fromkeys(LOSSES),  # losses have no hyperparameters
+}
+
+
+@dataclass
+class RunConfig:
+    """Top-level fields, typed; their values and why are in conf/config.yaml."""
+
+    dataset: Any = MISSING
+    activation: Any = MISSING
+    optimizer: Any = MISSING
+    loss: Any = MISSING
+    lr: float = MISSING
+    hidden_units: int = MISSING
+    hidden_layers: int = MISSING
+    output_activation: ActivationName = MISSING
+    epochs: int = MISSING
+    loss_threshold: float = MISSING
+    batch_size: int | None = MISSING
+    init: InitName = MISSING
+    seed: int = MISSING
+    replicates: int = MISSING
+    log_every: int = MISSING
+    print_predictions: bool = MISSING
+    progress: bool = MISSING
+    rerun: bool = MISSING
+    blas_threads: int = MISSING
+    objective: Objective = MISSING
+    engine: EngineName = MISSING
+    snapshots: int = MISSING
+    figures: list[FigureName] = MISSING
+
+
+def hyperparameters(node: Any) -> dict[str, Any]:
+    """A group option's fields but its ``name``."""
+    return {k: v for k, v in node.items() if k != "name"}
+
+
+def arguments(node: Any, group: str) -> dict[str, Any]:
+    """A group option's hyperparameters that its engine function takes (not the group's
+    own fields, GROUP_FIELDS)."""
+    own = GROUP_FIELDS.get(group, {})
+    return {k: v for k, v in hyperparameters(node).items() if k not in own}
+
+
+def register() -> None:
+    """Store the top-level schema and one schema per group option in Hydra's ConfigStore."""
+    store = ConfigStore.instance()
+    store.store(name="run_schema", node=RunConfig)
+    for group, registry in GROUPS.items():
+        for name, factory in registry.items():
+            store.store(
+                group=f"schema/{group}", name=name, node=option_schema(group, name, factory)
+            )
+
+
+def option_fields(group: str, name: str) -> list[str]:
+    """The fields of option ``name`` of ``group``: its engine function's keywords, then the
+    group's own (GROUP_FIELDS)."""
+    factory = GROUPS[group].get(name)
+    parameters = inspect.signature(factory).parameters if factory else {}
+    own = list(GROUP_FIELDS.get(group, {}))
+    return [p for p in parameters if p not in NOT_CONFIGURED] + own
