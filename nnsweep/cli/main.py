@@ -17,6 +17,7 @@ from nnsweep.cli.help import register_resolver
 from nnsweep.errors import ConfigError, UnknownNameError
 from nnsweep.job import result_json
 from nnsweep.job.conf_files import check_conf_files
+from nnsweep.job.result_json import JobStatus
 from nnsweep.job.run import JobDirTaken, run
 from nnsweep.job.schema import CONFIG_DIR, register
 
@@ -85,8 +86,10 @@ def _status(job_dir: Path) -> str:
     try:
         status = result_json.read_result(job_dir)["status"]
     except (OSError, ValueError):
-        status = "running"
-    return {"failed": "marked failed", "complete": "complete"}.get(status, "left unfinished")
+        status = JobStatus.RUNNING
+    if status == JobStatus.FAILED:
+        return "marked failed"
+    return "complete" if status == JobStatus.COMPLETE else "left unfinished"
 
 
 def main() -> None:

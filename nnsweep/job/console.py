@@ -18,8 +18,8 @@ from omegaconf import DictConfig
 from nnsweep.engines.history import History
 from nnsweep.job.build import Experiment
 
-# Every line of one job, whichever module of nnsweep.job writes it: the console thins these.
-log = logging.getLogger("nnsweep.job")
+log = logging.getLogger(__name__)
+JOB_LOG = "nnsweep.job"  # the lines of every module of nnsweep.job: the console thins these
 SWEEP_JOBS = "NNSWEEP_SWEEP_JOBS"  # how many jobs the sweep has (set by the checked sweeper)
 
 EPOCH_LINE = re.compile(
@@ -194,7 +194,7 @@ class ConsoleFilter(logging.Filter):
             return True
         if getattr(record, "file_only", False):
             return False
-        if record.name != log.name:
+        if not record.name.startswith(JOB_LOG):
             return True  # Hydra's, the report's, ...
         if in_sweep():
             return False

@@ -5,6 +5,7 @@ and nnsweep.animation draw them from plain arrays; this module picks the arrays)
 matplotlib is imported only when a figure is drawn.
 """
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ from nnsweep.engines.history import History
 from nnsweep.figures import decision_boundary, learning_curve, prediction, style
 from nnsweep.job import csv_tables
 from nnsweep.job.build import Experiment
-from nnsweep.job.console import log, outcomes, stops
+from nnsweep.job.console import outcomes, stops
+
+log = logging.getLogger(__name__)
 
 FIGURE_FILES = {
     "prediction": "prediction.png",

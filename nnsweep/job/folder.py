@@ -8,6 +8,7 @@ refused process wrote over it.
 """
 
 import fcntl
+import logging
 import os
 import socket
 import time
@@ -20,8 +21,10 @@ from omegaconf import OmegaConf
 
 from nnsweep import atomic
 from nnsweep.job import result_json
-from nnsweep.job.console import log
+from nnsweep.job.result_json import JobStatus
 from nnsweep.job.schema import PRESENTATION_FIELDS
+
+log = logging.getLogger(__name__)
 
 LOCK_FILE = ".lock"  # held (fcntl.flock) while a job runs; never renamed nor removed
 HOLDER_WAIT = 5.0  # seconds to wait for a lock holder's result.json to say what it trains
@@ -77,7 +80,7 @@ def running_record(job_dir: Path) -> dict[str, Any] | None:
         result = result_json.read_result(job_dir)
     except (OSError, ValueError):
         return None
-    return result if result["status"] == "running" else None
+    return result if result["status"] == JobStatus.RUNNING else None
 
 
 def still_ours(job_dir: Path) -> bool:
@@ -112,9 +115,9 @@ def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[
     except ValueError as error:  # invalid JSON, not UTF-8, or JSON of another shape
         log.warning(f"{error}; damaged, the job runs again")
         return None
-    if previous["status"] == "running":
+    if previous["status"] == JobStatus.RUNNING:
         log.warning(f"{job_dir}: interrupted (process {previous.get('pid')} is gone); runs again")
-    if previous["status"] != "complete" or rerun:
+    if previous["status"] != JobStatus.COMPLETE or rerun:
         return None
     if not same_config(previous["config"], config):
         _restore_hydra_from(job_dir, previous)
@@ -184,7 +187,7 @@ def is_locked(job_dir: Path) -> bool | None:
 def is_interrupted(job_dir: Path, result: dict[str, Any]) -> bool:
     """A ``running`` result whose process is gone: its lock is free, or, without a lock
     file, its pid no longer runs on this host."""
-    if result.get("status") != "running":
+    if result.get("status") != JobStatus.RUNNING:
         return False
     locked = is_locked(job_dir)
     if locked is not None:

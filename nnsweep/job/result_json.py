@@ -1,11 +1,19 @@
 """result.json: its one definition, written atomically, read back with its shape checked,
-and the checksums of the data files it vouches for."""
+and the checksums of the data files it vouches for.
+
+A job's result.json says its ``status`` (:class:`JobStatus`: ``running`` with its pid and
+host, ``complete``, or ``failed`` with the error), the nnsweep version, the resolved
+config and the overrides; once complete, the environment, one :class:`ReplicateResult`
+per replicate, each data file's size and sha256 (``files``), and the figures that could
+not be drawn (``figures_failed``), if any.
+"""
 
 import hashlib
 import json
 import math
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, get_type_hints
 
 import numpy as np
 
@@ -13,13 +21,44 @@ from nnsweep.atomic import atomic_path
 from nnsweep.job.csv_tables import LAYERS_CSV, LOSS_CSV
 
 RESULT_JSON = "result.json"
+PARAMS_NPZ = "params.npz"  # written by nnsweep.job.params_npz
+DATA_FILES = (LOSS_CSV, LAYERS_CSV, PARAMS_NPZ)  # checksummed here; figures can be redrawn
 
 
-PARAMS_NPZ = "params.npz"  # written by nnsweep.networks
+class JobStatus(str, Enum):
+    """A job's status as result.json records it."""
+
+    RUNNING = "running"  # with the pid and host of the process that holds the folder
+    COMPLETE = "complete"  # the data files are written and checksummed
+    FAILED = "failed"  # with the error and its traceback
+
+    def __str__(self) -> str:
+        return self.value
 
 
-# checksummed in result.json; figures can be redrawn
-DATA_FILES = (LOSS_CSV, LAYERS_CSV, PARAMS_NPZ)
+class _HeldOutResult(TypedDict, total=False):
+    """With held-out data (``dataset.test_n`` > 0) only."""
+
+    final_test_loss: float | None
+    final_test_accuracy: float | None
+
+
+class ReplicateResult(_HeldOutResult):
+    """One replicate's entry in result.json's ``replicates``, in the order written; a loss
+    that is not finite is None (JSON's null)."""
+
+    replicate: int
+    seed: int  # the seed its initialisation (and minibatch orders) came from
+    final_loss: float | None
+    final_accuracy: float
+    epochs: int  # epochs run: to the threshold, the divergence or the cap
+    converged: bool  # its loss went below the threshold
+    diverged: bool  # its loss stopped being finite
+    seconds: float
+
+
+HELD_OUT_KEYS = tuple(get_type_hints(_HeldOutResult))
+REPLICATE_KEYS = tuple(k for k in get_type_hints(ReplicateResult) if k not in HELD_OUT_KEYS)
 
 
 def json_safe(value: Any) -> Any:
@@ -58,18 +97,18 @@ def read_result(job_dir: Path) -> dict[str, Any]:
     return result
 
 
-REPLICATE_KEYS = ("final_loss", "final_accuracy", "epochs", "converged", "diverged")
-
-
 def shape_problem(result: Any) -> str | None:
     """What makes ``result`` unlike a result.json that a job writes, or None."""
     if not isinstance(result, dict):
         return f"a JSON {type(result).__name__}, not an object"
-    if result.get("status") not in ("running", "complete", "failed"):
-        return f"status {result.get('status')!r} is not running, complete or failed"
+    statuses = [s.value for s in JobStatus]
+    if result.get("status") not in statuses:
+        return (
+            f"status {result.get('status')!r} is not {', '.join(statuses[:-1])} or {statuses[-1]}"
+        )
     if not isinstance(result.get("config"), dict):
         return "no config"
-    if result["status"] != "complete":
+    if result["status"] != JobStatus.COMPLETE:
         return None
     replicates = result.get("replicates")
     if not isinstance(replicates, list) or not replicates:

@@ -1,12 +1,12 @@
 """One job's life: from a composed config to its files.
 
 The job folder is locked (one process per folder), a complete result already there is
-kept (resume), the job is built (nnsweep.experiment) and trained, and its files are
-written: loss.csv, then result.json with their checksums, then the figures
-(nnsweep.show), which can fail without costing the data. Also here: the objective a
-sweeper minimises.
+kept (resume), the job is built (nnsweep.job.build) and trained, and its files are
+written: loss.csv, layers.csv and params.npz, then result.json with their checksums, then
+the figures (nnsweep.job.figures), which can fail without costing the data.
 """
 
+import logging
 import platform
 import traceback
 from pathlib import Path
@@ -21,16 +21,19 @@ from nnsweep.engines.history import History
 from nnsweep.engines.numpy_loop import format_epoch_line
 from nnsweep.job import console, csv_tables, figures, folder, params_npz, result_json
 from nnsweep.job.build import Experiment, build
-from nnsweep.job.console import log
 from nnsweep.job.folder import JobDirTaken
+from nnsweep.job.objective import objective
 from nnsweep.job.preflight import cap_blas_threads
+from nnsweep.job.result_json import HELD_OUT_KEYS, JobStatus, ReplicateResult
+
+log = logging.getLogger(__name__)
 
 
 def run(
     cfg: DictConfig, job_dir: Path, progress: bool = False, overrides: list[str] | None = None
 ) -> float:
     """Train the job ``cfg`` and write its files into ``job_dir``; return its objective
-    (:func:`objective`), the value a Hydra sweeper minimises.
+    (:func:`nnsweep.job.objective.objective`), the value a Hydra sweeper minimises.
 
     The folder is locked while the job runs: another process that trains the same config
     there waits and then keeps this job's result; one with another config fails at once
@@ -57,7 +60,7 @@ def run(
 def _run_locked(
     cfg: DictConfig, job_dir: Path, progress: bool, base: dict, hydra_files: dict[Path, bytes]
 ) -> float:
-    result_json.write_result({"status": "running", **folder.whoami(), **base}, job_dir)
+    result_json.write_result({"status": JobStatus.RUNNING, **folder.whoami(), **base}, job_dir)
     try:
         experiment = build(cfg)
         if cfg.hidden_layers == 0:
@@ -85,34 +88,12 @@ def _record_failure(job_dir: Path, base: dict, error: BaseException) -> None:
     a disk too full for even this leaves ``running``, which the report calls interrupted."""
     if isinstance(error, JobDirTaken) or not folder.still_ours(job_dir):
         return
-    failure = {"status": "failed", "error": f"{type(error).__name__}: {error}"}
+    failure = {"status": JobStatus.FAILED, "error": f"{type(error).__name__}: {error}"}
     failure["traceback"] = traceback.format_exc()
     try:
         result_json.write_result({**failure, **base}, job_dir)
     except OSError as write_error:
         log.error(f"{job_dir}: the failure could not be recorded ({write_error})")
-
-
-def objective(cfg: DictConfig, replicates: list[dict[str, Any]]) -> float:
-    """What the task returns for a sweeper to minimise, chosen by ``cfg.objective``:
-
-    - ``loss``: the mean final loss; infinite if any replicate diverged.
-    - ``epochs``: the mean epochs to reach the loss threshold. A replicate that never
-      reached it counts as ``epochs * (1 + log10(final_loss / threshold))``, so it ranks
-      after every replicate that did, the nearer misses first; a diverged one counts as
-      ``100 * epochs``.
-    """
-    losses = np.array([np.inf if r["final_loss"] is None else r["final_loss"] for r in replicates])
-    if cfg.objective.name == "loss":
-        return float(losses.mean())
-    miss = cfg.epochs * (
-        1 + np.log10(np.maximum(losses, cfg.loss_threshold) / max(cfg.loss_threshold, 1e-300))
-    )
-    scores = [
-        r["epochs"] if r["converged"] else 100 * cfg.epochs if r["diverged"] else m
-        for r, m in zip(replicates, miss, strict=True)
-    ]
-    return float(np.mean(scores))
 
 
 def environment() -> dict[str, Any]:
@@ -153,7 +134,7 @@ def write_data_files(
     csv_tables.write_layers_csv(tables.layers, job_dir)
     params_npz.write_params(job_dir, e.net, e.params, history, e.seeds)
     result["files"] = result_json.file_records(job_dir)
-    result_json.write_result({"status": "complete", **result}, job_dir)
+    result_json.write_result({"status": JobStatus.COMPLETE, **result}, job_dir)
     return tables
 
 
@@ -169,27 +150,27 @@ def draw_figures(
     result.json as ``figures_failed``; the job stays complete."""
     figures_failed = figures.draw_figures(cfg, e, history, tables, job_dir)
     if figures_failed:
-        complete = {"status": "complete", **result, "figures_failed": figures_failed}
+        complete = {"status": JobStatus.COMPLETE, **result, "figures_failed": figures_failed}
         try:
             result_json.write_result(complete, job_dir)
         except OSError as error:  # the data are written; only this note is lost
             log.warning(f"{job_dir}: figures_failed not recorded ({error})")
 
 
-def replicate_results(e: Experiment, history: History) -> list[dict[str, Any]]:
+def replicate_results(e: Experiment, history: History) -> list[ReplicateResult]:
     """Per replicate what result.json keeps, non-finite losses as None (JSON's null)."""
     rows = [
-        {
-            "replicate": r,
-            "seed": e.seeds[r],
-            "final_loss": history.final_loss[r],
-            "final_accuracy": history.final_accuracy[r],
-            "epochs": history.epochs_run[r],
-            "converged": history.converged[r],
-            "diverged": history.diverged[r],
-            "seconds": history.seconds[r],
-        }
-        | _held_out(history, r)
+        ReplicateResult(
+            replicate=r,
+            seed=e.seeds[r],
+            final_loss=history.final_loss[r],
+            final_accuracy=history.final_accuracy[r],
+            epochs=history.epochs_run[r],
+            converged=history.converged[r],
+            diverged=history.diverged[r],
+            seconds=history.seconds[r],
+            **_held_out(history, r),
+        )
         for r in range(len(e.seeds))
     ]
     return result_json.json_safe(rows)
@@ -198,5 +179,4 @@ def replicate_results(e: Experiment, history: History) -> list[dict[str, Any]]:
 def _held_out(history: History, r: int) -> dict[str, float]:
     if history.final_test is None:
         return {}
-    loss, accuracy = history.final_test[r]
-    return {"final_test_loss": loss, "final_test_accuracy": accuracy}
+    return dict(zip(HELD_OUT_KEYS, history.final_test[r], strict=True))

@@ -12,10 +12,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from nnsweep.data import DATASETS
+from nnsweep.engines import ENGINES
+from nnsweep.job.objective import OBJECTIVES
 from nnsweep.nn.activations import ACTIVATIONS
 from nnsweep.nn.losses import LOSSES
 from nnsweep.nn.mlp import INITS
@@ -24,29 +25,30 @@ from nnsweep.nn.optimizers import OPTIMIZERS
 # conf/ sits beside the package in the repository (install with pip install -e .).
 CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 
-
 # Engine arguments that come from elsewhere than the group's own config.
 NOT_CONFIGURED = ("rng", "lr")
 
-
-ActivationName = Enum("ActivationName", {name: name for name in ACTIVATIONS})
-
-
-InitName = Enum("InitName", {name: name for name in INITS})
-
-
-Objective = Enum("Objective", {"loss": "loss", "epochs": "epochs"})  # see nnsweep.job.run.objective
-
-
-EngineName = Enum("EngineName", {"numba": "numba", "numpy": "numpy"})  # nnsweep.engines
+# A job's figures by name, and the file each is drawn into (nnsweep.job.figures draws them).
+FIGURE_FILES = {
+    "prediction": "prediction.png",
+    "learning_curve": "learning_curve.png",
+    "decision_boundary": "decision_boundary.png",
+    "gradients": "gradients.png",
+    "boundary": "boundary.gif",
+}
 
 
-# A job's figures by name: prediction.png, ..., and boundary.gif (nnsweep.show)
-FIGURES = ("prediction", "learning_curve", "decision_boundary", "gradients", "boundary")
+def _names(kind: str, registry: Mapping[str, Any]) -> type[Enum]:
+    """An Enum of a registry's names: Hydra then refuses any other name at compose time."""
+    return Enum(kind, {name: name for name in registry})
 
 
-FigureName = Enum("FigureName", {name: name for name in FIGURES})
-
+ActivationName = _names("ActivationName", ACTIVATIONS)
+InitName = _names("InitName", INITS)
+Objective = _names("Objective", OBJECTIVES)
+EngineName = _names("EngineName", ENGINES)
+FigureName = _names("FigureName", FIGURE_FILES)
+FIGURES = tuple(FIGURE_FILES)
 
 # Fields that change how a job runs or what it prints, not what it computes: resuming
 # ignores them. The two engines agree to about 1e-12 (tests/test_engines.py).
@@ -132,6 +134,8 @@ def arguments(node: Any, group: str) -> dict[str, Any]:
 
 def register() -> None:
     """Store the top-level schema and one schema per group option in Hydra's ConfigStore."""
+    from hydra.core.config_store import ConfigStore  # Hydra only where a config is composed
+
     store = ConfigStore.instance()
     store.store(name="run_schema", node=RunConfig)
     for group, registry in GROUPS.items():

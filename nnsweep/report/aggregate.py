@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from nnsweep.engines import schedule
+from nnsweep.report.jobs import COMPLETE
 from nnsweep.report.tables import PANEL, POOLED, Sweep
 from nnsweep.report.text import format_value, ordered_values, short_name
 
@@ -56,7 +57,7 @@ def summary_table(sweep: Sweep) -> pd.DataFrame:
 
 def not_complete(sweep: Sweep) -> pd.DataFrame:
     """The jobs that failed or never finished: job, status, first line of the error."""
-    jobs = sweep.jobs.loc[sweep.jobs["status"] != "complete", ["job", "status", "error"]]
+    jobs = sweep.jobs.loc[sweep.jobs["status"] != COMPLETE, ["job", "status", "error"]]
     overrides = sweep.jobs.loc[jobs.index, "overrides"]
     return jobs.assign(error=jobs["error"].fillna("").str.split("\n").str[0], overrides=overrides)
 

@@ -23,11 +23,14 @@ import pandas as pd
 
 from nnsweep.job import csv_tables, hydra_files, result_json
 from nnsweep.job import folder as job_folder
+from nnsweep.job.result_json import JobStatus
 
 log = logging.getLogger(__name__)
 
 REPORT_DIR = "report"  # written inside the sweep folder; never read back as a job
-COMPLETE, UNFINISHED, UNREADABLE = "complete", "unfinished", "unreadable"
+COMPLETE = JobStatus.COMPLETE.value  # the other statuses a job records: JobStatus
+# what the report finds besides them
+UNFINISHED, UNREADABLE = "unfinished", "unreadable"
 INTERRUPTED, DAMAGED, NEVER_STARTED = "interrupted", "damaged", "never started"
 MULTIRUN_YAML = "multirun.yaml"  # Hydra's record of a sweep: its config and overrides
 CURVE_TYPES = {"replicate": "int64", "epoch": "int64", "loss": "float64", "accuracy": "float64"}

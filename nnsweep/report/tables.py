@@ -27,11 +27,12 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 import pandas as pd
 
 from nnsweep.job import csv_tables
+from nnsweep.job.result_json import HELD_OUT_KEYS, ReplicateResult
 from nnsweep.job.schema import PRESENTATION_FIELDS
 from nnsweep.report.jobs import (
     COMPLETE,
@@ -55,17 +56,27 @@ POOLED = ("seed",)  # a swept seed is pooled with the replicates, never a colour
 # Never swept fields: what a job prints, and how many replicates (replicate r is the same
 # network whatever their number, so jobs with 3 and with 5 replicates pool together).
 NOT_SWEPT = (*PRESENTATION_FIELDS, "replicates")
+# result.json's replicate keys as runs.csv names them (the config has its own seed, epochs)
+RENAMED = {"seed": "replicate_seed", "epochs": "epochs_run"}
+# pandas' nullable types: a job without replicates has an empty row
+DTYPES = {int: "Int64", float: "float64", bool: "boolean"}
+
+
+def _column_types(typed_dict: type) -> dict[str, str]:
+    hints = get_type_hints(typed_dict)
+    types = {
+        RENAMED.get(k, k): DTYPES[next(t for t in DTYPES if t in (v, *get_args(v)))]
+        for k, v in hints.items()
+    }
+    return types
+
+
+HELD_OUT_TYPES = {k: v for k, v in _column_types(ReplicateResult).items() if k in HELD_OUT_KEYS}
+# runs.csv's replicate columns: result.json's, its seed last as runs.csv always had it
 REPLICATE_TYPES = {
-    "replicate": "Int64",
-    "final_loss": "float64",
-    "final_accuracy": "float64",
-    "epochs_run": "Int64",
-    "converged": "boolean",
-    "diverged": "boolean",
-    "seconds": "float64",
-    "replicate_seed": "Int64",
+    k: v for k, v in _column_types(ReplicateResult).items() if k not in HELD_OUT_TYPES
 }
-HELD_OUT_TYPES = {"final_test_loss": "float64", "final_test_accuracy": "float64"}
+REPLICATE_TYPES["replicate_seed"] = REPLICATE_TYPES.pop("replicate_seed")
 
 
 @dataclass
@@ -167,7 +178,7 @@ def _runs_table(jobs: list[dict[str, Any]], config: pd.DataFrame) -> pd.DataFram
         }
     )
     replicates = pd.json_normalize(jobs, record_path="replicates", meta=["job"])
-    replicates = replicates.rename(columns={"seed": "replicate_seed", "epochs": "epochs_run"})
+    replicates = replicates.rename(columns=RENAMED)
     # held-out results only where some job has them: without, runs.csv is as before
     types = {**REPLICATE_TYPES, **{k: v for k, v in HELD_OUT_TYPES.items() if k in replicates}}
     replicates = replicates.reindex(columns=["job", *types]).astype(types)
