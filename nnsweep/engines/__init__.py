@@ -9,9 +9,14 @@ signature.
 from collections.abc import Callable
 from functools import partial
 
-from nnsweep.engines.history import History
+import numpy as np
+
+from nnsweep.engines.history import NOTHING, History, LogHook, Recording, TrainSettings
 from nnsweep.engines.numpy_loop import train as train_numpy
 from nnsweep.errors import ConfigError
+from nnsweep.nn.losses import LossFn, get_loss
+from nnsweep.nn.mlp import MLP
+from nnsweep.nn.optimizers import Optimizer
 from nnsweep.registry import lookup
 
 Engine = Callable[..., History]
@@ -42,3 +47,25 @@ ENGINES: dict[str, Callable[[int], Engine]] = {"numba": _numba, "numpy": _numpy}
 def get_engine(name: str, threads: int = 1) -> Engine:
     """The training function of engine ``name``, using up to ``threads`` threads."""
     return lookup(ENGINES, name, "engine")(threads)
+
+
+def train(
+    net: MLP,
+    params: np.ndarray,
+    optimizer: Optimizer,
+    loss: str | LossFn,
+    x: np.ndarray,
+    y: np.ndarray,
+    settings: TrainSettings,
+    rngs: list[np.random.Generator],
+    engine: str = "numba",
+    on_log: LogHook | None = None,
+    recording: Recording = NOTHING,
+    threads: int = 1,
+) -> History:
+    """Train the replicates ``params`` (R, P) of ``net`` on ``x`` (n, in), ``y`` (n, 1) with
+    ``engine`` (``numba`` or ``numpy``, tied to each other by the tests); ``loss`` is a
+    loss function or its name. ``rngs`` (one per replicate) shuffle the minibatches."""
+    loss_fn = get_loss(loss) if isinstance(loss, str) else loss
+    run = get_engine(engine, threads)
+    return run(net, params, optimizer, loss_fn, x, y, settings, rngs, on_log, recording)

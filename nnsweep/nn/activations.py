@@ -61,14 +61,17 @@ def tanh_grad(a: Array) -> Array:
 
 
 def make_sigmoid() -> Activation:
+    """sigmoid: the lab's activation, outputs in (0, 1), derivative at most 0.25."""
     return Activation("sigmoid", sigmoid, sigmoid_grad)
 
 
 def make_tanh() -> Activation:
+    """tanh: outputs in (-1, 1), derivative at most 1 (at 0)."""
     return Activation("tanh", np.tanh, tanh_grad)
 
 
 def make_relu() -> Activation:
+    """relu: max(0, z), derivative 0 or 1."""
     # heaviside(a, 0): relu's output is positive exactly where its input is
     return Activation("relu", lambda z: np.maximum(z, 0.0), lambda a: (a > 0.0).astype(a.dtype))
 

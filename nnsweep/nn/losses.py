@@ -42,4 +42,5 @@ LOSSES: dict[str, LossFn] = {"mse": mse, "bce": bce}
 
 
 def get_loss(name: str) -> LossFn:
+    """The loss ``name`` (``mse`` or ``bce``); an unknown name raises, listing the valid ones."""
     return lookup(LOSSES, name, "loss")
