@@ -10,11 +10,9 @@ says so, and no sentence states what was not measured.
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from nnsweep.lab.measures import EPOCHS
-from nnsweep.report.answer import times
+from nnsweep.report.answer import EPOCHS, rank_key, times
 
 AGREES, PARTLY, DISAGREES, CANNOT_TELL = "agrees", "partly", "disagrees", "cannot tell"
 DATASET = "dataset.name"
@@ -36,12 +34,6 @@ def combine(*words: str) -> str:
     """One word for several parts: the common word, else partly (undecided parts aside)."""
     decided = {w for w in words if w != CANNOT_TELL}
     return decided.pop() if len(decided) == 1 else CANNOT_TELL if not decided else PARTLY
-
-
-def rank_key(row: pd.Series) -> tuple[float, float]:
-    """Smaller is better: the share that reached the threshold, then the epochs."""
-    epochs = row[EPOCHS] if row["converged"] else np.inf
-    return (-row["converged"] / max(row["replicates"], 1), epochs)
 
 
 def epochs_text(row: pd.Series) -> str:

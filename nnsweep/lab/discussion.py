@@ -13,8 +13,9 @@ import pandas as pd
 
 from nnsweep.lab import claims, vanishing_gradient, without_activation
 from nnsweep.lab.claims import DATASET, Verdict
-from nnsweep.lab.measures import EPOCHS, steepest_fall
+from nnsweep.lab.measures import steepest_fall
 from nnsweep.report import Sweep, markdown_table, setting_table, short_name
+from nnsweep.report.answer import EPOCHS
 from nnsweep.report.early_gradients import WINDOW_POINTS, early_gradients
 
 EPOCHS_RULE = (

@@ -4,9 +4,7 @@ import numpy as np
 import pandas as pd
 
 from nnsweep.data import make_dataset
-from nnsweep.report.aggregate import STATISTIC
 
-EPOCHS = f"epochs_{STATISTIC}"
 WINDOW = 0.01  # the steepest fall is measured over 1% of a run
 
 

@@ -3,7 +3,8 @@
 import pandas as pd
 
 from nnsweep.lab.claims import AGREES, CANNOT_TELL, DATASET, DISAGREES, PARTLY, Verdict, rank_key
-from nnsweep.lab.measures import EPOCHS, best_affine_fit_on_xor, near
+from nnsweep.lab.measures import best_affine_fit_on_xor, near
+from nnsweep.report.answer import EPOCHS
 
 OUTPUT = "output_activation"
 XOR_LAB = (0.238, 0.761)  # the report's "without activation" XOR: loss and accuracy

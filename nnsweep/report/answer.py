@@ -7,6 +7,7 @@ a panel reached it, the lowest median final loss is best.
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from nnsweep.report.aggregate import STATISTIC, setting_table
@@ -29,12 +30,19 @@ class Best:
     missed: list[str]
 
 
+def rank_key(row: pd.Series) -> tuple[float, float, float]:
+    """The ranking rule of the report and the discussion, smaller first: a larger share of
+    replicates reaching the threshold, then fewer epochs to it, then a lower final loss."""
+    share = row["converged"] / max(row["replicates"], 1)
+    epochs = row[EPOCHS] if row["converged"] else np.inf
+    loss = row.get(LOSS, np.nan)
+    return (-share, epochs, np.inf if pd.isna(loss) else loss)
+
+
 def ranked(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows of a :func:`setting_table`, best first: the share converged, then the epochs,
-    then the final loss."""
-    share = table["converged"] / table["replicates"].clip(lower=1)
-    order = table.assign(_share=-share).sort_values(["_share", EPOCHS, LOSS], kind="stable")
-    return order.drop(columns="_share")
+    """Rows of a :func:`setting_table`, best first (:func:`rank_key`; ties keep their order)."""
+    keys = [rank_key(row) for _, row in table.iterrows()]
+    return table.iloc[sorted(range(len(table)), key=keys.__getitem__)]
 
 
 def best_values(sweep: Sweep, field: str) -> list[Best]:
