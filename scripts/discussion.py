@@ -3,8 +3,8 @@
 conf/experiment/, its figures, and discussion.md, which sets each claim of the report
 beside nnsweep's measurement (nnsweep.lab).
 
-    python scripts/discussion.py                        # the report's settings, 5 replicates
-    python scripts/discussion.py --epochs 400 --only results   # a quick look
+    python scripts/discussion.py                        # the experiments as conf/ has them
+    python scripts/discussion.py --epochs 400 --only results --out outputs/look   # a quick look
 
 Each experiment runs as a Hydra multirun on every core into --work/<name> (emptied
 first); a job whose config an earlier experiment of the same run already ran is copied
@@ -20,7 +20,6 @@ from nnsweep import report
 from nnsweep.lab import discussion, experiments
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN_CAP = ("no_activation",)  # experiments whose file sets the report's own epoch cap
 
 
 def arguments() -> argparse.Namespace:
@@ -39,10 +38,8 @@ def arguments() -> argparse.Namespace:
         default=ROOT / "outputs" / "discussion",
         help="where the sweeps run (default outputs/discussion)",
     )
-    p.add_argument(
-        "--epochs", type=int, default=1_000_000, help="epoch cap (default the report's 1,000,000)"
-    )
-    p.add_argument("--replicates", type=int, default=5, help="replicates per setting (default 5)")
+    p.add_argument("--epochs", type=int, help="epoch cap of every job (default: conf/'s)")
+    p.add_argument("--replicates", type=int, help="replicates per setting (default: conf/'s)")
     p.add_argument(
         "--only",
         nargs="+",
@@ -54,9 +51,10 @@ def arguments() -> argparse.Namespace:
     return p.parse_args()  # fmt: skip
 
 
-def overrides(name: str, args: argparse.Namespace) -> list[str]:
-    cap = [] if name in OWN_CAP else [f"epochs={args.epochs}"]
-    return [f"replicates={args.replicates}", *cap]
+def overrides(args: argparse.Namespace) -> list[str]:
+    """Only what the command line sets: the rest is each experiment's file and conf/'s."""
+    given = {"epochs": args.epochs, "replicates": args.replicates}
+    return [f"{field}={value}" for field, value in given.items() if value is not None]
 
 
 def main() -> None:
@@ -65,7 +63,7 @@ def main() -> None:
     start = time.perf_counter()
     runs, done = {}, {}
     for name in args.only:
-        runs[name] = experiments.run(name, args.work, overrides(name, args), done)
+        runs[name] = experiments.run(name, args.work, overrides(args), done)
         logging.info(f"{name}: {runs[name]['wall']:.0f} s, {runs[name]['reused']} jobs reused")
     drawing = time.perf_counter()
     sweeps = {name: report.load(args.work / name) for name in args.only}
@@ -75,26 +73,39 @@ def main() -> None:
         figures[name] = report.write_figures(sweep, args.out / name)
     drawing = time.perf_counter() - drawing
     total = time.perf_counter() - start
-    header = timing(runs, drawing, total, args)
+    header = timing(runs, drawing, total, sweeps)
     text = discussion.markdown(discussion.findings(sweeps), figures, args.out, header)
     (args.out / "discussion.md").write_text(text)
     print(f"discussion written to {args.out / 'discussion.md'}\n{header}")
 
 
-def timing(runs: dict, drawing: float, total: float, args: argparse.Namespace) -> str:
+def timing(runs: dict, drawing: float, total: float, sweeps: dict) -> str:
     """How long it took: training (summed over the jobs run), the sweeps' fixed cost
     (their wall time beyond training shared over both cores), figures, the whole."""
-    sweeps = sum(r["wall"] for r in runs.values())
+    wall = sum(r["wall"] for r in runs.values())
     training = sum(r["training"] for r in runs.values())
     reused = sum(r["reused"] for r in runs.values())
-    fixed = max(sweeps - training / 2, 0.0)
+    fixed = max(wall - training / 2, 0.0)
     return (
         f"Written by `python scripts/discussion.py` in {total / 60:.1f} minutes "
-        f"({args.replicates} replicates per setting, epoch cap {args.epochs:,}, loss threshold "
-        f"0.001, each replicate its own seed): training {training:.0f} s summed over the "
-        f"jobs, the sweeps' fixed job cost about {fixed:.0f} s (their {sweeps:.0f} s of wall "
-        f"time less training shared over 2 cores), figures {drawing:.0f} s; {reused} jobs "
+        f"({settings(sweeps)}, each replicate its own seed): training {training:.0f} s summed "
+        f"over the jobs, the sweeps' fixed job cost about {fixed:.0f} s (their {wall:.0f} s of "
+        f"wall time less training shared over 2 cores), figures {drawing:.0f} s; {reused} jobs "
         "shared by two experiments ran once."
+    )
+
+
+def settings(sweeps: dict) -> str:
+    """The replicates, epoch caps and thresholds the sweeps ran with, as their jobs say."""
+    runs = [sweep.done for sweep in sweeps.values()]
+    jobs = [r.drop_duplicates("job") for r in runs]
+    replicates = sorted({int(n) for r in runs for n in r.groupby("job").size()})
+    caps = sorted({int(c) for j in jobs for c in j["epochs"]})
+    thresholds = sorted({float(t) for j in jobs for t in j["loss_threshold"]})
+    return (
+        f"{' or '.join(map(str, replicates))} replicates per setting, epoch cap "
+        f"{' or '.join(f'{c:,}' for c in caps)}, loss threshold "
+        f"{' or '.join(f'{t:g}' for t in thresholds)}"
     )
 
 
