@@ -227,3 +227,24 @@ def test_a_broken_config_file_is_named(tmp_path, content, message):
         check_conf_files(tmp_path)
     assert str(refused.value) == f"{tmp_path / 'dataset' / 'linear.yaml'}: {message}"
     check_conf_files(CONFIG_DIR)  # nnsweep's own files pass
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "field", "value"),
+    [
+        ("adam", "eps", 2.0),
+        ("adam", "eps", 0.0),
+        ("rmsprop", "decay", 1.0),
+        ("momentum", "beta", -0.1),
+    ],
+)
+def test_an_optimizer_made_directly_refuses_what_the_config_refuses(optimizer, field, value):
+    """One range table: the config's check and the optimizer's own agree, word for word."""
+    from nnsweep.nn.optimizers import make_optimizer
+
+    cfg = compose_config(f"optimizer={optimizer}", f"optimizer.{field}={value}")
+    with pytest.raises(ConfigError) as from_config:
+        check(cfg)
+    with pytest.raises(ConfigError) as made:
+        make_optimizer(optimizer, 0.1, **{field: value})
+    assert str(from_config.value) == f"optimizer.{made.value}"

@@ -3,68 +3,41 @@ refuses a config before anything trains (:func:`check`)."""
 
 import dataclasses
 import difflib
-import math
-from collections.abc import Callable
 from typing import Any
 
 from omegaconf import OmegaConf
 
+from nnsweep.bounds import MAX_COUNT, Range, count, finite, require
 from nnsweep.errors import ConfigError
 from nnsweep.job.schema import FIGURES, GROUPS, RunConfig, hyperparameters, option_fields
-
-Range = tuple[Callable[[Any], bool], str]  # (is the value allowed, what is allowed)
-
-
-MAX_COUNT = 2**31 - 1  # counts stay far inside the engines' int64 arithmetic
-
+from nnsweep.nn.optimizers import HYPERPARAMETER_RANGES
 
 MAX_EPOCHS = 10**9  # 1,000 times the report's cap; its loss history alone is 16 GB
-
-
 MAX_SEED = 2**63 - 1  # seeds are stored as int64 (the report's tables)
-
-
-def _count(low: int, high: int = MAX_COUNT) -> Range:
-    return lambda v: low <= v <= high, f"an integer from {low:,} to {high:,}"
-
-
-def _finite(low: float, high: float = math.inf, low_open: bool = False) -> Range:
-    above = (lambda v: v > low) if low_open else (lambda v: v >= low)
-    text = f"{'>' if low_open else '>='} {low:g}" + (f" and <= {high:g}" if high < math.inf else "")
-    return lambda v: math.isfinite(v) and above(v) and v <= high, f"a finite number {text}"
-
-
-RATE: Range = (lambda v: math.isfinite(v) and 0 <= v < 1, "a number from 0 to 1, 1 excluded")
 
 
 # Every top-level field with a range: checked by check() before anything trains.
 RANGES: dict[str, Range] = {
-    "lr": _finite(0, low_open=True),
-    "hidden_units": _count(1),
-    "hidden_layers": _count(0, 1000),
-    "epochs": _count(1, MAX_EPOCHS),
-    "replicates": _count(1),
-    "loss_threshold": _finite(0),
+    "lr": HYPERPARAMETER_RANGES["lr"],
+    "hidden_units": count(1),
+    "hidden_layers": count(0, 1000),
+    "epochs": count(1, MAX_EPOCHS),
+    "replicates": count(1),
+    "loss_threshold": finite(0),
     "batch_size": (lambda v: v is None or 1 <= v <= MAX_COUNT, "null (full batch) or >= 1"),
-    "log_every": _count(1),
-    "blas_threads": _count(1),  # more than the cores: a warning, and the cores (run time)
-    "seed": _count(0, MAX_SEED),
-    "snapshots": _count(0, 10_000),
+    "log_every": count(1),
+    "blas_threads": count(1),  # more than the cores: a warning, and the cores (run time)
+    "seed": count(0, MAX_SEED),
+    "snapshots": count(0, 10_000),
 }
 
 
 # Every hyperparameter of every group option, by group and keyword: a new registry entry
 # with a new keyword needs its range here (tests/test_config.py checks that).
 OPTION_RANGES: dict[str, dict[str, Range]] = {
-    "dataset": {"n": _count(2, 10**7), "noise": _finite(0, 1), "test_n": _count(0, 10**7)},
-    "activation": {"alpha": _finite(0, 1)},  # leaky_relu's slope for negative inputs
-    "optimizer": {
-        "beta": RATE,
-        "beta1": RATE,
-        "beta2": RATE,
-        "decay": RATE,
-        "eps": _finite(0, 1, low_open=True),
-    },
+    "dataset": {"n": count(2, 10**7), "noise": finite(0, 1), "test_n": count(0, 10**7)},
+    "activation": {"alpha": finite(0, 1)},  # leaky_relu's slope for negative inputs
+    "optimizer": {k: v for k, v in HYPERPARAMETER_RANGES.items() if k != "lr"},
     "loss": {},
 }
 
@@ -72,14 +45,12 @@ OPTION_RANGES: dict[str, dict[str, Range]] = {
 def check(cfg: Any) -> None:
     """Raise ConfigError for the first key that is not a field, or value out of range."""
     _check_keys(cfg)
-    for key, (ok, allowed) in RANGES.items():
-        if key in cfg and not ok(cfg[key]):
-            raise ConfigError(f"{key}={cfg[key]!r} is out of range; allowed: {allowed}")
+    for key, allowed in RANGES.items():
+        if key in cfg:
+            require(key, cfg[key], allowed)
     for group, ranges in OPTION_RANGES.items():
         for key, value in hyperparameters(cfg[group]).items():
-            ok, allowed = ranges[key]
-            if not ok(value):
-                raise ConfigError(f"{group}.{key}={value!r} is out of range; allowed: {allowed}")
+            require(f"{group}.{key}", value, ranges[key])
     named = [f.name for f in cfg.get("figures", [])]
     if len(set(named)) < len(named):
         twice = sorted({name for name in named if named.count(name) > 1})

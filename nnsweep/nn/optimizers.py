@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from nnsweep.bounds import RATE, Range, finite, require
 from nnsweep.registry import lookup, settings_of
 
 Array = np.ndarray
@@ -43,37 +44,32 @@ class AdamState(NamedTuple):
     nu: Array
 
 
-class BadHyperparameterError(ValueError):
-    """An optimizer hyperparameter out of its range."""
+# Every optimizer hyperparameter's range, the one table: the config is checked against it
+# before a sweep runs (nnsweep.job.ranges), and each optimizer when it is made.
+HYPERPARAMETER_RANGES: dict[str, Range] = {
+    "lr": finite(0, low_open=True),
+    "beta": RATE,
+    "beta1": RATE,
+    "beta2": RATE,
+    "decay": RATE,
+    "eps": finite(0, 1, low_open=True),  # a stabiliser: above 1 it would rescale the step
+}
 
 
-def _require(name: str, value: float, ok: bool, allowed: str) -> None:
-    if not ok:
-        raise BadHyperparameterError(f"{name}={value!r} is out of range; allowed: {allowed}")
-
-
-def _check_lr(lr: float) -> None:
-    _require("lr", lr, bool(np.isfinite(lr)) and lr > 0, "a finite number > 0")
-
-
-def _check_rate(name: str, value: float) -> None:
-    _require(name, value, 0.0 <= value < 1.0, "0 <= value < 1")
-
-
-def _check_eps(eps: float) -> None:
-    _require("eps", eps, bool(np.isfinite(eps)) and eps > 0, "a finite number > 0")
+def _check(**hyperparameters: float) -> None:
+    for name, value in hyperparameters.items():
+        require(name, value, HYPERPARAMETER_RANGES[name])
 
 
 def gd(lr: float) -> Optimizer:
     """Plain gradient descent: W <- W - lr g."""
-    _check_lr(lr)
+    _check(lr=lr)
     return Optimizer(lambda params: NoState(), lambda g, state, w: (w - lr * g, state))
 
 
 def momentum(lr: float, beta: float = 0.9) -> Optimizer:
     """The report's momentum: V <- beta V - lr g; W <- W + V; V starts at 0."""
-    _check_lr(lr)
-    _check_rate("beta", beta)
+    _check(lr=lr, beta=beta)
 
     def update(g: Array, state: VelocityState, w: Array) -> tuple[Array, VelocityState]:
         v = beta * state.velocity - lr * g
@@ -85,8 +81,7 @@ def momentum(lr: float, beta: float = 0.9) -> Optimizer:
 def nesterov(lr: float, beta: float = 0.9) -> Optimizer:
     """Nesterov momentum in the look-ahead form (Sutskever et al. 2013):
     V <- beta V - lr g; W <- W + beta V - lr g."""
-    _check_lr(lr)
-    _check_rate("beta", beta)
+    _check(lr=lr, beta=beta)
 
     def update(g: Array, state: VelocityState, w: Array) -> tuple[Array, VelocityState]:
         v = beta * state.velocity - lr * g
@@ -97,8 +92,7 @@ def nesterov(lr: float, beta: float = 0.9) -> Optimizer:
 
 def adagrad(lr: float, eps: float = 1e-8) -> Optimizer:
     """The report's adagrad: n <- n + g^2; W <- W - lr g / sqrt(n + eps); n starts at 0."""
-    _check_lr(lr)
-    _check_eps(eps)
+    _check(lr=lr, eps=eps)
 
     def update(g: Array, state: SquaresState, w: Array) -> tuple[Array, SquaresState]:
         n = state.squares + g * g
@@ -109,9 +103,7 @@ def adagrad(lr: float, eps: float = 1e-8) -> Optimizer:
 
 def rmsprop(lr: float, decay: float = 0.9, eps: float = 1e-8) -> Optimizer:
     """s <- decay s + (1 - decay) g^2; W <- W - lr g / (sqrt(s) + eps); s starts at 0."""
-    _check_lr(lr)
-    _check_rate("decay", decay)
-    _check_eps(eps)
+    _check(lr=lr, decay=decay, eps=eps)
 
     def update(g: Array, state: SquaresState, w: Array) -> tuple[Array, SquaresState]:
         s = decay * state.squares + (1.0 - decay) * g * g
@@ -122,10 +114,7 @@ def rmsprop(lr: float, decay: float = 0.9, eps: float = 1e-8) -> Optimizer:
 
 def adam(lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
     """Adam with bias correction (Kingma & Ba 2015, Algorithm 1)."""
-    _check_lr(lr)
-    _check_rate("beta1", beta1)
-    _check_rate("beta2", beta2)
-    _check_eps(eps)
+    _check(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
     def init(params: Array) -> AdamState:
         return AdamState(0, np.zeros_like(params), np.zeros_like(params))
