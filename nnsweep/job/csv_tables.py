@@ -33,7 +33,7 @@ LAYER_COLUMNS = ["replicate", "epoch", "layer", "grad_norm", "mean_abs_derivativ
 def loss_table(history: History, keep: np.ndarray) -> pd.DataFrame:
     """The rows of loss.csv: the epochs ``keep`` (from :func:`recorded_epochs`, where the
     training recorded accuracy too) that each replicate ran, and always its last epoch.
-    Built for all replicates at once: a loop over 100,000 replicates took minutes."""
+    Built for all replicates at once: a Python loop per replicate is slow with many."""
     last = history.epochs_run
     epoch_index, replicate = np.nonzero(keep[:, None] < last[None, :])  # (keep, R) mask
     epochs = np.concatenate([keep[epoch_index], last])
