@@ -78,7 +78,7 @@ def _run_locked(
     except BaseException as error:  # KeyboardInterrupt too: the job must not look complete
         _record_failure(job_dir, base, error)
         raise
-    draw_figures(cfg, experiment, history, tables, job_dir, result)
+    _figures_after_data(cfg, experiment, history, tables, job_dir, result)
     console.log_summary(cfg, experiment, history)
     return objective(cfg, result["replicates"])
 
@@ -138,7 +138,7 @@ def write_data_files(
     return tables
 
 
-def draw_figures(
+def _figures_after_data(
     cfg: DictConfig,
     e: Experiment,
     history: History,
