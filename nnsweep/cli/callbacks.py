@@ -12,8 +12,6 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from nnsweep.report.writer import write_report
-
 log = logging.getLogger(__name__)
 
 
@@ -27,5 +25,7 @@ class ReportCallback(Callback):
         log.info(f"sweep: {config.hydra.sweep.dir}/")  # where to look, before the first job
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from nnsweep.report.writer import write_report  # a single run never loads the report
+
         sweep_dir = Path(config.hydra.sweep.dir)
         write_report([sweep_dir], figures=self.figures)  # logs where it wrote
