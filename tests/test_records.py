@@ -86,7 +86,10 @@ def test_result_json_writes_null_for_nan_and_inf(tmp_path):
 def complete_job(job_dir) -> dict:
     """A complete job folder with its loss.csv checksummed, as nnsweep.run writes it."""
     (job_dir / "loss.csv").write_text("replicate,epoch,loss,accuracy\n0,1,0.25,0.5\n")
-    replicate = dict.fromkeys(result_json.REPLICATE_KEYS, 1)
+    replicate = result_json.ReplicateResult(
+        replicate=0, seed=1, final_loss=0.25, final_accuracy=0.5, epochs=1, converged=False,
+        diverged=False, seconds=0.1,
+    )  # fmt: skip
     result = {"status": "complete", "config": {"lr": 0.1}, "replicates": [replicate]}
     result["files"] = result_json.file_records(job_dir)
     result_json.write_result(result, job_dir)

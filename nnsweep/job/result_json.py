@@ -13,7 +13,7 @@ import json
 import math
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypedDict, get_type_hints
+from typing import Any, TypedDict, get_args, get_type_hints
 
 import numpy as np
 
@@ -116,10 +116,34 @@ def shape_problem(result: Any) -> str | None:
     for r in replicates:
         if not isinstance(r, dict) or any(k not in r for k in REPLICATE_KEYS):
             return f"a replicate without {', '.join(REPLICATE_KEYS)}"
+        wrong = next((k for k in r if k in REPLICATE_TYPES and not _is(r[k], k)), None)
+        if wrong:
+            value, allowed = json.dumps(r[wrong]), _TYPE_WORDS[wrong]
+            return f"replicate {r['replicate']}'s {wrong} is {value}, not {allowed}"
     files = result.get("files", {})
     if not isinstance(files, dict) or not all(isinstance(f, dict) for f in files.values()):
         return "files is not a record of sizes and checksums"
     return None
+
+
+REPLICATE_TYPES = get_type_hints(ReplicateResult)
+_JSON_WORDS = {int: "an integer", float: "a number", bool: "true or false", type(None): "null"}
+_TYPE_WORDS = {
+    k: " or ".join(_JSON_WORDS[t] for t in get_args(v) or (v,)) for k, v in REPLICATE_TYPES.items()
+}
+
+
+def _is(value: Any, key: str) -> bool:
+    """Whether ``value`` has the type ReplicateResult gives ``key`` (JSON's numbers: an
+    integer is a float too, a boolean is neither)."""
+    kinds = get_args(REPLICATE_TYPES[key]) or (REPLICATE_TYPES[key],)
+    if isinstance(value, bool):
+        return bool in kinds
+    if value is None:
+        return type(None) in kinds
+    if isinstance(value, int):
+        return int in kinds or float in kinds
+    return isinstance(value, float) and float in kinds
 
 
 def sha256(path: Path) -> str:

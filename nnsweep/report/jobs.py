@@ -41,9 +41,16 @@ class NoRunsError(ValueError):
 
 
 def find_job_dirs(folder: Path) -> list[Path]:
-    """Every job folder at or below ``folder``, in natural order (2 before 10)."""
-    found = []
+    """Every job folder at or below ``folder``, in natural order (2 before 10). Symbolic
+    links are followed (sweeps linked into one folder report together), but each real
+    folder is read once: a link back up the tree is not a loop of jobs."""
+    found, seen = [], set()
     for root, subdirs, _ in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            subdirs.clear()
+            continue
+        seen.add(real)
         if hydra_files.is_job_dir(Path(root)):
             found.append(Path(root))
             subdirs.clear()  # a job's own subfolders (.hydra) hold no other job
@@ -58,7 +65,7 @@ def _natural_key(path: Path) -> tuple:
 
 def job_dirs(folders: Iterable[Path]) -> list[Path]:
     """The job folders of every folder given, each once; NoRunsError for a folder without."""
-    found: dict[Path, Path] = {}  # absolute path -> path as found: a job seen twice counts once
+    found: dict[Path, Path] = {}  # real path -> path as found: a job seen twice counts once
     for folder in folders:
         if folder.is_file():
             raise NoRunsError(f"{folder} is a file; give a run or sweep folder")
@@ -71,7 +78,7 @@ def job_dirs(folders: Iterable[Path]) -> list[Path]:
                 f"{result_json.RESULT_JSON}, or with an nnsweep {hydra_files.HYDRA_CONFIG}, "
                 "at or below it)"
             )
-        found.update((j.absolute(), j) for j in jobs if j.absolute() not in found)
+        found.update((j.resolve(), j) for j in jobs if j.resolve() not in found)
     return list(found.values())
 
 
