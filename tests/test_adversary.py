@@ -3,12 +3,19 @@ never costs or mixes data (issue "nothing lost, round two")."""
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 from synthetic import config, write_job
 
 from nnsweep.cli.report import main as report_main
 from nnsweep.report.tables import load
+
+
+def nnsweep(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "nnsweep", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +51,16 @@ def test_a_symlink_loop_counts_each_job_once(tmp_path, caplog):
     os.symlink(".", sweep / "self")
     os.symlink("..", sweep / "0" / "up")
     assert len(load(sweep).jobs) == 2
+
+
+@pytest.mark.slow
+def test_resuming_with_the_other_engine_refuses_and_keeps_the_first_engines_files(tmp_path):
+    """The engines part on chaotic runs: a folder's results say which engine made them."""
+    args = ["epochs=300", "figures=[]", f"hydra.run.dir={tmp_path}"]
+    assert nnsweep(*args).returncode == 0
+    before = (tmp_path / "loss.csv").read_bytes()
+    again = nnsweep(*args, "engine=numpy")
+    assert again.returncode == 1
+    assert "holds a complete result of another config" in again.stderr
+    assert (tmp_path / "loss.csv").read_bytes() == before
+    assert json.loads((tmp_path / "result.json").read_text())["config"]["engine"] == "numba"
