@@ -3,13 +3,19 @@ never costs or mixes data (issue "nothing lost, round two")."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 from synthetic import config, write_job
 
+from nnsweep.cli.predict import main as predict_main
 from nnsweep.cli.report import main as report_main
+from nnsweep.job import result_json
+from nnsweep.job.params_npz import UnreadableNetworks, load_networks
 from nnsweep.report.tables import load
 
 
@@ -64,3 +70,107 @@ def test_resuming_with_the_other_engine_refuses_and_keeps_the_first_engines_file
     assert "holds a complete result of another config" in again.stderr
     assert (tmp_path / "loss.csv").read_bytes() == before
     assert json.loads((tmp_path / "result.json").read_text())["config"]["engine"] == "numba"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A real job of two replicates, trained once for the tests that damage copies of it."""
+    job = tmp_path_factory.mktemp("trained") / "job"
+    done = nnsweep(
+        "epochs=200", "replicates=2", "snapshots=3", "figures=[]", f"hydra.run.dir={job}"
+    )
+    assert done.returncode == 0, done.stderr
+    return job
+
+
+@pytest.fixture
+def job(trained, tmp_path):
+    copy = tmp_path / "job"
+    shutil.copytree(trained, copy)
+    return copy
+
+
+def predict_error(*argv: str) -> str:
+    """nnsweep-predict's one line for ``argv``; a traceback fails the test."""
+    with pytest.raises(SystemExit) as stop:
+        predict_main(list(argv))
+    assert isinstance(stop.value.code, str), stop.value.code  # a message, not a bare code
+    return stop.value.code
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("x1,x2\n0.1,0.2,0.3\n", "line 2: '0.1,0.2,0.3' is not two finite numbers"),
+        ("x1,x2\na,b\n", "line 2: 'a,b' is not two finite numbers"),
+        ("x1,x2\n0.1,0.2\n0.3\n", "line 3: '0.3' is not two finite numbers"),
+        ("", "no points"),
+        ("x1,x2\n", "no points"),
+        ("x1;x2\n0.1;0.2\n", "line 2: '0.1;0.2' is not two finite numbers"),
+        ("0.1,0.2\n0.3,0.4\n", "line 1 is a point; the first line must be a header, x1,x2"),
+        ("x1,x2\nnan,0.2\n", "line 2: 'nan,0.2' is not two finite numbers"),
+        ("x1,x2\n0.1,inf\n", "line 2: '0.1,inf' is not two finite numbers"),
+    ],
+)
+def test_a_bad_points_file_is_one_line_naming_the_file_and_line(job, tmp_path, content, said):
+    points = tmp_path / "points.csv"
+    points.write_text(content)
+    assert said in predict_error(str(job), "--csv", str(points))
+
+
+def test_a_missing_points_file_or_a_folder_is_one_line(job, tmp_path):
+    assert "No such file or directory" in predict_error(str(job), "--csv", str(tmp_path / "no"))
+    assert "is a folder; give a CSV file" in predict_error(str(job), "--csv", str(tmp_path))
+
+
+@pytest.mark.parametrize("point", [["nan", "0.2"], ["0.1", "inf"], ["--", "-inf", "0"]])
+def test_a_point_that_is_not_finite_is_refused(job, point):
+    assert "is not two finite numbers" in predict_error(str(job), *point)
+
+
+def vouch_for(job: Path) -> None:
+    """result.json's checksums rewritten for the files as they are now: damage that the
+    checksum alone would not catch."""
+    path = job / "result.json"
+    result = json.loads(path.read_text())
+    result["files"] = result_json.file_records(job)
+    path.write_text(json.dumps(result))
+
+
+def rewrite_params(job: Path, **changes) -> None:
+    with np.load(job / "params.npz") as archive:
+        saved = {key: archive[key] for key in archive.files}
+    saved.update(changes)
+    for key in [k for k, v in changes.items() if v is None]:
+        del saved[key]
+    np.savez(job / "params.npz", **saved)
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (lambda j: (j / "params.npz").write_bytes((j / "params.npz").read_bytes()[:500]),
+         "not a NumPy archive nnsweep wrote"),
+        (lambda j: (j / "params.npz").write_bytes(b"garbage" * 50), "not a NumPy archive"),
+        (lambda j: (j / "params.npz").write_bytes(b""), "not a NumPy archive"),
+        (lambda j: rewrite_params(j, final=np.zeros((2, 5))), "final has shape (2, 5), not (2, 37"),
+        (lambda j: rewrite_params(j, seeds=np.array([1, 2], dtype=object)), "not a NumPy archive"),
+        (lambda j: rewrite_params(j, snapshots=None), "no snapshots"),
+        (lambda j: rewrite_params(j, activations=np.array(["sigmoid", "swish", "sigmoid"])),
+         "unknown activation 'swish'"),
+    ],
+)  # fmt: skip
+def test_a_damaged_params_npz_is_one_line_naming_the_file(job, damage, said):
+    damage(job)
+    assert "not this job's networks" in predict_error(str(job), "0.1", "0.2")  # checksum first
+    vouch_for(job)
+    error = predict_error(str(job), "0.1", "0.2")
+    assert said in error and "params.npz" in error
+    with pytest.raises(UnreadableNetworks, match=said.replace("(", r"\(").replace(")", r"\)")):
+        load_networks(job)
+
+
+def test_networks_of_another_run_left_beside_a_result_json_are_refused(job):
+    result = json.loads((job / "result.json").read_text())
+    (job / "result.json").write_text(json.dumps({**result, "status": "failed", "error": "x"}))
+    assert "the job is failed, not complete" in predict_error(str(job), "0.1", "0.2")

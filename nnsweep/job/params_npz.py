@@ -17,6 +17,7 @@
 A layer computes ``a_out = f(a_in @ W + b)``.
 """
 
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,13 @@ import numpy as np
 
 from nnsweep.atomic import atomic_path
 from nnsweep.engines.history import History
-from nnsweep.job.result_json import PARAMS_NPZ
+from nnsweep.job.result_json import (
+    PARAMS_NPZ,
+    RESULT_JSON,
+    JobStatus,
+    file_mismatch,
+    read_result,
+)
 from nnsweep.nn.activations import make_activation
 from nnsweep.nn.mlp import MLP
 
@@ -84,25 +91,81 @@ class Network:
         return self.snapshots[found[0]]
 
 
+class UnreadableNetworks(ValueError):
+    """A job folder whose trained networks cannot be trusted: the message names the file
+    and what is wrong with it."""
+
+
 def load_networks(job_dir: Path | str) -> list[Network]:
-    """Every replicate of the job in ``job_dir``, from its ``params.npz``."""
+    """Every replicate of the job in ``job_dir``, from its ``params.npz``, checked first
+    against result.json (complete, the file's sha256) and its own shapes."""
     path = Path(job_dir) / PARAMS_NPZ
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: give a job's folder, not a sweep's")
-    with np.load(path) as archive:
-        saved = {key: archive[key] for key in archive.files}
-    pairs = zip(saved["activations"], saved["alphas"], strict=True)
-    layers = [make_activation(str(name), **_alpha(name, alpha)) for name, alpha in pairs]
-    net = MLP(saved["sizes"], layers[0], layers[-1])  # hidden layers share one activation
-    replicates = len(saved["seeds"])
-    epochs = saved.get("snapshot_epochs", np.zeros(0, dtype=np.int64))
-    snapshots = saved.get("snapshots", np.zeros((0, replicates, net.n_params)))
-    epochs_run = saved.get("epochs_run", np.zeros(replicates, dtype=np.int64))  # older files
+    _check_vouched_for(Path(job_dir))
+    saved = _read(path)
+    try:
+        pairs = zip(saved["activations"], saved["alphas"], strict=True)
+        layers = [make_activation(str(name), **_alpha(name, alpha)) for name, alpha in pairs]
+        net = MLP(tuple(int(s) for s in saved["sizes"]), layers[0], layers[-1])
+    except (ValueError, IndexError) as error:  # an unknown activation, too few layers
+        raise UnreadableNetworks(f"{path}: {error}") from None
+    _check_shapes(path, saved, net)
     return [
-        Network(r, int(seed), net, saved["final"][r], saved["initial"][r], int(epochs_run[r]),
-                epochs, snapshots[:, r])
+        Network(r, int(seed), net, saved["final"][r], saved["initial"][r],
+                int(saved["epochs_run"][r]), saved["snapshot_epochs"], saved["snapshots"][:, r])
         for r, seed in enumerate(saved["seeds"])
     ]  # fmt: skip
+
+
+def _check_vouched_for(job_dir: Path) -> None:
+    """result.json says complete and its checksum of params.npz matches the file: the
+    networks are the ones that job trained, not another run's left behind."""
+    try:
+        result = read_result(job_dir)
+    except (OSError, ValueError) as error:
+        raise UnreadableNetworks(
+            f"{job_dir / RESULT_JSON} cannot vouch for the networks: {error}"
+        ) from None
+    if result["status"] != JobStatus.COMPLETE:
+        raise UnreadableNetworks(f"{job_dir}: the job is {result['status']}, not complete")
+    if PARAMS_NPZ not in result.get("files", {}):
+        raise UnreadableNetworks(f"{job_dir / RESULT_JSON} has no checksum of {PARAMS_NPZ}")
+    mismatch = file_mismatch(job_dir, {"files": {PARAMS_NPZ: result["files"][PARAMS_NPZ]}})
+    if mismatch:
+        raise UnreadableNetworks(f"{job_dir}: {mismatch}; not this job's networks")
+
+
+KEYS = ("sizes", "activations", "alphas", "seeds", "initial", "final", "epochs_run",
+        "snapshot_epochs", "snapshots")  # fmt: skip
+
+
+def _read(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            saved = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise UnreadableNetworks(f"{path}: not a NumPy archive nnsweep wrote ({error})") from None
+    missing = [key for key in KEYS if key not in saved]
+    if missing:
+        raise UnreadableNetworks(f"{path}: no {', '.join(missing)}")
+    return saved
+
+
+def _check_shapes(path: Path, saved: dict[str, np.ndarray], net: MLP) -> None:
+    """Each array's shape from the layer widths and the number of replicates."""
+    r, layers, s = len(saved["seeds"]), len(net.sizes) - 1, len(saved["snapshot_epochs"])
+    expected = {
+        "sizes": (layers + 1,), "activations": (layers,), "alphas": (layers,), "seeds": (r,),
+        "initial": (r, net.n_params), "final": (r, net.n_params), "epochs_run": (r,),
+        "snapshot_epochs": (s,), "snapshots": (s, r, net.n_params),
+    }  # fmt: skip
+    for key, shape in expected.items():
+        if saved[key].shape != shape:
+            raise UnreadableNetworks(
+                f"{path}: {key} has shape {saved[key].shape}, not {shape} for layers "
+                f"{'-'.join(map(str, net.sizes))} and {r} replicates"
+            )
 
 
 def _alpha(name: str, alpha: float) -> dict[str, float]:
