@@ -4,8 +4,10 @@ never costs or mixes data (issue "nothing lost, round two")."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,8 @@ from nnsweep.cli.report import main as report_main
 from nnsweep.job import result_json
 from nnsweep.job.params_npz import UnreadableNetworks, load_networks
 from nnsweep.report.tables import load
+
+FAULTS = Path(__file__).parent / "fault_injection"  # a subprocess's test-only hooks
 
 
 def nnsweep(*args: str) -> subprocess.CompletedProcess:
@@ -174,3 +178,42 @@ def test_networks_of_another_run_left_beside_a_result_json_are_refused(job):
     result = json.loads((job / "result.json").read_text())
     (job / "result.json").write_text(json.dumps({**result, "status": "failed", "error": "x"}))
     assert "the job is failed, not complete" in predict_error(str(job), "0.1", "0.2")
+
+
+@pytest.mark.slow
+def test_a_damaged_result_json_never_lets_another_config_overwrite_its_data(tmp_path):
+    """The issue's case: lr=0.1's files stay when a sweep with lr=0.5 reaches its folder."""
+    sweep = tmp_path / "S"
+    tiny = ["figures=[]", "epochs=2000", "replicates=2", f"hydra.sweep.dir={sweep}"]
+    assert nnsweep("-m", "lr=0.1,1", *tiny).returncode == 0
+    kept = {name: (sweep / "0" / name).read_bytes() for name in ("loss.csv", "params.npz")}
+    damaged = sweep / "0" / "result.json"
+    damaged.write_bytes(damaged.read_bytes()[:300])
+    again = nnsweep("-m", "lr=0.5,1", *tiny)
+    assert again.returncode != 0 and "Traceback" not in again.stderr
+    assert f"{sweep / '0'}: result.json is damaged" in again.stderr
+    assert {name: (sweep / "0" / name).read_bytes() for name in kept} == kept
+
+
+@pytest.mark.slow
+def test_an_interrupted_rerun_leaves_one_configs_files_and_predict_refuses(tmp_path):
+    """The issue's case: a rerun stopped while training leaves no earlier files beside its
+    result.json (they are moved aside, whole), and nnsweep-predict serves nothing."""
+    args = ["figures=[]", "epochs=300", f"hydra.run.dir={tmp_path}"]
+    assert nnsweep("lr=0.1", *args).returncode == 0
+    first = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    env = {**os.environ, "PYTHONPATH": str(FAULTS), "NNSWEEP_WAIT_FOR": str(tmp_path / "never")}
+    command = [sys.executable, "-m", "nnsweep", "lr=0.2", "rerun=true", *args]
+    rerun = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while '"running"' not in (tmp_path / "result.json").read_text():
+        assert time.monotonic() < deadline and rerun.poll() is None
+        time.sleep(0.05)
+    rerun.send_signal(signal.SIGTERM)
+    assert rerun.wait(60) != 0
+    assert json.loads((tmp_path / "result.json").read_text())["status"] == "failed"
+    assert not any((tmp_path / name).exists() for name in ("loss.csv", "params.npz"))
+    [aside] = (tmp_path / ".replaced").iterdir()
+    assert all((aside / name).read_bytes() == data for name, data in first.items()
+               if name in ("loss.csv", "layers.csv", "params.npz", "result.json"))  # fmt: skip
+    assert "has no params.npz" in predict_error(str(tmp_path), "0.1", "0.2")

@@ -179,16 +179,27 @@ def test_a_data_file_that_differs_from_its_checksum_is_damaged_and_run_again(tmp
 
 
 @pytest.mark.parametrize("content", ["[]", '{"status": "complete"}'])
-def test_a_result_json_of_the_wrong_shape_is_damaged_for_report_and_resume(tmp_path, content):
+def test_a_result_json_of_the_wrong_shape_is_damaged_and_its_data_kept_until_rerun(
+    tmp_path, content
+):
+    """Whose data files a damaged result.json leaves cannot be told: a resume refuses to
+    write over them, naming the file; rerun=true moves them aside and runs the job."""
     sweep = complete_sweep(tmp_path)
     (sweep / "1" / "result.json").write_text(content)
     jobs = load(sweep).jobs.set_index("job")
     assert jobs.loc["1", "status"] == "damaged"
+    before = (sweep / "1" / "loss.csv").read_bytes()
 
     resumed = start("-m", "seed=0,1", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     stderr = finish(resumed)
-    assert resumed.returncode == 0, stderr
-    assert "Traceback" not in stderr
-    log = (sweep / "1" / "nnsweep.log").read_text()
-    assert f"{sweep / '1' / 'result.json'}: " in log and "; damaged, the job runs again" in log
+    assert resumed.returncode == 1 and "Traceback" not in stderr
+    assert f"{sweep / '1'}: result.json is damaged" in stderr
+    assert "nothing was overwritten. Pass rerun=true" in stderr
+    assert (sweep / "1" / "loss.csv").read_bytes() == before
+
+    rerun = start("-m", "seed=0,1", "rerun=true", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert rerun.wait(120) == 0, finish(rerun)
     assert_whole(sweep / "1", 0.01)
+    [aside] = (sweep / "1" / ".replaced").iterdir()
+    assert (aside / "loss.csv").read_bytes() == before
+    assert (aside / "result.json").read_text() == content

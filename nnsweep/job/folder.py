@@ -14,6 +14,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,12 @@ from omegaconf import OmegaConf
 
 from nnsweep import atomic
 from nnsweep.job import result_json
-from nnsweep.job.result_json import JobStatus
-from nnsweep.job.schema import PRESENTATION_FIELDS
+from nnsweep.job.result_json import DATA_FILES, RESULT_JSON, JobStatus
+from nnsweep.job.schema import FIGURE_FILES, PRESENTATION_FIELDS
 
 log = logging.getLogger(__name__)
 
+REPLACED_DIR = ".replaced"  # an earlier run's files, kept aside by the run that replaced them
 LOCK_FILE = ".lock"  # held (fcntl.flock) while a job runs; never renamed nor removed
 HOLDER_WAIT = 5.0  # seconds to wait for a lock holder's result.json to say what it trains
 
@@ -113,6 +115,13 @@ def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[
     except FileNotFoundError:
         return None
     except ValueError as error:  # invalid JSON, not UTF-8, or JSON of another shape
+        data = [name for name in DATA_FILES if (job_dir / name).is_file()]
+        if data and not rerun:  # whose they are cannot be told: never write over them
+            raise JobDirTaken(
+                f"{job_dir}: {RESULT_JSON} is damaged ({error}), so which config wrote its "
+                f"{', '.join(data)} cannot be told; nothing was overwritten. Pass rerun=true "
+                "to replace them (they are moved aside), or sweep into a new hydra.sweep.dir"
+            ) from None
         log.warning(f"{error}; damaged, the job runs again")
         return None
     if previous["status"] == JobStatus.RUNNING:
@@ -130,6 +139,21 @@ def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[
         log.warning(f"{job_dir}: damaged ({mismatch}); the job runs again")
         return None
     return previous
+
+
+def set_aside(job_dir: Path) -> Path | None:
+    """Move an earlier run's result.json, data files and figures into
+    ``.replaced/<time>/``, so that the folder only ever holds one run's files and an
+    interrupted rerun loses nothing; None when no data file is there to keep."""
+    names = [RESULT_JSON, *DATA_FILES, *FIGURE_FILES.values()]
+    found = [name for name in names if (job_dir / name).is_file()]
+    if not set(found) & set(DATA_FILES):
+        return None  # a failed or interrupted run's result.json alone: replaced
+    aside = job_dir / REPLACED_DIR / datetime.now().strftime("%Y-%m-%d_%H-%M-%S-%f")
+    aside.mkdir(parents=True)
+    for name in found:
+        os.replace(job_dir / name, aside / name)
+    return aside
 
 
 def hydra_record(job_dir: Path) -> dict[Path, bytes]:

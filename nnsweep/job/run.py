@@ -54,6 +54,9 @@ def run(
         if previous is not None:
             log.info(f"{job_dir}: complete for the same config, skipped (rerun=true runs it again)")
             return objective(cfg, previous["replicates"])
+        aside = folder.set_aside(job_dir)
+        if aside is not None:
+            log.info(f"{job_dir}: the earlier run's files moved to {aside}")
         return _run_locked(cfg, job_dir, progress, base, hydra_files)
 
 
