@@ -39,10 +39,6 @@ SNIPPETS = SNIPPET.findall(TEXT)
 AFTER = re.compile(r"^# after: python -m nnsweep(.*)$", re.M)
 PLACEHOLDERS = {"run": "outputs/runs/<date>/<time>", "sweep": "outputs/multirun/<date>/<time>"}
 
-# The public API README documents (nnsweep/__init__.py) is being built; until it lands, a
-# snippet that imports it is skipped, never passed. Once nnsweep.compose exists, every name
-# README lists must be there and every snippet runs.
-API_LANDED = hasattr(nnsweep, "compose")
 API_SECTION = TEXT.split("## The public API")[1].split("```python")[0]
 
 
@@ -147,12 +143,9 @@ def test_every_python_snippet_has_its_output_and_names_what_it_reads():
         assert not uses_a_folder or AFTER.match(snippet), snippet
 
 
-def test_the_public_api_names_are_nnsweep_s():
-    if not API_LANDED:
-        pytest.skip("the public API (nnsweep.compose, ...) is not in nnsweep/__init__.py yet")
-    names = re.findall(r"`([A-Za-z_]\w*)[`(]", API_SECTION)
-    assert "read_sweep" in names and "MLP" in names
-    assert [n for n in names if not hasattr(nnsweep, n)] == []
+def test_the_public_api_section_names_nnsweep_s_names_and_no_other():
+    named = re.findall(r"`([A-Za-z_]\w*)[`(]", API_SECTION)  # `MLP`, `train(net, ...)`
+    assert sorted(named) == sorted(set(nnsweep.__all__) - {"__version__"})
 
 
 def run_the_command(snippet: str, tmp_path: Path) -> str:
@@ -169,17 +162,9 @@ def run_the_command(snippet: str, tmp_path: Path) -> str:
     return snippet.replace(PLACEHOLDERS[kind], str(folder))
 
 
-def imports_the_public_api(snippet: str) -> bool:
-    imported = re.findall(r"^from nnsweep import (.+)$", snippet, re.M)
-    names = {n.strip() for line in imported for n in line.split(",")}
-    return any(not hasattr(nnsweep, n) for n in names)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("snippet", "output"), SNIPPETS, ids=lambda s: s.splitlines()[0][:60])
 def test_every_python_snippet_prints_what_readme_shows(snippet, output, tmp_path, monkeypatch):
-    if not API_LANDED and imports_the_public_api(snippet):
-        pytest.skip("imports the public API, not in nnsweep/__init__.py yet")
     monkeypatch.chdir(tmp_path)
     code = run_the_command(snippet, tmp_path)
     printed = io.StringIO()
