@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WARM_UP = "from nnsweep.compiled import warm_up; warm_up()"
+WARM_UP = "from nnsweep.engines.compiled import warm_up; warm_up()"
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:

@@ -84,7 +84,7 @@ def test_result_json_writes_null_for_nan_and_inf(tmp_path):
 
 
 def complete_job(job_dir) -> dict:
-    """A complete job folder with its loss.csv checksummed, as nnsweep.run writes it."""
+    """A complete job folder with its loss.csv checksummed, as nnsweep.job.run writes it."""
     (job_dir / "loss.csv").write_text("replicate,epoch,loss,accuracy\n0,1,0.25,0.5\n")
     replicate = result_json.ReplicateResult(
         replicate=0, seed=1, final_loss=0.25, final_accuracy=0.5, epochs=1, converged=False,
