@@ -217,3 +217,49 @@ def test_an_interrupted_rerun_leaves_one_configs_files_and_predict_refuses(tmp_p
     assert all((aside / name).read_bytes() == data for name, data in first.items()
                if name in ("loss.csv", "layers.csv", "params.npz", "result.json"))  # fmt: skip
     assert "has no params.npz" in predict_error(str(tmp_path), "0.1", "0.2")
+
+
+@pytest.mark.slow
+def test_a_refused_sweep_keeps_the_folders_record_and_the_unstarted_jobs(tmp_path):
+    """The issue's case: a sweep stopped in job 1 of 3, then a mistaken sweep into its
+    folder. The mistake is refused before any job runs, multirun.yaml is the first
+    sweep's still, and the report still knows job 2 never started."""
+    sweep = tmp_path / "S"
+    tiny = ["figures=[]", "epochs=200", f"hydra.sweep.dir={sweep}"]
+    assert nnsweep("-m", "seed=0,1,2", *tiny).returncode == 0
+    shutil.rmtree(sweep / "2")  # never started
+    stopped = json.loads((sweep / "1" / "result.json").read_text())
+    stopped = {"status": "running", "pid": 2**22 + 1, "host": "gone", **stopped}
+    (sweep / "1" / "result.json").write_text(json.dumps({**stopped, "status": "running"}))
+    record = (sweep / "multirun.yaml").read_bytes()
+    statuses = load(sweep).jobs["status"].tolist()
+    assert statuses == ["complete", "interrupted", "never started"]
+
+    mistake = nnsweep("-m", "lr=0.5", *tiny)
+    assert mistake.returncode == 1 and "Traceback" not in mistake.stderr
+    assert f"refused: {sweep / '0'} holds a complete result of another config" in mistake.stderr
+    assert (sweep / "multirun.yaml").read_bytes() == record
+    assert not list(sweep.glob("multirun-*.yaml"))
+    assert load(sweep).jobs["status"].tolist() == statuses
+
+
+@pytest.mark.slow
+def test_a_sweep_refused_at_once_leaves_no_folder(tmp_path):
+    sweep = tmp_path / "S"
+    refused = nnsweep("-m", "lr=0.1,-1", "figures=[]", f"hydra.sweep.dir={sweep}")
+    assert refused.returncode == 1 and "lr=-1.0 is out of range" in refused.stderr
+    assert not sweep.exists()
+
+
+@pytest.mark.slow
+def test_a_second_sweep_into_a_folder_keeps_the_firsts_record(tmp_path):
+    sweep = tmp_path / "S"
+    tiny = ["figures=[]", "epochs=200", f"hydra.sweep.dir={sweep}"]
+    assert nnsweep("-m", "seed=0,1", *tiny).returncode == 0
+    first = (sweep / "multirun.yaml").read_bytes()
+    assert nnsweep("-m", "seed=0,1", *tiny).returncode == 0  # a resume: one record
+    assert not list(sweep.glob("multirun-*.yaml"))
+    assert nnsweep("-m", "seed=0,1,2", *tiny).returncode == 0
+    [kept] = sweep.glob("multirun-*.yaml")
+    assert kept.read_bytes() == first and (sweep / "multirun.yaml").read_bytes() != first
+    assert load(sweep).jobs["status"].tolist() == ["complete"] * 3

@@ -4,24 +4,59 @@ Hydra composes every job's config before launching a sweep, so a type error
 anywhere aborts it early; this sweeper runs :func:`nnsweep.job.preflight.preflight`
 (fields, ranges, keys added with ``+``, the memory a job needs) on each of those
 configs too, so ``lr=0.1,0`` fails at once rather than after the first job has
-trained.
+trained. It also refuses, before any job runs, a job whose folder holds another config's
+results (:func:`nnsweep.job.folder.refusal`). Hydra's record of each sweep into a folder
+is kept: an earlier ``multirun.yaml`` is copied to ``multirun-<time>.yaml`` first, and a
+refused sweep leaves the folder as it found it.
 """
 
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
 from hydra.errors import ConfigCompositionException
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnsweep.errors import ConfigError
 from nnsweep.job.console import SWEEP_JOBS
+from nnsweep.job.folder import refusal
 from nnsweep.job.preflight import preflight
+
+MULTIRUN_YAML = "multirun.yaml"  # Hydra's record of a sweep, written as it starts
+STAMP = "%Y-%m-%d_%H-%M-%S-%f"
 
 
 class CheckedSweeper(BasicSweeper):
+    def sweep(self, arguments: list[str]) -> Any:
+        """Hydra's sweep, keeping the folder's earlier multirun.yaml, and the folder as it
+        was if any job is refused."""
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        record, existed = sweep_dir / MULTIRUN_YAML, sweep_dir.exists()
+        earlier = record.read_bytes() if record.is_file() else None
+        if earlier is not None:
+            stamp = datetime.fromtimestamp(record.stat().st_mtime).strftime(STAMP)
+            kept = record.with_name(f"multirun-{stamp}.yaml")
+            kept.write_bytes(earlier)
+        self._next_job = 0
+        try:
+            return super().sweep(arguments)
+        except ConfigCompositionException:  # refused before any job ran: leave no trace
+            if earlier is None:
+                record.unlink(missing_ok=True)
+                if not existed and not any(sweep_dir.iterdir()):
+                    sweep_dir.rmdir()
+            else:
+                record.write_bytes(earlier)
+            raise
+        finally:
+            if earlier is not None and record.read_bytes() == earlier:
+                kept.unlink()  # a resume, or a refused sweep: one record is enough
+
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         loader = self.hydra_context.config_loader
         configs = []
@@ -29,17 +64,33 @@ class CheckedSweeper(BasicSweeper):
             cfg = loader.load_sweep_config(
                 master_config=self.config, sweep_overrides=list(overrides)
             )
+            job = " ".join(overrides)
             try:
                 preflight(cfg)
             except ConfigError as error:
                 # a compact Hydra error: the message alone, no traceback, exit code 1
-                job = " ".join(overrides)
                 raise ConfigCompositionException(f"bad config: {error} (job: {job})") from None
+            problem = refusal(self._job_dir(cfg), task_config(cfg), rerun=cfg.rerun)
+            if problem is not None:
+                raise ConfigCompositionException(f"refused: {problem} (job: {job})")
             configs.append(cfg)
         warm_up_engine(configs)
         # how many jobs the sweep has, for each job's end line ("job 3/8"); the launchers
         # start their workers after this, so they inherit it
         os.environ[SWEEP_JOBS] = str(sum(len(jobs) for jobs in self.overrides or [batch]))
+
+    def _job_dir(self, cfg: DictConfig) -> Path:
+        """The folder Hydra will give this job: the sweep's, then its subdir for its number."""
+        with open_dict(cfg):
+            cfg.hydra.job.num = cfg.hydra.job.id = self._next_job
+        self._next_job += 1
+        return Path(cfg.hydra.sweep.dir) / str(cfg.hydra.sweep.subdir)
+
+
+def task_config(cfg: DictConfig) -> dict[str, Any]:
+    """The job's own config, resolved as a job records it in result.json (Hydra's node aside)."""
+    task = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+    return OmegaConf.to_container(task, resolve=True, enum_to_str=True)
 
 
 def warm_up_engine(configs: Sequence[Any]) -> None:

@@ -106,34 +106,53 @@ def same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return keep(a) == keep(b)
 
 
-def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[str, Any] | None:
-    """The complete result already in ``job_dir`` for ``config``, if there is one to keep;
-    raise JobDirTaken if it is a complete result of another config. A damaged one (wrong
-    shape, files that do not match their checksums) is run again, saying why."""
+def refusal(job_dir: Path, config: dict[str, Any], rerun: bool) -> str | None:
+    """Why a job of ``config`` may not write into ``job_dir``, or None: the folder holds a
+    complete result of another config, or data files that a damaged result.json cannot
+    say whose they are. ``rerun`` replaces either (moving the files aside)."""
+    if rerun:
+        return None
     try:
         previous = result_json.read_result(job_dir)
     except FileNotFoundError:
         return None
     except ValueError as error:  # invalid JSON, not UTF-8, or JSON of another shape
         data = [name for name in DATA_FILES if (job_dir / name).is_file()]
-        if data and not rerun:  # whose they are cannot be told: never write over them
-            raise JobDirTaken(
-                f"{job_dir}: {RESULT_JSON} is damaged ({error}), so which config wrote its "
-                f"{', '.join(data)} cannot be told; nothing was overwritten. Pass rerun=true "
-                "to replace them (they are moved aside), or sweep into a new hydra.sweep.dir"
-            ) from None
+        if not data:
+            return None
+        return (
+            f"{job_dir}: {RESULT_JSON} is damaged ({error}), so which config wrote its "
+            f"{', '.join(data)} cannot be told; nothing was overwritten. Pass rerun=true "
+            "to replace them (they are moved aside), or sweep into a new hydra.sweep.dir"
+        )
+    if previous["status"] == JobStatus.COMPLETE and not same_config(previous["config"], config):
+        return (
+            f"{job_dir} holds a complete result of another config; sweep into a new "
+            "hydra.sweep.dir, or pass rerun=true to replace it"
+        )
+    return None
+
+
+def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[str, Any] | None:
+    """The complete result already in ``job_dir`` for ``config``, if there is one to keep;
+    raise JobDirTaken where :func:`refusal` says the job may not run there. A damaged one
+    without data files, or with files that do not match their checksums, is run again,
+    saying why."""
+    problem = refusal(job_dir, config, rerun)
+    if problem is not None:
+        _restore_hydra_from(job_dir)
+        raise JobDirTaken(problem)
+    try:
+        previous = result_json.read_result(job_dir)
+    except FileNotFoundError:
+        return None
+    except ValueError as error:
         log.warning(f"{error}; damaged, the job runs again")
         return None
     if previous["status"] == JobStatus.RUNNING:
         log.warning(f"{job_dir}: interrupted (process {previous.get('pid')} is gone); runs again")
     if previous["status"] != JobStatus.COMPLETE or rerun:
         return None
-    if not same_config(previous["config"], config):
-        _restore_hydra_from(job_dir, previous)
-        raise JobDirTaken(
-            f"{job_dir} holds a complete result of another config; sweep into a new "
-            "hydra.sweep.dir, or pass rerun=true to replace it"
-        )
     mismatch = result_json.file_mismatch(job_dir, previous)
     if mismatch:
         log.warning(f"{job_dir}: damaged ({mismatch}); the job runs again")
@@ -169,9 +188,14 @@ def restore_hydra_record(files: dict[Path, bytes]) -> None:
                 tmp.write_bytes(content)
 
 
-def _restore_hydra_from(job_dir: Path, result: dict[str, Any]) -> None:
-    """Hydra wrote this refused job's config over the complete job's: rewrite the complete
-    job's config and overrides from its result.json (Hydra's hydra.yaml cannot be)."""
+def _restore_hydra_from(job_dir: Path) -> None:
+    """Hydra wrote this refused job's config over the one in the folder: rewrite the
+    complete job's config and overrides from its result.json, where it has one (Hydra's
+    hydra.yaml cannot be; a sweep's checked sweeper refuses before Hydra writes any)."""
+    try:
+        result = result_json.read_result(job_dir)
+    except (OSError, ValueError):
+        return
     hydra = Path(job_dir) / ".hydra"
     if hydra.is_dir():
         restore_hydra_record(

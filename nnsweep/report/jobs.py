@@ -33,6 +33,7 @@ COMPLETE = JobStatus.COMPLETE.value  # the other statuses a job records: JobStat
 UNFINISHED, UNREADABLE = "unfinished", "unreadable"
 INTERRUPTED, DAMAGED, NEVER_STARTED = "interrupted", "damaged", "never started"
 MULTIRUN_YAML = "multirun.yaml"  # Hydra's record of a sweep: its config and overrides
+MULTIRUN_RECORDS = "multirun-*.yaml"  # the earlier sweeps' into the same folder (kept by nnsweep)
 CURVE_TYPES = {"replicate": "int64", "epoch": "int64", "loss": "float64", "accuracy": "float64"}
 
 
@@ -129,24 +130,26 @@ def _status(job_dir: Path, result: dict[str, Any]) -> tuple[str, str | None]:
 
 def never_started(sweep_dirs: Iterable[Path]) -> dict[Path, list[str]]:
     """The jobs of each sweep in ``sweep_dirs`` (those with Hydra's multirun.yaml) that have
-    no job folder: their would-be folder and overrides, from the sweep's own job list."""
+    no job folder: their would-be folder and overrides, from the sweeps' own job lists
+    (every sweep into the folder kept its multirun-<time>.yaml; the latest names a job)."""
     missing = {}
     for sweep in sweep_dirs:
-        for num, overrides in enumerate(_job_list(sweep)):
-            folder = sweep / str(num)
-            if not hydra_files.is_job_dir(folder):
-                missing[folder] = overrides
+        records = sorted(sweep.glob(MULTIRUN_RECORDS)) + [sweep / MULTIRUN_YAML]
+        for record in records:
+            for num, overrides in enumerate(_job_list(record)):
+                folder = sweep / str(num)
+                if not hydra_files.is_job_dir(folder):
+                    missing[folder] = overrides
     return missing
 
 
-def _job_list(sweep: Path) -> list[list[str]]:
+def _job_list(path: Path) -> list[list[str]]:
     """Every job's overrides, in job-number order, as Hydra's basic sweeper (and nnsweep's
     checked one) expands them; empty for another sweeper or job folder naming."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
-    path = sweep / MULTIRUN_YAML
     if not path.is_file():
         return []
     try:
