@@ -263,3 +263,20 @@ def test_a_second_sweep_into_a_folder_keeps_the_firsts_record(tmp_path):
     [kept] = sweep.glob("multirun-*.yaml")
     assert kept.read_bytes() == first and (sweep / "multirun.yaml").read_bytes() != first
     assert load(sweep).jobs["status"].tolist() == ["complete"] * 3
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["optimiser=adam"], "optimiser is not a field of nnsweep's config; "
+         "did you mean optimizer?"),
+        (["-m", "lr=0.1", "0.01"], "'0.01' is not field=value; a sweep's values are joined by "
+         "commas, without spaces: python -m nnsweep -m lr=0.1,0.01"),
+        (["dataset.nn=3"], "dataset.nn is not a field of any dataset; did you mean dataset.n?"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_field_or_a_spaced_sweep_is_one_line_before_hydra(tmp_path, args, said):
+    done = nnsweep(*args, f"hydra.run.dir={tmp_path / 'run'}")
+    assert done.returncode == 1
+    assert done.stderr.strip() == said
+    assert not (tmp_path / "run").exists()

@@ -13,6 +13,7 @@ from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from nnsweep.cli.arguments import check_arguments
 from nnsweep.cli.help import register_resolver
 from nnsweep.errors import ConfigError, UnknownNameError
 from nnsweep.job import result_json
@@ -94,9 +95,11 @@ def _status(job_dir: Path) -> str:
 
 def main() -> None:
     """Console script entry point (``nnsweep``). A config file that is not UTF-8 or not
-    YAML is named before Hydra reads it (Hydra's traceback does not always name it)."""
+    YAML, and an argument that is not a field, are named before Hydra reads them (Hydra's
+    own messages do not always name them, or point the wrong way)."""
     try:
         check_conf_files(CONFIG_DIR)
+        check_arguments(sys.argv[1:])
     except ConfigError as error:
         logging.basicConfig(format="%(message)s")
         log.error(f"{error}")

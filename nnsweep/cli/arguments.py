@@ -1,0 +1,56 @@
+"""The command line's ``field=value`` arguments, read before Hydra reads them, so that a
+misspelt field or a space in a sweep gets nnsweep's one line (Hydra's own would point
+the wrong way: "To append to your config use +optimiser=adam")."""
+
+import dataclasses
+import difflib
+from collections.abc import Sequence
+
+from nnsweep.errors import ConfigError
+from nnsweep.job.schema import GROUPS, RunConfig, option_fields
+
+# Hydra's flags that take the next argument as their value
+VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name",
+               "-cn", "--config-dir", "-cd", "--experimental-rerun"}  # fmt: skip
+# Config groups that select a file and are no field of RunConfig
+SELECTORS = ("experiment", "hparams_search", "sweeper", "hydra")
+
+
+def check_arguments(argv: Sequence[str]) -> None:
+    """Raise ConfigError for the first argument that is neither a flag nor a ``field=value``
+    of nnsweep's config, naming it and the closest field."""
+    fields = [f.name for f in dataclasses.fields(RunConfig)]
+    after_flag = False
+    for arg in argv:
+        if after_flag or arg.startswith("-"):
+            after_flag = arg in VALUE_FLAGS
+            continue
+        if "=" not in arg:
+            raise ConfigError(
+                f"{arg!r} is not field=value; a sweep's values are joined by commas, without "
+                "spaces: python -m nnsweep -m lr=0.1,0.01"
+            )
+        if arg.startswith(("+", "~")):
+            continue  # added or deleted keys are checked with the composed config
+        _check_key(arg.split("=", 1)[0], fields)
+
+
+def _check_key(key: str, fields: list[str]) -> None:
+    top, _, rest = key.replace("/", ".").partition(".")
+    if top in SELECTORS:
+        return
+    if top not in fields:
+        raise ConfigError(f"{key} is not a field of nnsweep's config; {_suggest(top, fields)}")
+    if top in GROUPS and rest:
+        known = sorted({f for name in GROUPS[top] for f in option_fields(top, name)} | {"name"})
+        if rest.split(".")[0] not in known:
+            raise ConfigError(
+                f"{key} is not a field of any {top}; {_suggest(rest, known, prefix=top + '.')}"
+            )
+
+
+def _suggest(key: str, fields: list[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(key, fields, n=1)
+    if close:
+        return f"did you mean {prefix}{close[0]}?"
+    return f"allowed: {', '.join(prefix + f for f in fields)}"
