@@ -280,3 +280,12 @@ def test_a_misspelt_field_or_a_spaced_sweep_is_one_line_before_hydra(tmp_path, a
     assert done.returncode == 1
     assert done.stderr.strip() == said
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_a_hundred_point_run_prints_the_labs_21_predictions_and_logs_all(tmp_path):
+    done = nnsweep("dataset=linear", "epochs=50", "figures=[]", f"hydra.run.dir={tmp_path}")
+    shown = [line for line in done.stderr.splitlines() if "Prediction " in line]
+    assert len(shown) == 21 and shown[-1].endswith(tuple("0123456789"))
+    assert "... 79 more predictions in nnsweep.log" in done.stderr
+    assert (tmp_path / "nnsweep.log").read_text().count("Prediction ") == 100

@@ -26,6 +26,7 @@ EPOCH_LINE = re.compile(
     r"Epoch (\d+) loss : "
 )  # nnsweep.engines.numpy_loop.format_epoch_line, the lab's
 TABLE_ROWS_ON_CONSOLE = 10
+PREDICTIONS_ON_CONSOLE = 21  # the lab's XOR print-out, whole
 TABLE_ROWS_IN_LOG = 1000
 
 
@@ -53,7 +54,11 @@ def log_summary(cfg: DictConfig, e: Experiment, history: History) -> None:
             with np.errstate(all="ignore"):  # a diverged network's outputs are NaN or inf
                 prediction = e.net.predict(history.params, e.x)
             for i, p in enumerate(prediction[0, :, 0]):
-                log.info(f"Prediction {i}: {p:.5f}")
+                shown = {"file_only": i >= PREDICTIONS_ON_CONSOLE}  # nnsweep.log keeps all
+                log.info(f"Prediction {i}: {p:.5f}", extra=shown)
+            if len(prediction[0]) > PREDICTIONS_ON_CONSOLE:
+                rest = len(prediction[0]) - PREDICTIONS_ON_CONSOLE
+                log.info(f"... {rest} more predictions in nnsweep.log")
         log.info(f"loss={history.final_loss[0]:.5f} accuracy={history.final_accuracy[0]:.2%}")
         if history.final_test is not None:
             test_loss, test_accuracy = history.final_test[0]
