@@ -3,6 +3,7 @@ never costs or mixes data (issue "nothing lost, round two")."""
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -289,3 +290,20 @@ def test_a_hundred_point_run_prints_the_labs_21_predictions_and_logs_all(tmp_pat
     assert len(shown) == 21 and shown[-1].endswith(tuple("0123456789"))
     assert "... 79 more predictions in nnsweep.log" in done.stderr
     assert (tmp_path / "nnsweep.log").read_text().count("Prediction ") == 100
+
+
+@pytest.mark.slow
+def test_the_processs_own_memory_limit_is_honoured_in_one_line(tmp_path):
+    """Under ``ulimit -v`` a job that would not fit is refused before it allocates, not
+    ended by a MemoryError."""
+
+    def limit_address_space():
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, resource.RLIM_INFINITY))
+
+    command = [sys.executable, "-m", "nnsweep", "replicates=1000", "epochs=200000",
+               "figures=[]", f"hydra.run.dir={tmp_path}"]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, preexec_fn=limit_address_space
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "of memory available" in done.stderr and "MemoryError" not in done.stderr

@@ -167,9 +167,31 @@ def test_a_job_too_large_for_the_memory_is_refused_with_its_estimate():
     with pytest.raises(ConfigError) as refused:
         preflight(cfg)
     message = str(refused.value)
-    assert message.startswith("hidden_units=100000, replicates=100000, epochs=1000000 needs about")
+    assert message.startswith(
+        "hidden_units=100000, hidden_layers=2, replicates=100000, snapshots=40 needs about"
+    )
+    assert "of it the parameters and snapshots;" in message
     needed, limit = re.findall(r"([\d,.]+) GB", message)
     assert float(needed.replace(",", "")) > float(limit.replace(",", "")) > 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named", "part"),
+    [
+        (["replicates=1000", "epochs=100000000"], "replicates=1000, epochs=100000000",
+         "the loss history"),
+        (["dataset=linear", "dataset.n=10000000", "replicates=1000"],
+         "dataset.n=10000000, dataset.test_n=0", "the activations"),
+        (["dataset=linear", "dataset.test_n=10000000", "replicates=1000"],
+         "dataset.n=100, dataset.test_n=10000000", "the activations"),
+        (["snapshots=10000", "hidden_units=1000", "replicates=100", "epochs=100000"],
+         "replicates=100, snapshots=10000", "the parameters and snapshots"),
+    ],
+)  # fmt: skip
+def test_the_memory_refusal_names_the_fields_that_dominate(overrides, named, part):
+    with pytest.raises(ConfigError) as refused:
+        preflight(compose_config(*overrides))
+    assert named in str(refused.value) and f"of it {part};" in str(refused.value)
 
 
 def test_the_estimate_counts_parameters_history_and_minibatch_orders():

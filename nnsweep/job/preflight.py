@@ -3,10 +3,11 @@ would take, and the cores it may use."""
 
 import logging
 import os
+import resource
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from nnsweep.data import make_dataset
 from nnsweep.engines.schedule import ORDER_ENTRIES_PER_BLOCK, recorded_epochs, snapshot_epochs
@@ -36,42 +37,60 @@ def preflight(cfg: DictConfig) -> None:
     """Every check made before anything is allocated: the fields (nnsweep.job.ranges.check),
     then the memory the job would take."""
     check(cfg)
-    needed, limit = estimate_bytes(cfg), available_memory()
+    parts, limit = memory_parts(cfg), available_memory()
+    needed = sum(size for size, _ in parts.values())
     if limit is not None and needed > limit:
-        job = ", ".join(f"{k}={cfg[k]}" for k in ("hidden_units", "replicates", "epochs"))
+        largest = max(parts, key=lambda part: parts[part][0])
+        size, fields = parts[largest]
         raise ConfigError(
-            f"{job} needs about {needed / 1e9:,.1f} GB (parameters, optimizer state, "
-            f"activations, loss history); allowed: at most the {limit / 1e9:,.1f} GB of "
-            "memory available"
+            f"{', '.join(f'{f}={OmegaConf.select(cfg, f)}' for f in fields)} needs about "
+            f"{needed / 1e9:,.1f} GB, {size / needed:.0%} of it {largest}; allowed: at most the "
+            f"{limit / 1e9:,.1f} GB of memory available"
         )
 
 
 def estimate_bytes(cfg: DictConfig) -> int:
     """The bytes a job will hold at once, from its config alone (Python integers: no
     overflow), generously: a job refused by it would not have fitted."""
+    return sum(size for size, _ in memory_parts(cfg).values())
+
+
+def memory_parts(cfg: DictConfig) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """:func:`estimate_bytes` by part: its bytes and the fields that make it large."""
     n = cfg.dataset.n if "n" in cfg.dataset else len(make_dataset(cfg.dataset.name, None)[0])
+    n += cfg.dataset.get("test_n", 0)
     sizes = (2,) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
     weights = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     r, epochs = cfg.replicates, cfg.epochs
-    parameters = 8 * 8 * r * weights  # params, gradients, two optimizer states, initial, final
-    snapshots = 8 * r * weights * len(snapshot_epochs(epochs, cfg.snapshots))
-    n += cfg.dataset.get("test_n", 0)
-    activations = 3 * 8 * r * n * sum(sizes)  # each layer's input, output and delta
     layers, recorded = len(sizes) - 1, len(recorded_epochs(epochs))
+    network = ("hidden_units", "hidden_layers", "replicates")
+    data = ("dataset.n", "dataset.test_n") if "n" in cfg.dataset else ()
+    # params, gradients, two optimizer states, initial, final; then the snapshots
+    parameters = 8 * 8 * r * weights + 8 * r * weights * len(snapshot_epochs(epochs, cfg.snapshots))
+    activations = 3 * 8 * r * n * sum(sizes)  # each layer's input, output and delta
     history = 2 * 8 * r * epochs  # the loss of every epoch, and its copy when the blocks join
     # at the recorded epochs: accuracy, held-out loss and accuracy, two numbers per layer
     history += 8 * r * recorded * (3 + 2 * layers)
     table = 100 * r * recorded * (1 + layers)  # loss.csv's and layers.csv's rows, twice
     # the compiled engine draws the minibatch orders of a block of epochs at once
     orders = 8 * max(min(r * epochs * n, ORDER_ENTRIES_PER_BLOCK), r * n)
-    orders = orders if cfg.batch_size is not None else 0
-    return parameters + snapshots + activations + history + table + orders
+    return {
+        "the parameters and snapshots": (parameters, (*network, "snapshots")),
+        "the activations": (activations, (*network, *data)),
+        "the loss history": (history, ("replicates", "epochs")),
+        "the loss.csv and layers.csv tables": (table, ("replicates", "epochs", "hidden_layers")),
+        "the minibatch orders": (
+            orders if cfg.batch_size is not None else 0,
+            ("replicates", "epochs", *data),
+        ),
+    }
 
 
 def available_memory() -> int | None:
     """Bytes this process can still allocate: the kernel's MemAvailable, lowered to what a
-    cgroup (a container's memory limit) leaves; None where neither can be read."""
-    limits = []
+    cgroup (a container's memory limit) and the process's own limits (``ulimit -v``,
+    ``ulimit -d``) leave; None where none can be read."""
+    limits = _process_limits()
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -86,3 +105,19 @@ def available_memory() -> int | None:
     except (OSError, ValueError):
         pass
     return min(limits, default=None)
+
+
+def _process_limits() -> list[int]:
+    """What ``setrlimit`` leaves: the address-space limit less the address space in use,
+    and the data-segment limit less the data in use (/proc/self/status)."""
+    try:
+        status = Path("/proc/self/status").read_text().split("\n")
+    except OSError:
+        return []
+    used = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in status if "kB" in line}
+    limits = []
+    for limit, in_use in ((resource.RLIMIT_AS, "VmSize"), (resource.RLIMIT_DATA, "VmData")):
+        soft = resource.getrlimit(limit)[0]
+        if soft != resource.RLIM_INFINITY:
+            limits.append(soft - used.get(in_use, 0))
+    return limits
