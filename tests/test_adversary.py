@@ -6,6 +6,7 @@ import os
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from synthetic import config, write_job
 from nnsweep.cli.predict import main as predict_main
 from nnsweep.cli.report import main as report_main
 from nnsweep.job import result_json
+from nnsweep.job.folder import JobDirTaken, job_lock
 from nnsweep.job.params_npz import UnreadableNetworks, load_networks
 from nnsweep.report.tables import load
 
@@ -307,3 +309,22 @@ def test_the_processs_own_memory_limit_is_honoured_in_one_line(tmp_path):
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "of memory available" in done.stderr and "MemoryError" not in done.stderr
+
+
+def test_the_lock_message_names_the_process_that_holds_the_lock_not_a_stale_pid(tmp_path):
+    (tmp_path / ".lock").write_text("999999 gone-host\n")  # left by a process long gone
+    hold = (
+        "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR); "
+        "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(tmp_path / ".lock")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(JobDirTaken) as taken, job_lock(tmp_path, {"lr": 0.1}):
+            pass
+        assert f"in use by process {holder.pid} on {socket.gethostname()}" in str(taken.value)
+        assert "999999" not in str(taken.value)
+    finally:
+        holder.kill()

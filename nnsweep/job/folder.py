@@ -68,12 +68,12 @@ def _acquire(fd: int, job_dir: Path, config: dict[str, Any]) -> None:
         running = running_record(job_dir)
         if running is not None and pid is not None and running.get("pid") == pid:
             if same_config(running["config"], config):
-                log.info(f"{job_dir}: process {holder} trains the same config; waiting for it")
+                log.info(f"{job_dir}: {holder} trains the same config; waiting for it")
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 return
-            raise JobDirTaken(f"{job_dir} is in use by process {holder} for another config")
+            raise JobDirTaken(f"{job_dir} is in use by {holder} for another config")
         if time.monotonic() > deadline:
-            raise JobDirTaken(f"{job_dir} is in use by process {holder}")
+            raise JobDirTaken(f"{job_dir} is in use by {holder}")
         time.sleep(0.05)  # the holder has the lock but has not yet written result.json
 
 
@@ -207,14 +207,44 @@ def _restore_hydra_from(job_dir: Path) -> None:
 
 
 def lock_holder(job_dir: Path) -> tuple[int | None, str]:
-    """The pid that the lock file of ``job_dir`` names, and ``<pid> on <host>``."""
+    """The pid of the process that holds ``job_dir``'s lock, as the kernel lists it
+    (/proc/locks), and ``process <pid> on <host>``; where the kernel does not say, the pid
+    the lock file names if that process runs, else ``(None, "another process")``."""
+    path = Path(job_dir) / LOCK_FILE
+    pid = _flock_holder(path)
+    if pid is not None:
+        return pid, f"process {pid} on {socket.gethostname()}"
     try:
-        words = (Path(job_dir) / LOCK_FILE).read_text().split()
+        words = path.read_text().split()
     except (OSError, ValueError):
         words = []
-    if len(words) != 2 or not words[0].isdigit():
-        return None, "unknown"  # not written yet: the holder has only just locked it
-    return int(words[0]), f"{words[0]} on {words[1]}"
+    if len(words) == 2 and words[0].isdigit() and _runs(int(words[0])):
+        return int(words[0]), f"process {words[0]} on {words[1]}"
+    return None, "another process"
+
+
+def _flock_holder(path: Path) -> int | None:
+    """The pid holding an flock on ``path``, from /proc/locks (``… FLOCK … PID MAJ:MIN:INODE``)."""
+    try:
+        inode = path.stat().st_ino
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5].endswith(f":{inode}"):
+            return int(fields[4])
+    return None
+
+
+def _runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def is_locked(job_dir: Path) -> bool | None:
