@@ -328,3 +328,13 @@ def test_the_lock_message_names_the_process_that_holds_the_lock_not_a_stale_pid(
         assert "999999" not in str(taken.value)
     finally:
         holder.kill()
+
+
+@pytest.mark.slow
+def test_a_resumed_sweep_says_which_jobs_it_skipped(tmp_path):
+    tiny = ["figures=[]", "epochs=100", f"hydra.sweep.dir={tmp_path}"]
+    assert nnsweep("-m", "seed=0,1", *tiny).returncode == 0
+    resumed = nnsweep("-m", "seed=0,1,2", *tiny)
+    skipped = [line for line in resumed.stderr.splitlines() if "skipped" in line]
+    assert len(skipped) == 2 and "job 0 (1/3) seed=0" in skipped[0]
+    assert "complete for the same config, skipped (rerun=true runs it again)" in skipped[1]

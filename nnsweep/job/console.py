@@ -153,6 +153,13 @@ def _below(loss: float, threshold: float) -> str:
     return f"{loss:.17g}"
 
 
+def log_skipped(job_dir: Path) -> None:
+    """A job that a resume finds complete: one line on the console, in a sweep too."""
+    label, _ = _job_place()
+    said = "complete for the same config, skipped (rerun=true runs it again)"
+    log.info(f"{label or f'{job_dir}: '}{said}", extra={"console": True})
+
+
 def _job_place() -> tuple[str, str | None]:
     """("job 3 lr=0.1, dataset=xor: ", None) in a sweep; ("", "<run dir>/") in a single run
     (nothing known outside Hydra)."""

@@ -52,7 +52,7 @@ def run(
             log.info(f"{stale}: a temporary file of a killed job, removed")
         previous = folder.previous_result(job_dir, base["config"], rerun=cfg.rerun)
         if previous is not None:
-            log.info(f"{job_dir}: complete for the same config, skipped (rerun=true runs it again)")
+            console.log_skipped(job_dir)
             return objective(cfg, previous["replicates"])
         aside = folder.set_aside(job_dir)
         if aside is not None:
