@@ -338,3 +338,34 @@ def test_a_resumed_sweep_says_which_jobs_it_skipped(tmp_path):
     skipped = [line for line in resumed.stderr.splitlines() if "skipped" in line]
     assert len(skipped) == 2 and "job 0 (1/3) seed=0" in skipped[0]
     assert "complete for the same config, skipped (rerun=true runs it again)" in skipped[1]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 60 kB file system of the test's own (tmpfs; needs root, as CI runs)."""
+    mounted = tmp_path / "disk"
+    mounted.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=60k", "tmpfs", str(mounted)],
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+    yield mounted
+    subprocess.run(["umount", str(mounted)], check=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_with_the_command_that_resumes(small_disk):
+    done = nnsweep("epochs=20000", "figures=[]", f"hydra.run.dir={small_disk / 'run'}")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "No space left on device: the run" in done.stderr
+    assert "run it again with: python -m nnsweep epochs=20000" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_read_only_output_folder_is_one_line_before_hydra(small_disk):
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    done = nnsweep("epochs=100", f"hydra.run.dir={small_disk / 'run'}")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        f"hydra.run.dir={small_disk / 'run'}: {small_disk} cannot be written; choose another folder"
+    )

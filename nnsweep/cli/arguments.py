@@ -4,7 +4,9 @@ the wrong way: "To append to your config use +optimiser=adam")."""
 
 import dataclasses
 import difflib
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from nnsweep.errors import ConfigError
 from nnsweep.job.schema import GROUPS, RunConfig, option_fields
@@ -33,6 +35,19 @@ def check_arguments(argv: Sequence[str]) -> None:
         if arg.startswith(("+", "~")):
             continue  # added or deleted keys are checked with the composed config
         _check_key(arg.split("=", 1)[0], fields)
+
+
+def check_output_folder(argv: Sequence[str]) -> None:
+    """Raise ConfigError if the folder the job or sweep writes into cannot be written: its
+    nearest existing folder is read-only, or a file (before Hydra tries to make it)."""
+    key = "hydra.sweep.dir=" if {"-m", "--multirun"} & set(argv) else "hydra.run.dir="
+    given = [arg.split("=", 1)[1] for arg in argv if arg.startswith(key)]
+    folder = Path(given[-1] if given else "outputs").absolute()
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{key}{folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK):
+        raise ConfigError(f"{key}{folder}: {existing} cannot be written; choose another folder")
 
 
 def _check_key(key: str, fields: list[str]) -> None:

@@ -13,7 +13,7 @@ from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from nnsweep.cli.arguments import check_arguments
+from nnsweep.cli.arguments import check_arguments, check_output_folder
 from nnsweep.cli.help import register_resolver
 from nnsweep.errors import ConfigError, UnknownNameError
 from nnsweep.job import result_json
@@ -65,11 +65,18 @@ def task(cfg: DictConfig) -> float:
     except KeyboardInterrupt as stop:
         log.error(interrupted_line(hydra_cfg, in_sweep))
         sys.exit(getattr(stop, "code", 130))
+    except OSError as error:  # a full disk, a folder that cannot be written
+        where = error.filename or hydra_cfg.runtime.output_dir
+        line = interrupted_line(hydra_cfg, in_sweep, f"{where}: {error.strerror or error}")
+        log.error(line)
+        if in_sweep:
+            raise JobRefused(line) from None
+        sys.exit(1)
 
 
-def interrupted_line(hydra_cfg: DictConfig, in_sweep: bool) -> str:
-    """What Ctrl-C or SIGTERM left, and the command that resumes: the same arguments into
-    the same folder (complete jobs are skipped there)."""
+def interrupted_line(hydra_cfg: DictConfig, in_sweep: bool, why: str = "interrupted") -> str:
+    """What Ctrl-C, SIGTERM or a failed write left, and the command that resumes: the same
+    arguments into the same folder (complete jobs are skipped there)."""
     job_dir = Path(hydra_cfg.runtime.output_dir)
     status = _status(job_dir)
     args = [a for a in sys.argv[1:] if not a.startswith(("hydra.sweep.dir=", "hydra.run.dir="))]
@@ -80,7 +87,7 @@ def interrupted_line(hydra_cfg: DictConfig, in_sweep: bool) -> str:
         folder = f"hydra.run.dir={job_dir.absolute()}"
         what, again = "the run", "run it again with"
     command = shlex.join(["python", "-m", "nnsweep", *args, folder])
-    return f"interrupted: {what} {status}; {again}: {command}"
+    return f"{why}: {what} {status}; {again}: {command}"
 
 
 def _status(job_dir: Path) -> str:
@@ -97,9 +104,11 @@ def main() -> None:
     """Console script entry point (``nnsweep``). A config file that is not UTF-8 or not
     YAML, and an argument that is not a field, are named before Hydra reads them (Hydra's
     own messages do not always name them, or point the wrong way)."""
+    logging.raiseExceptions = False  # a log line that cannot be written (a full disk) is lost
     try:
         check_conf_files(CONFIG_DIR)
         check_arguments(sys.argv[1:])
+        check_output_folder(sys.argv[1:])
     except ConfigError as error:
         logging.basicConfig(format="%(message)s")
         log.error(f"{error}")
