@@ -369,3 +369,14 @@ def test_a_read_only_output_folder_is_one_line_before_hydra(small_disk):
     assert done.stderr.strip() == (
         f"hydra.run.dir={small_disk / 'run'}: {small_disk} cannot be written; choose another folder"
     )
+
+
+def test_a_diverged_job_is_complete_not_damaged(tmp_path):
+    """Its final loss and accuracy are null (not finite): result.json's own shape."""
+    write_job(tmp_path / "0", config(lr=0.1), [500])
+    path = tmp_path / "0" / "result.json"
+    result = json.loads(path.read_text())
+    result["replicates"][0] |= {"final_loss": None, "final_accuracy": None, "diverged": True}
+    path.write_text(json.dumps(result))
+    assert result_json.shape_problem(result) is None
+    assert load(tmp_path).jobs["status"].tolist() == ["complete"]

@@ -58,9 +58,10 @@ def test_sweep_writes_every_jobs_files(tmp_path):
 def test_single_run_prints_the_labs_lines_and_goes_under_outputs_runs(tmp_path):
     done = nnsweep("dataset=linear", "lr=1", "epochs=3000", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "Epoch 100 loss : " in done.stderr and "Prediction 99: " in done.stderr
-    assert "accuracy=" in done.stderr
+    assert "Epoch 100 loss : " in done.stderr and "Prediction 20: " in done.stderr
+    assert "Prediction 21: " not in done.stderr and "accuracy=" in done.stderr
     (job,) = (tmp_path / "outputs" / "runs").glob("*/*")
+    assert "Prediction 99: " in (job / "nnsweep.log").read_text()
     assert_complete_job(job)
 
 

@@ -27,13 +27,13 @@ def check_arguments(argv: Sequence[str]) -> None:
         if after_flag or arg.startswith("-"):
             after_flag = arg in VALUE_FLAGS
             continue
+        if arg.startswith(("+", "~")):
+            continue  # added or deleted keys are checked with the composed config
         if "=" not in arg:
             raise ConfigError(
                 f"{arg!r} is not field=value; a sweep's values are joined by commas, without "
                 "spaces: python -m nnsweep -m lr=0.1,0.01"
             )
-        if arg.startswith(("+", "~")):
-            continue  # added or deleted keys are checked with the composed config
         _check_key(arg.split("=", 1)[0], fields)
 
 

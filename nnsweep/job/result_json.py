@@ -50,7 +50,7 @@ class ReplicateResult(_HeldOutResult):
     replicate: int
     seed: int  # the seed its initialisation (and minibatch orders) came from
     final_loss: float | None
-    final_accuracy: float
+    final_accuracy: float | None  # None where the outputs are not finite
     epochs: int  # epochs run: to the threshold, the divergence or the cap
     converged: bool  # its loss went below the threshold
     diverged: bool  # its loss stopped being finite
