@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import numba
 import numpy as np
 import pytest
 
@@ -108,6 +109,35 @@ def test_each_loss_and_its_gradient_match_the_numpy_twin(name):
     np.testing.assert_allclose(got_grad, grad.ravel(), rtol=1e-14)
 
 
+# Not cached on disk: numba's cache notices changes to this file only, and this calls the
+# kernels' forward, loss and backward.
+@numba.njit(error_model="numpy", fastmath=kernels.FASTMATH)
+def kernel_loss_gradient(w, network, loss_code, x_t, y, grads):
+    """The loss of one network on all of (x_t, y), and its gradient into ``grads``: the
+    kernels' forward, loss and backward, as train_replicate runs them on a full batch."""
+    sizes, offsets, codes, alphas = network
+    n, width, top = x_t.shape[1], sizes.max(), len(sizes) - 1
+    acts = np.zeros((len(sizes), width, n))
+    acts[0, : x_t.shape[0]] = x_t
+    incoming, other = np.zeros((width, n)), np.zeros((width, n))
+    kernels.forward(w, sizes, offsets, codes, alphas, acts, n)
+    loss = kernels.loss_and_grad(loss_code, acts[top, 0], y, n, incoming[0])
+    kernels.backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
+    return loss
+
+
+def loss_gradient(net, params, loss_fn, x, y):
+    """The loss (R,) of every replicate on (x, y) and its gradient (R, P), by the kernels."""
+    network = compiled.describe_network(net)
+    code = kernels.LOSS_CODES[compiled.loss_name(loss_fn)]
+    x_t, targets = np.ascontiguousarray(x.T, dtype=float), np.ascontiguousarray(y[:, 0], float)
+    w, grads = np.array(params, dtype=float, order="C"), np.zeros_like(params, dtype=float)
+    loss = [
+        kernel_loss_gradient(w[r], network, code, x_t, targets, grads[r]) for r in range(len(w))
+    ]
+    return np.array(loss), grads
+
+
 @pytest.mark.parametrize("depth", [0, 1, 2, 3])
 @pytest.mark.parametrize(
     ("hidden", "output", "loss", "optimizer"), combinations()[::6], ids="-".join
@@ -124,7 +154,7 @@ def test_the_kernels_gradient_equals_the_checked_backward_pass(
     outputs = net.forward(params, x)
     value, grad_prediction = get_loss(loss)(outputs[-1], y)
     expected = net.backward(params, outputs, grad_prediction)
-    got_value, got = compiled.loss_gradient(net, params, get_loss(loss), x, y)
+    got_value, got = loss_gradient(net, params, get_loss(loss), x, y)
     np.testing.assert_allclose(got_value, value, rtol=1e-13)
     np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-14 * np.abs(expected).max())
 

@@ -76,20 +76,6 @@ def loss_name(loss_fn: LossFn) -> str:
     return next(name for name, fn in LOSSES.items() if fn is loss_fn)
 
 
-def loss_gradient(
-    net: MLP, params: Array, loss_fn: LossFn, x: Array, y: Array
-) -> tuple[Array, Array]:
-    """The loss (R,) of every replicate on (x, y) and its gradient (R, P), by the kernels."""
-    network, code = describe_network(net), kernels.LOSS_CODES[loss_name(loss_fn)]
-    x_t, targets = np.ascontiguousarray(x.T, dtype=float), np.ascontiguousarray(y[:, 0], float)
-    grads = np.zeros_like(params, dtype=float)
-    w = np.array(params, dtype=float, order="C")
-    loss = [
-        kernels.loss_gradient(w[r], network, code, x_t, targets, grads[r]) for r in range(len(w))
-    ]
-    return np.array(loss), grads
-
-
 class _State(NamedTuple):
     params: Array  # (R, P), trained in place; a stopped replicate's stay as they were
     s1: Array  # (R, P) optimizer state: velocity, squares or first moment
