@@ -19,7 +19,6 @@ import numpy as np
 
 from nnsweep.engines import kernels
 from nnsweep.engines.history import (
-    DEFAULT_SETTINGS,
     NOTHING,
     History,
     LogHook,
@@ -100,7 +99,7 @@ def train(
     loss_fn: LossFn,
     x: Array,
     y: Array,
-    settings: TrainSettings = DEFAULT_SETTINGS,
+    settings: TrainSettings,
     rngs: list[np.random.Generator] | None = None,
     on_log: LogHook | None = None,
     recording: Recording = NOTHING,
@@ -135,7 +134,7 @@ def train(
         # when in the block each stopped: the kernel has no clock, so its share of the block
         share = (state.stopped_at[stopped] - first + 1) / (last - first + 1)
         seconds[stopped] = began - start + took * share
-        if on_log is not None:
+        if on_log is not None and settings.log_every:
             _log_block(on_log, first, last, settings.log_every, out[0], state)
         size = _next_size(last - first + 1, took, len(x) * len(params), rule[-1])
         first = last + 1
@@ -291,4 +290,13 @@ def warm_up(parallel: bool = False) -> None:
     optimizer = make_optimizer("gd", 0.1)
     replicates, threads = (2, 2) if parallel else (1, 1)
     params = np.zeros((replicates, net.n_params))
-    train(net, params, optimizer, LOSSES["mse"], x, y, TrainSettings(epochs=1), threads=threads)
+    train(
+        net,
+        params,
+        optimizer,
+        LOSSES["mse"],
+        x,
+        y,
+        TrainSettings(epochs=1, loss_threshold=0.0),
+        threads=threads,
+    )

@@ -1,5 +1,5 @@
-"""What an engine is given and returns, the same for both (nnsweep.train and
-nnsweep.compiled): how to train, what to record, and the History of a training."""
+"""What an engine is given and returns, the same for both (nnsweep.engines.numpy_loop and
+nnsweep.engines.compiled): how to train, what to record, and the History of a training."""
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -16,15 +16,13 @@ LogHook = Callable[[int, Array], None]
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """How to train; by default the lab report's rules: its cap, threshold, full batch, log."""
+    """How to train. The lab's values are conf/config.yaml's (a job builds its settings from
+    its config); from Python, say the cap and the threshold."""
 
-    epochs: int = 1_000_000  # the lab's cap
-    loss_threshold: float = 0.001  # the lab's early stop
-    batch_size: int | None = None  # None: full batch, as the lab
-    log_every: int = 100  # the lab prints every 100 epochs
-
-
-DEFAULT_SETTINGS = TrainSettings()
+    epochs: int  # at most this many epochs
+    loss_threshold: float  # a replicate stops once its loss is below this
+    batch_size: int | None = None  # None: the full batch, one update per epoch
+    log_every: int | None = None  # on_log's period in epochs; None: on_log is never called
 
 
 @dataclass(frozen=True)

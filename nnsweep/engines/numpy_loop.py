@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from nnsweep.engines.history import (
-    DEFAULT_SETTINGS,
     NOTHING,
     History,
     LogHook,
@@ -127,7 +126,7 @@ def train(
     loss_fn: LossFn,
     x: Array,
     y: Array,
-    settings: TrainSettings = DEFAULT_SETTINGS,
+    settings: TrainSettings,
     rngs: list[np.random.Generator] | None = None,
     on_log: LogHook | None = None,
     recording: Recording = NOTHING,
@@ -135,8 +134,8 @@ def train(
     """Train the R replicates in ``params`` (R, P) on ``x`` (n, in) and ``y`` (n, 1).
 
     ``rngs`` (one per replicate) shuffle the minibatches; ``on_log(epoch, loss)`` is
-    called every ``settings.log_every`` epochs with the loss of the replicates still
-    training; ``recording`` says what else is recorded, and when.
+    called every ``settings.log_every`` epochs (if set) with the loss of the replicates
+    still training; ``recording`` says what else is recorded, and when.
     """
     if rngs is None:
         rngs = [np.random.default_rng(r) for r in range(len(params))]
@@ -171,7 +170,7 @@ def train(
                 outputs = [
                     out[keep] if out.ndim == 3 else out for out in outputs
                 ]  # x has no R axis
-            if on_log is not None and epoch % log_every == 0:
+            if on_log is not None and log_every and epoch % log_every == 0:
                 on_log(epoch, loss)
             step(active, outputs, grad)
             if epoch in snapshot_at:
