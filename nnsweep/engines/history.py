@@ -3,7 +3,6 @@ nnsweep.engines.compiled): how to train, what to record, and the History of a tr
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -73,30 +72,3 @@ def evaluate(net: MLP, params: Array, loss_fn: LossFn, x: Array, y: Array) -> tu
         prediction = net.predict(params, x)
         loss, _ = loss_fn(prediction, y)
         return loss, accuracy(prediction, y)
-
-
-def finish(
-    net: MLP, loss_fn: LossFn, data: tuple[Array, Array], recording: Recording, **measured: Any
-) -> History:
-    """The History of a finished training, the same way for both engines: the final loss,
-    accuracy and held-out metrics measured here, and the snapshots at or after each
-    replicate's stop set to its final parameters. ``measured``: History's other fields."""
-    params, diverged = measured["params"], measured["diverged"]
-    final_loss, final_accuracy = evaluate(net, params, loss_fn, *data)
-    final_test = None
-    if recording.x_test is not None:
-        test = evaluate(net, params, loss_fn, recording.x_test, recording.y_test)
-        final_test = np.stack([test[0], np.where(diverged, np.nan, test[1])], axis=-1)
-    snapshot_epochs = np.asarray(recording.snapshots, dtype=np.int64)
-    snapshots = measured.pop("snapshots")
-    stopped = snapshot_epochs[:, None] >= measured["epochs_run"][None, :]  # (S, R)
-    snapshots[stopped] = np.broadcast_to(params, snapshots.shape)[stopped]
-    return History(
-        **measured,
-        final_loss=final_loss,
-        # a diverged network's outputs are NaN or inf: its accuracy means nothing
-        final_accuracy=np.where(diverged, np.nan, final_accuracy),
-        final_test=final_test,
-        snapshot_epochs=snapshot_epochs,
-        snapshots=snapshots,
-    )

@@ -387,7 +387,7 @@ def train_replicate(r, first, last, network, rule, data, state, out):
 @njit
 def train_block(first, last, network, rule, data, state, out):
     """Epochs ``first`` to ``last`` of every replicate still running, one after another."""
-    status = state[4]
+    _params, _s1, _s2, _steps, status, _stopped_at = state
     for r in range(len(status)):
         if status[r] == RUNNING:
             train_replicate(r, first, last, network, rule, data, state, out)
@@ -396,7 +396,7 @@ def train_block(first, last, network, rule, data, state, out):
 @njit(parallel=True)
 def train_block_parallel(first, last, network, rule, data, state, out):
     """:func:`train_block` with the replicates spread over numba's threads."""
-    status = state[4]
+    _params, _s1, _s2, _steps, status, _stopped_at = state
     for r in prange(len(status)):
         if status[r] == RUNNING:
             train_replicate(r, first, last, network, rule, data, state, out)
