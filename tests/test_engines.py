@@ -145,7 +145,7 @@ def loss_gradient(net, params, loss_fn, x, y):
 def test_the_kernels_gradient_equals_the_checked_backward_pass(
     hidden, output, loss, optimizer, depth
 ):
-    """nnsweep.network's backward is checked by central differences (test_gradients.py);
+    """MLP.backward (nnsweep.nn.mlp) is checked by central differences (test_gradients.py);
     the kernels' must equal it, on every parameter, at every depth."""
     del optimizer  # one row per activation pair and loss: the grid's every sixth
     net = MLP((2, *[5, 3, 4][:depth], 1), make_activation(hidden), make_activation(output))
@@ -174,8 +174,8 @@ def test_the_kernels_gradient_equals_the_checked_backward_pass(
 #   run, stopping at the same epoch, must also stop at the same epoch on both engines, for
 #   the same reason, with the same final loss, accuracy and (unless it diverged, when they
 #   are inf or NaN) parameters.
-# Of the 1,080 replicate runs below, 808 are compared whole and 567 at every epoch; the
-# median run is compared at every epoch (measured with `python tests/test_engines.py`).
+# How much of the runs below is compared whole and at every epoch: `python tests/test_engines.py`
+# measures it.
 
 HORIZON_RTOL, STABLE_RTOL, RTOL, LOSS_CEILING = 1e-14, 1e-12, 1e-10, 1e6
 

@@ -1,5 +1,6 @@
 """The training loop: the report's results, replicate batching, divergence, and History,
-each on both engines: the NumPy reference (nnsweep.train) and the compiled one."""
+each on both engines: the NumPy reference (nnsweep.engines.numpy_loop) and the compiled one
+(nnsweep.engines.compiled)."""
 
 import warnings
 
@@ -29,7 +30,7 @@ def generators(seeds):
 
 def train_replicates(net, x, y, seeds, optimizer, settings, loss="mse", engine=train, **kwargs):
     """Initialise replicate r from generator seeds[r], which then shuffles its minibatches
-    (as nnsweep.run does), and train them all in one pass."""
+    (as nnsweep.job.build does), and train them all in one pass."""
     rngs = generators(seeds)
     params = net.init(rngs)
     return engine(net, params, optimizer, get_loss(loss), x, y, settings, rngs, **kwargs)
