@@ -24,15 +24,15 @@ def _jitter(x: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray
     return x + rng.normal(scale=noise, size=x.shape) if noise > 0 else x
 
 
-def generate_linear(n: int = 100, rng: np.random.Generator | None = None) -> Dataset:
+def generate_linear(n: int = 100, *, rng: np.random.Generator) -> Dataset:
     """The lab's linear set: n points uniform in [0, 1]^2, label 0 where x0 > x1, else 1."""
-    rng = rng if rng is not None else np.random.default_rng()
     x = rng.uniform(0.0, 1.0, size=(n, 2))
     return _labelled(x, x[:, 0] <= x[:, 1])
 
 
-def generate_xor_easy(rng: np.random.Generator | None = None) -> Dataset:
-    """The lab's 21 XOR points, in the lab's order and computed the lab's way."""
+def generate_xor_easy(*, rng: np.random.Generator) -> Dataset:
+    """The lab's 21 XOR points, in the lab's order and computed the lab's way (``rng``
+    unused: every generator takes one)."""
     points, labels = [], []
     for i in range(11):
         points.append([0.1 * i, 0.1 * i])
@@ -44,11 +44,8 @@ def generate_xor_easy(rng: np.random.Generator | None = None) -> Dataset:
     return _labelled(np.array(points), np.array(labels))
 
 
-def generate_circle(
-    n: int = 200, noise: float = 0.0, rng: np.random.Generator | None = None
-) -> Dataset:
+def generate_circle(n: int = 200, noise: float = 0.0, *, rng: np.random.Generator) -> Dataset:
     """A disc (label 1) inside a ring (label 0), both centred in the unit square."""
-    rng = rng if rng is not None else np.random.default_rng()
     inner = n // 2
     radius = np.concatenate([rng.uniform(0.0, 0.25, inner), rng.uniform(0.35, 0.5, n - inner)])
     angle = rng.uniform(0.0, 2 * np.pi, n)
@@ -56,11 +53,8 @@ def generate_circle(
     return _labelled(_jitter(x, noise, rng), np.arange(n) < inner)
 
 
-def generate_spiral(
-    n: int = 200, noise: float = 0.0, rng: np.random.Generator | None = None
-) -> Dataset:
+def generate_spiral(n: int = 200, noise: float = 0.0, *, rng: np.random.Generator) -> Dataset:
     """Two interleaved spirals, 1.75 turns each (label 1 and label 0)."""
-    rng = rng if rng is not None else np.random.default_rng()
     half = n // 2
     t = np.concatenate([np.arange(half) / half, np.arange(n - half) / (n - half)])
     phase = np.where(np.arange(n) < half, 0.0, np.pi)
@@ -69,11 +63,8 @@ def generate_spiral(
     return _labelled(_jitter(x, noise, rng), np.arange(n) < half)
 
 
-def generate_gaussian(
-    n: int = 200, noise: float = 0.0, rng: np.random.Generator | None = None
-) -> Dataset:
+def generate_gaussian(n: int = 200, noise: float = 0.0, *, rng: np.random.Generator) -> Dataset:
     """Two Gaussian blobs, label 1 around (0.7, 0.7) and label 0 around (0.3, 0.3)."""
-    rng = rng if rng is not None else np.random.default_rng()
     half = n // 2
     label = np.arange(n) < half
     centre = np.where(label, 0.7, 0.3)[:, None]
@@ -81,12 +72,9 @@ def generate_gaussian(
     return _labelled(x, label)
 
 
-def generate_quadrants(
-    n: int = 200, noise: float = 0.0, rng: np.random.Generator | None = None
-) -> Dataset:
+def generate_quadrants(n: int = 200, noise: float = 0.0, *, rng: np.random.Generator) -> Dataset:
     """Points in the four quadrants around (0.5, 0.5); label 1 where the signs differ (the
     top-left and bottom-right, where the lab's XOR puts its label-1 points)."""
-    rng = rng if rng is not None else np.random.default_rng()
     offset = rng.uniform(0.025, 0.5, size=(n, 2)) * rng.choice([-1.0, 1.0], size=(n, 2))
     label = offset[:, 0] * offset[:, 1] < 0  # decided before the noise, as in the Playground
     return _labelled(_jitter(0.5 + offset, noise, rng), label)
@@ -102,6 +90,8 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 }
 
 
-def make_dataset(name: str, rng: np.random.Generator, **params: float) -> Dataset:
-    """Generate the dataset ``name`` with its own parameters (``n``, ``noise``) and ``rng``."""
+def make_dataset(name: str, rng: np.random.Generator | None, **params: float) -> Dataset:
+    """Generate the dataset ``name`` with its own parameters (``n``, ``noise``) from ``rng``
+    (None: a fresh, unseeded generator, where only the points' count matters)."""
+    rng = rng if rng is not None else np.random.default_rng()
     return lookup(DATASETS, name, "dataset")(rng=rng, **params)

@@ -32,7 +32,7 @@ def lab_net() -> MLP:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Compile the engine (or load it from numba's disk cache) in the main process, before
     pytest-xdist starts its workers: on a fresh clone the workers and every job that tests
-    start in a subprocess then load the cache instead of each compiling it (about 20 s)."""
+    start in a subprocess then load the cache instead of each compiling it."""
     if hasattr(session.config, "workerinput"):
         return  # an xdist worker: the main process has done it
     from nnsweep.engines.compiled import warm_up

@@ -31,14 +31,37 @@ def test_xor_does_not_depend_on_the_generator():
     assert np.array_equal(x0, x1) and np.array_equal(y0, y1)
 
 
+class FixedPoints:
+    """A generator whose uniform draw is the points given: the label rule on chosen points."""
+
+    def __init__(self, points: list[tuple[float, float]]) -> None:
+        self.points = np.array(points)
+
+    def uniform(self, low: float, high: float, size: tuple[int, int]) -> np.ndarray:
+        assert (low, high, size) == (0.0, 1.0, self.points.shape)
+        return self.points
+
+
+# (x0, x1, the lab's label): 0 where x0 > x1, else 1, the diagonal itself included
+LINEAR_POINTS = [
+    (0.9, 0.1, 0), (0.1, 0.9, 1), (0.5, 0.5, 1), (0.5000001, 0.5, 0), (0.5, 0.5000001, 1),
+    (0.0, 1.0, 1), (1.0, 0.0, 0), (0.3, 0.2, 0), (0.2, 0.3, 1), (0.0, 0.0, 1),
+]  # fmt: skip
+
+
+def test_linear_labels_the_points_the_labs_way():
+    points = [(x0, x1) for x0, x1, _ in LINEAR_POINTS]
+    x, y = make_dataset("linear", FixedPoints(points), n=len(points))
+    np.testing.assert_array_equal(x, points)
+    assert y.tolist() == [[label] for _, _, label in LINEAR_POINTS]
+
+
 @pytest.mark.parametrize("n", [100, 7])
-def test_linear_labels_are_0_where_x0_exceeds_x1(n):
+def test_linear_points_are_in_the_unit_square_with_the_contracted_types(n):
     x, y = make_dataset("linear", np.random.default_rng(3), n=n)
     assert x.shape == (n, 2) and y.shape == (n, 1)
     assert x.dtype == np.float64 and y.dtype == np.int64
     assert np.all((x >= 0.0) & (x <= 1.0))
-    expected = np.where(x[:, 0] > x[:, 1], 0, 1)
-    assert np.array_equal(y[:, 0], expected)
 
 
 def test_linear_default_is_the_labs_100_points_with_both_labels():
@@ -86,3 +109,9 @@ def test_unknown_dataset_error_lists_the_valid_names():
         make_dataset("no_such_set", np.random.default_rng(0))
     for name in DATASETS:
         assert name in str(error.value)
+
+
+def test_without_a_generator_a_fresh_one_draws():
+    assert make_dataset("xor", None)[0].shape == (21, 2)
+    x, y = make_dataset("linear", None, n=5)
+    assert x.shape == (5, 2) and y.shape == (5, 1)

@@ -7,17 +7,46 @@ import sys
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
 from synthetic import config, write_job
 
 from nnsweep import report
+from nnsweep.job.schema import CONFIG_DIR, register
 from nnsweep.lab import discussion, experiments
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_experiments_are_the_files_of_conf_experiment():
-    files = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
-    assert experiments.names() == files and "learning_rates" in files
+# The lab report's experiments, written out: name -> the number of jobs its sweep runs
+# (each sweeps dataset=linear,xor against: nothing, 4 rates, 4 widths, 4 activations,
+# 2 output activations, 6 optimizers).
+LAB_EXPERIMENTS = {
+    "activations": 8,
+    "hidden_units": 8,
+    "learning_rates": 8,
+    "no_activation": 4,
+    "optimizers": 12,
+    "results": 2,
+}
+
+
+def test_the_experiments_are_the_lab_reports():
+    assert experiments.names() == sorted(LAB_EXPERIMENTS)
+
+
+def test_every_experiment_composes_with_hydra_into_its_sweep():
+    register()
+    for name, count in LAB_EXPERIMENTS.items():
+        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+            cfg = compose("config", [f"experiment={name}"], return_hydra_config=True)
+        params = cfg.hydra.sweeper.params
+        assert params.dataset == "linear,xor", name
+        assert len(experiments.jobs(name, [])) == count, name
+
+
+def test_the_discussion_analyses_every_experiment():
+    analysed = {needed for needs, _ in discussion.ANALYSES for needed in needs}
+    assert analysed == set(LAB_EXPERIMENTS)
 
 
 def test_jobs_come_in_hydras_order_and_shared_configs_have_one_key():

@@ -7,13 +7,15 @@ import json
 import subprocess
 import sys
 
+import numba
 import numpy as np
 import pytest
 
 from nnsweep.data import make_dataset
-from nnsweep.engines import compiled, kernels
+from nnsweep.engines import ENGINES, compiled, kernels
 from nnsweep.engines.history import History, Recording, TrainSettings
 from nnsweep.engines.numpy_loop import train
+from nnsweep.job.schema import EngineName
 from nnsweep.nn.activations import ACTIVATIONS, make_activation
 from nnsweep.nn.losses import LOSSES, get_loss
 from nnsweep.nn.mlp import MLP
@@ -45,6 +47,12 @@ def test_kernel_codes_cover_every_registry():
     for name, factory in OPTIMIZERS.items():  # the kernel reads h[i] in the factory's order
         hyper = tuple(p for p in inspect.signature(factory).parameters if p != "lr")
         assert kernels.OPTIMIZER_SLOTS[name] == hyper
+
+
+def test_the_config_offers_exactly_the_registered_engines():
+    # job.schema's EngineName writes the names out again: until it derives them from
+    # engines.ENGINES, this keeps the two lists the same
+    assert {member.value for member in EngineName} == set(ENGINES)
 
 
 # ---------------------------------------------------------------- the pieces
@@ -108,6 +116,35 @@ def test_each_loss_and_its_gradient_match_the_numpy_twin(name):
     np.testing.assert_allclose(got_grad, grad.ravel(), rtol=1e-14)
 
 
+# Not cached on disk: numba's cache notices changes to this file only, and this calls the
+# kernels' forward, loss and backward.
+@numba.njit(error_model="numpy", fastmath=kernels.FASTMATH)
+def kernel_loss_gradient(w, network, loss_code, x_t, y, grads):
+    """The loss of one network on all of (x_t, y), and its gradient into ``grads``: the
+    kernels' forward, loss and backward, as train_replicate runs them on a full batch."""
+    sizes, offsets, codes, alphas = network
+    n, width, top = x_t.shape[1], sizes.max(), len(sizes) - 1
+    acts = np.zeros((len(sizes), width, n))
+    acts[0, : x_t.shape[0]] = x_t
+    incoming, other = np.zeros((width, n)), np.zeros((width, n))
+    kernels.forward(w, sizes, offsets, codes, alphas, acts, n)
+    loss = kernels.loss_and_grad(loss_code, acts[top, 0], y, n, incoming[0])
+    kernels.backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
+    return loss
+
+
+def loss_gradient(net, params, loss_fn, x, y):
+    """The loss (R,) of every replicate on (x, y) and its gradient (R, P), by the kernels."""
+    network = compiled.describe_network(net)
+    code = kernels.LOSS_CODES[compiled.loss_name(loss_fn)]
+    x_t, targets = np.ascontiguousarray(x.T, dtype=float), np.ascontiguousarray(y[:, 0], float)
+    w, grads = np.array(params, dtype=float, order="C"), np.zeros_like(params, dtype=float)
+    loss = [
+        kernel_loss_gradient(w[r], network, code, x_t, targets, grads[r]) for r in range(len(w))
+    ]
+    return np.array(loss), grads
+
+
 @pytest.mark.parametrize("depth", [0, 1, 2, 3])
 @pytest.mark.parametrize(
     ("hidden", "output", "loss", "optimizer"), combinations()[::6], ids="-".join
@@ -115,7 +152,7 @@ def test_each_loss_and_its_gradient_match_the_numpy_twin(name):
 def test_the_kernels_gradient_equals_the_checked_backward_pass(
     hidden, output, loss, optimizer, depth
 ):
-    """nnsweep.network's backward is checked by central differences (test_gradients.py);
+    """MLP.backward (nnsweep.nn.mlp) is checked by central differences (test_gradients.py);
     the kernels' must equal it, on every parameter, at every depth."""
     del optimizer  # one row per activation pair and loss: the grid's every sixth
     net = MLP((2, *[5, 3, 4][:depth], 1), make_activation(hidden), make_activation(output))
@@ -124,7 +161,7 @@ def test_the_kernels_gradient_equals_the_checked_backward_pass(
     outputs = net.forward(params, x)
     value, grad_prediction = get_loss(loss)(outputs[-1], y)
     expected = net.backward(params, outputs, grad_prediction)
-    got_value, got = compiled.loss_gradient(net, params, get_loss(loss), x, y)
+    got_value, got = loss_gradient(net, params, get_loss(loss), x, y)
     np.testing.assert_allclose(got_value, value, rtol=1e-13)
     np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-14 * np.abs(expected).max())
 
@@ -144,8 +181,8 @@ def test_the_kernels_gradient_equals_the_checked_backward_pass(
 #   run, stopping at the same epoch, must also stop at the same epoch on both engines, for
 #   the same reason, with the same final loss, accuracy and (unless it diverged, when they
 #   are inf or NaN) parameters.
-# Of the 1,080 replicate runs below, 808 are compared whole and 567 at every epoch; the
-# median run is compared at every epoch (measured with `python tests/test_engines.py`).
+# How much of the runs below is compared whole and at every epoch: `python tests/test_engines.py`
+# measures it.
 
 HORIZON_RTOL, STABLE_RTOL, RTOL, LOSS_CEILING = 1e-14, 1e-12, 1e-10, 1e6
 

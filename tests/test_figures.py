@@ -98,13 +98,18 @@ def test_each_replicate_is_marked_where_it_stopped():
         {0: [0.3, 1e300, 1e308]},
     ],
 )
-def test_losses_that_are_inf_nan_or_huge_still_draw(losses, tmp_path):
+def test_losses_that_are_inf_nan_or_huge_draw_with_each_divergence_on_the_top_edge(losses):
     table = curves(losses)
-    outcome = ["diverged"] * len(losses)
-    style.save(
-        learning_curve.learning_curve_figure(table, stops(table, outcome)), tmp_path / "c.png"
-    )
-    assert (tmp_path / "c.png").stat().st_size > 1000
+    fig = learning_curve.learning_curve_figure(table, stops(table, ["diverged"] * len(losses)))
+    FigureCanvasAgg(fig).draw()
+    (ax,) = fig.axes
+    low, high = ax.get_ylim()
+    assert ax.get_yscale() == "log" and 0 < low < high < 1e10  # no 1e300 squeezing the rest
+    assert len(ax.lines) == len(losses) + (len(losses) > 1)  # a line each, and the median
+    (marks,) = [c for c in ax.collections if c.get_label() == f"diverged ({len(losses)})"]
+    last_epochs = [len(values) for values in losses.values()]
+    np.testing.assert_array_equal(marks.get_offsets(), [[e, high] for e in last_epochs])
+    assert f"diverged ({len(losses)})" in [t.get_text() for t in fig.legends[0].get_texts()]
 
 
 def test_at_most_fifty_replicate_lines_and_the_figure_says_so():
@@ -145,10 +150,28 @@ def every_replicate_diverged():
     return cfg, e, history, csv_tables.job_tables(history, cfg.epochs)
 
 
-def test_every_figure_of_a_job_whose_replicates_all_diverged_is_drawn(tmp_path):
+def test_every_figure_of_a_job_whose_replicates_all_diverged_is_drawn(tmp_path, monkeypatch):
+    drawn: dict[str, Figure] = {}
+
+    def draw(fig: Figure, path) -> None:  # rendered, kept to be read, not written
+        FigureCanvasAgg(fig).draw()
+        drawn[path.name] = fig
+
+    monkeypatch.setattr(style, "save", draw)
     assert figures.draw_figures(*every_replicate_diverged(), tmp_path) == {}
-    for name in ("prediction.png", "learning_curve.png", "decision_boundary.png"):
-        assert (tmp_path / name).stat().st_size > 1000
+    assert set(drawn) == {"prediction.png", "learning_curve.png", "decision_boundary.png",
+                          "gradients.png"}  # fmt: skip
+    truth, predicted = drawn["prediction.png"].axes
+    assert (truth.get_title(), predicted.get_title()) == ("Ground truth", "Predict result")
+    assert [len(ax.collections[0].get_offsets()) for ax in (truth, predicted)] == [21, 21]
+    curve = drawn["learning_curve.png"]
+    assert "diverged (3)" in [t.get_text() for t in curve.legends[0].get_texts()]
+    boundary = drawn["decision_boundary.png"].axes[0]
+    assert boundary.get_title() and (boundary.get_xlabel(), boundary.get_ylabel()) == ("x1", "x2")
+    (points,) = [c for c in boundary.collections if isinstance(c, PathCollection)]
+    assert len(points.get_offsets()) == 21
+    title = drawn["gradients.png"].legends[0].get_title().get_text()
+    assert "values 0, inf or NaN (diverged) not drawn" in title
 
 
 def test_a_figure_that_fails_is_returned_never_raised(tmp_path, monkeypatch):
@@ -207,7 +230,7 @@ def test_gradients_of_several_replicates_are_their_median_and_quartile_band():
     texts_apart(fig)
 
 
-def test_gradients_that_are_zero_inf_or_nan_are_left_out_and_the_rest_drawn(tmp_path):
+def test_gradients_that_are_zero_inf_or_nan_are_left_out_and_the_rest_drawn():
     table = layer_rows({1: [0.1, 0.0, np.inf, np.nan, 0.05], 2: [0.6, 0.5, 1e300, 0.3, 0.2]})
     fig = gradients.gradients_figure(table)
     for ax in fig.axes:
@@ -216,14 +239,26 @@ def test_gradients_that_are_zero_inf_or_nan_are_left_out_and_the_rest_drawn(tmp_
             assert np.isfinite(y).sum() >= 2 and (y[np.isfinite(y)] > 0).all()
         assert ax.get_ylim()[1] < 1e10  # the 1e300 does not squeeze the other lines
     assert "not drawn" in fig.legends[0].get_title().get_text()
-    style.save(fig, tmp_path / "gradients.png")
-    assert (tmp_path / "gradients.png").stat().st_size > 1000
+    assert [len(layer_lines(ax)) for ax in fig.axes] == [2, 2]
+    FigureCanvasAgg(fig).draw()
 
 
-def test_gradients_of_a_run_that_diverged_at_once_still_draw(tmp_path):
+def test_gradients_of_a_run_that_diverged_at_once_draw_empty_panels_that_say_why():
     table = layer_rows({1: [np.nan, np.nan], 2: [np.inf, np.nan]}, replicates=3)
-    style.save(gradients.gradients_figure(table, "diverged"), tmp_path / "gradients.png")
-    assert (tmp_path / "gradients.png").stat().st_size > 1000
+    fig = gradients.gradients_figure(table, "diverged")
+    FigureCanvasAgg(fig).draw()
+    norms, slopes = fig.axes
+    for ax, top in ((norms, 1.0), (slopes, 1.5)):  # nothing to scale to: fixed log limits
+        assert ax.get_yscale() == "log" and ax.get_ylim() == (1e-3, top)
+        assert len(layer_lines(ax)) == 2
+        assert all(np.isnan(line.get_ydata()).all() for line in layer_lines(ax))
+    assert [line.get_ydata()[0] for line in slopes.lines[2:]] == [1.0, 0.25]  # the references
+    legend = fig.legends[0]
+    assert [t.get_text() for t in legend.get_texts()][:2] == ["layer 1", "layer 2 (output)"]
+    assert legend.get_title().get_text() == (
+        "median of the 3 replicates still training, band 25-75%; "
+        "values 0, inf or NaN (diverged) not drawn"
+    )
 
 
 def test_gradients_of_a_long_run_have_a_log_epoch_axis_and_a_deep_net_a_short_legend():

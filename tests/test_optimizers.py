@@ -1,4 +1,4 @@
-"""Optimizers: each update against its formula written out by hand, purity, the replicate
+"""Optimizers: each update against steps worked by hand, on both engines; purity, the replicate
 axis, a shared XOR test for every registered optimizer, and the hyperparameter checks."""
 
 import inspect
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nnsweep.engines import kernels
+from nnsweep.engines import compiled, kernels
 from nnsweep.engines.history import TrainSettings
 from nnsweep.engines.numpy_loop import train
 from nnsweep.nn.losses import get_loss
@@ -27,76 +27,66 @@ def gradient_sequence(seed=0):
     return grads
 
 
-# Each reference keeps its state in plain variables, as the formulas read.
-
-
-def ref_gd(w, grads, lr):
-    for g in grads:
-        w = w - lr * g
-    return w
-
-
-def ref_momentum(w, grads, lr, beta=0.9):
-    v = np.zeros_like(w)
-    for g in grads:
-        v = beta * v - lr * g  # V <- beta V - lr dL/dW
-        w = w + v  # W <- W + V
-    return w
-
-
-def ref_nesterov(w, grads, lr, beta=0.9):
-    v = np.zeros_like(w)
-    for g in grads:
-        v = beta * v - lr * g  # V <- beta V - lr g
-        w = w + beta * v - lr * g  # W <- W + beta V - lr g (look-ahead form)
-    return w
-
-
-def ref_adagrad(w, grads, lr, eps=1e-8):
-    n = np.zeros_like(w)
-    for g in grads:
-        n = n + g**2  # n <- n + g^2
-        w = w - lr * g / np.sqrt(n + eps)  # eps inside the square root, as the report
-    return w
-
-
-def ref_rmsprop(w, grads, lr, decay=0.9, eps=1e-8):
-    s = np.zeros_like(w)
-    for g in grads:
-        s = decay * s + (1 - decay) * g**2
-        w = w - lr * g / (np.sqrt(s) + eps)
-    return w
-
-
-def ref_adam(w, grads, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    m, v = np.zeros_like(w), np.zeros_like(w)
-    for t, g in enumerate(grads, start=1):
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g**2
-        m_hat = m / (1 - beta1**t)  # bias correction
-        v_hat = v / (1 - beta2**t)
-        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
-    return w
-
-
-REFERENCES = {
-    "gd": ref_gd,
-    "momentum": ref_momentum,
-    "nesterov": ref_nesterov,
-    "adagrad": ref_adagrad,
-    "rmsprop": ref_rmsprop,
-    "adam": ref_adam,
-}
-
-# Non-default hyperparameters: the update must use what it is given.
-CUSTOM = {
-    "gd": {},
-    "momentum": {"beta": 0.5},
-    "nesterov": {"beta": 0.7},
-    "adagrad": {"eps": 1e-2},
-    "rmsprop": {"decay": 0.5, "eps": 1e-3},
-    "adam": {"beta1": 0.8, "beta2": 0.9, "eps": 1e-4},
-}
+# Steps worked by hand: (optimizer, lr, hyperparameters, starting weights, steps), each step
+# (gradient, the weights after it). The numbers in the comments are the state after the step.
+CASES = [
+    ("gd", 0.1, {}, [1.0, -2.0], [
+        ([0.5, -1.0], [0.95, -1.9]),  # W - 0.1 g
+        ([2.0, 0.0], [0.75, -1.9]),  # a zero gradient: no move
+    ]),
+    ("momentum", 0.1, {}, [1.0, -2.0], [  # beta 0.9
+        ([0.5, 1.0], [0.95, -2.1]),  # V = -0.1 g = (-0.05, -0.1)
+        ([-1.0, 2.0], [1.005, -2.39]),  # V = 0.9 (-0.05, -0.1) - 0.1 (-1, 2) = (0.055, -0.29)
+        ([0.0, 0.0], [1.0545, -2.651]),  # V = 0.9 V = (0.0495, -0.261): it coasts on
+    ]),
+    ("momentum", 0.1, {"beta": 0.5}, [1.0, -2.0], [
+        ([1.0, -1.0], [0.9, -1.9]),  # V = (-0.1, 0.1)
+        ([1.0, -1.0], [0.75, -1.75]),  # V = 0.5 (-0.1, 0.1) - 0.1 (1, -1) = (-0.15, 0.15)
+    ]),
+    ("nesterov", 0.1, {}, [1.0, -2.0], [  # beta 0.9; W + 0.9 V - 0.1 g
+        ([0.5, 1.0], [0.905, -2.19]),  # V = (-0.05, -0.1); 0.9 V - 0.1 g = (-0.095, -0.19)
+        ([-1.0, 2.0], [1.0545, -2.651]),  # V = (0.055, -0.29); 0.9 V - 0.1 g = (0.1495, -0.461)
+        ([0.0, 0.0], [1.09905, -2.8859]),  # V = (0.0495, -0.261); 0.9 V = (0.04455, -0.2349)
+    ]),
+    ("nesterov", 0.1, {"beta": 0.5}, [1.0, -2.0], [
+        ([1.0, -1.0], [0.85, -1.85]),  # V = (-0.1, 0.1); 0.5 V - 0.1 g = (-0.15, 0.15)
+    ]),
+    ("adagrad", 0.1, {}, [1.0, -2.0], [  # eps 1e-8
+        ([0.5, -3.0], [0.9, -1.9]),  # n = g^2: the first step is 0.1 g / |g| = 0.1 sign(g)
+        ([0.5, 4.0], [0.9 - 0.1 / math.sqrt(2), -1.98]),  # n = (0.5, 25): 0.1 (1 / sqrt 2, 4 / 5)
+    ]),
+    ("adagrad", 0.5, {"eps": 16.0}, [1.0, -1.0], [  # eps inside the root: sqrt(n + 16)
+        ([3.0, 0.0], [0.7, -1.0]),  # n = (9, 0), roots (5, 4): 0.5 (3 / 5, 0)
+        ([12.0, 3.0], [0.7 - 6 / 13, -1.3]),  # n = (153, 9), roots (13, 5): 0.5 (12/13, 3/5)
+    ]),
+    ("rmsprop", 0.1, {}, [1.0, -2.0], [  # decay 0.9, eps 1e-8
+        # s = 0.1 g^2: the first step is 0.1 g / (sqrt(0.1) |g|) = sqrt(0.1) sign(g)
+        ([0.5, -3.0], [1.0 - math.sqrt(0.1), -2.0 + math.sqrt(0.1)]),
+    ]),
+    ("rmsprop", 0.1, {"decay": 0.75, "eps": 0.5}, [1.0, -2.0], [
+        ([1.0, -3.0], [0.9, -1.85]),  # s = 0.25 g^2 = (0.25, 2.25); 0.1 g / (0.5 + 0.5, 1.5 + 0.5)
+        ([0.0, 0.0], [0.9, -1.85]),  # s = 0.75 s = (0.1875, 1.6875); no gradient, no move
+        # s = 0.75 s + 0.25 g^2 = (0.390625, 3.515625), roots (0.625, 1.875)
+        ([1.0, -3.0], [0.9 - 0.1 / 1.125, -1.85 + 0.3 / 2.375]),
+    ]),
+    ("adam", 0.1, {}, [1.0, -2.0], [  # beta1 0.9, beta2 0.999, eps 1e-8
+        # bias correction: mu / (1 - 0.9) = g, nu / (1 - 0.999) = g^2, a step of 0.1 sign(g)
+        ([0.5, -3.0], [0.9, -1.9]),
+        # the same gradient: mu = (1 - 0.9^2) g and nu = (1 - 0.999^2) g^2, corrected to g and
+        # g^2 again: 0.1 sign(g) again
+        ([0.5, -3.0], [0.8, -1.8]),
+        # none: mu = 0.9 * 0.19 g = 0.171 g, nu = 0.999 * 0.001999 g^2 = 0.001997001 g^2,
+        # a step of 0.1 (0.171 / 0.271) / sqrt(0.001997001 / 0.002997001) = 0.0773003
+        ([0.0, 0.0], [0.8 - 0.0773003, -1.8 + 0.0773003]),
+    ]),
+    ("adam", 0.1, {"beta1": 0.5, "beta2": 0.75, "eps": 1.0}, [1.0, -2.0], [
+        ([2.0, -1.0], [1 - 0.2 / 3, -1.95]),  # mu, nu corrected to g, g^2: 0.1 g / (|g| + 1)
+        # flipped: mu = 0.25 g1 - 0.5 g1 = -0.25 g1, corrected -g1 / 3; nu = 0.4375 g1^2,
+        # corrected g1^2: a step of 0.1 (-g1 / 3) / (|g1| + 1) = (-1/45, 1/60)
+        ([-2.0, 1.0], [1 - 0.2 / 3 + 1 / 45, -1.95 - 1 / 60]),
+    ]),
+]  # fmt: skip
+CASE_IDS = [f"{c[0]}-{'-'.join(f'{k}={v}' for k, v in c[2].items()) or 'defaults'}" for c in CASES]
 
 
 def run(optimizer, w, grads):
@@ -106,63 +96,49 @@ def run(optimizer, w, grads):
     return w
 
 
-def test_every_optimizer_has_a_reference():
-    assert set(REFERENCES) == set(OPTIMIZERS), "write the new optimizer's formula out here"
+def steps_numpy(optimizer, w, grads):
+    """The weights after each step of the NumPy engine's update, (1, P) rows."""
+    state, after = optimizer.init(w), []
+    for g in grads:
+        w, state = optimizer.update(g, state, w)
+        after.append(w[0])
+    return after
 
 
-def run_compiled(optimizer, w, grads):
-    """The compiled engine's update (engines.kernels.update), one replicate row at a time."""
-    h = np.zeros(3)
-    slots = [optimizer.settings[k] for k in kernels.OPTIMIZER_SLOTS[optimizer.name]]
-    h[: len(slots)] = slots
-    code, lr = kernels.OPTIMIZER_CODES[optimizer.name], optimizer.settings["lr"]
-    w, s1, s2 = w.copy(), np.zeros_like(w), np.zeros_like(w)
-    for step, g in enumerate(grads, start=1):
-        for r in range(len(w)):
-            kernels.update(code, w[r], np.ascontiguousarray(g[r]), s1[r], s2[r], float(step), lr, h)
-    return w
+def steps_compiled(optimizer, w, grads):
+    """The same by the compiled engine's update (engines.kernels.update), given the optimizer
+    as the engine describes it to the kernels."""
+    settings = TrainSettings(epochs=1, loss_threshold=0.0)
+    _, code, lr, h, _, _ = compiled.describe_rule(optimizer, get_loss("mse"), settings, 1)
+    w, after = w[0].copy(), []
+    s1, s2 = np.zeros_like(w), np.zeros_like(w)
+    for t, g in enumerate(grads, start=1):
+        kernels.update(code, w, np.ascontiguousarray(g[0]), s1, s2, float(t), lr, h)
+        after.append(w.copy())
+    return after
 
 
-ENGINES = {"numpy": run, "numba": run_compiled}
+ENGINES = {"numpy": steps_numpy, "numba": steps_compiled}
+
+
+def test_every_optimizer_has_steps_worked_by_hand():
+    assert {case[0] for case in CASES} == set(OPTIMIZERS), "work the new optimizer's steps"
 
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
-@pytest.mark.parametrize("custom", [False, True], ids=["defaults", "custom"])
-@pytest.mark.parametrize("name", sorted(REFERENCES))
-def test_update_follows_the_formula_over_several_steps(name, custom, engine):
-    hyper = CUSTOM[name] if custom else {}
-    w0 = np.random.default_rng(42).standard_normal(SHAPE)
-    grads = gradient_sequence()
-    got = ENGINES[engine](make_optimizer(name, 0.1, **hyper), w0, grads)
-    expected = REFERENCES[name](w0, grads, 0.1, **hyper)
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
-    assert not np.allclose(got, w0)  # it moved
+@pytest.mark.parametrize(("name", "lr", "hyper", "w0", "steps"), CASES, ids=CASE_IDS)
+def test_update_takes_the_steps_worked_by_hand(name, lr, hyper, w0, steps, engine):
+    grads = [np.array([g]) for g, _ in steps]
+    got = ENGINES[engine](make_optimizer(name, lr, **hyper), np.array([w0]), grads)
+    for k, (w, (_, expected)) in enumerate(zip(got, steps, strict=True), start=1):
+        # 1e-7: an eps of 1e-8 moves a step by that much at most (written without it above)
+        np.testing.assert_allclose(w, expected, rtol=0, atol=1e-7, err_msg=f"step {k}")
 
 
 def test_the_reports_defaults():
     # momentum beta = 0.9 and adagrad eps = 1e-8, from the report
     assert inspect.signature(OPTIMIZERS["momentum"]).parameters["beta"].default == 0.9
     assert inspect.signature(OPTIMIZERS["adagrad"]).parameters["eps"].default == 1e-8
-
-
-def test_momentum_first_step_by_hand():
-    w = np.array([[1.0, -2.0]])
-    g1, g2 = np.array([[0.5, 1.0]]), np.array([[-1.0, 2.0]])
-    opt = make_optimizer("momentum", 0.1, beta=0.9)
-    state = opt.init(w)
-    w1, state = opt.update(g1, state, w)  # V = -0.1 g1 = (-0.05, -0.1)
-    np.testing.assert_allclose(w1, [[0.95, -2.1]], rtol=1e-15)
-    w2, _ = opt.update(g2, state, w1)  # V = 0.9 (-0.05, -0.1) - 0.1 g2 = (0.055, -0.29)
-    np.testing.assert_allclose(w2, [[1.005, -2.39]], rtol=1e-14)
-
-
-def test_adagrad_first_step_by_hand():
-    w = np.array([[1.0]])
-    opt = make_optimizer("adagrad", 0.5, eps=1e-8)
-    w1, state = opt.update(np.array([[2.0]]), opt.init(w), w)  # n = 4
-    np.testing.assert_allclose(w1, [[1.0 - 0.5 * 2.0 / math.sqrt(4.0 + 1e-8)]], rtol=1e-15)
-    w2, _ = opt.update(np.array([[1.0]]), state, w1)  # n = 5
-    np.testing.assert_allclose(w2, w1 - 0.5 / math.sqrt(5.0 + 1e-8), rtol=1e-15)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

@@ -1,5 +1,6 @@
 """The training loop: the report's results, replicate batching, divergence, and History,
-each on both engines: the NumPy reference (nnsweep.train) and the compiled one."""
+each on both engines: the NumPy reference (nnsweep.engines.numpy_loop) and the compiled one
+(nnsweep.engines.compiled)."""
 
 import warnings
 
@@ -29,7 +30,7 @@ def generators(seeds):
 
 def train_replicates(net, x, y, seeds, optimizer, settings, loss="mse", engine=train, **kwargs):
     """Initialise replicate r from generator seeds[r], which then shuffles its minibatches
-    (as nnsweep.run does), and train them all in one pass."""
+    (as nnsweep.job.build does), and train them all in one pass."""
     rngs = generators(seeds)
     params = net.init(rngs)
     return engine(net, params, optimizer, get_loss(loss), x, y, settings, rngs, **kwargs)
@@ -126,7 +127,9 @@ def test_train_leaves_the_initial_parameters_alone(xor, lab_net, engine):
     x, y = xor
     params = lab_net.init(generators([0, 1]))
     saved = params.copy()
-    engine(lab_net, params, make_optimizer("adam", 0.1), get_loss("mse"), x, y, TrainSettings(50))
+    engine(
+        lab_net, params, make_optimizer("adam", 0.1), get_loss("mse"), x, y, TrainSettings(50, 0.0)
+    )
     np.testing.assert_array_equal(params, saved)
 
 
@@ -137,7 +140,7 @@ def test_divergence_is_marked_without_raising_or_warning(linear, engine):
     x, y = linear
     identity = make_activation("none")
     net = MLP((2, 4, 4, 1), identity, identity)
-    settings = TrainSettings(epochs=1000)
+    settings = TrainSettings(epochs=1000, loss_threshold=0.001)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning from numpy would fail here
         history = train_replicates(
@@ -209,7 +212,7 @@ def test_first_loss_row_is_the_loss_of_the_initial_params(linear, lab_net, engin
     x, y = linear
     params = lab_net.init(generators([0, 1]))
     history = engine(
-        lab_net, params, make_optimizer("gd", 1.0), get_loss("mse"), x, y, TrainSettings(3)
+        lab_net, params, make_optimizer("gd", 1.0), get_loss("mse"), x, y, TrainSettings(3, 0.0)
     )
     expected, _ = get_loss("mse")(lab_net.predict(params, x), y)
     np.testing.assert_allclose(history.loss[0], expected, rtol=1e-12)
@@ -245,6 +248,20 @@ def test_on_log_every_log_every_epochs_with_the_running_replicates(staggered):
     for epoch, loss in calls:
         row = history.loss[epoch - 1]
         np.testing.assert_array_equal(loss, row[history.epochs_run > epoch])
+
+
+def test_without_log_every_on_log_is_never_called(xor, lab_net, engine):
+    calls = []
+    settings = TrainSettings(epochs=300, loss_threshold=0.0)  # log_every None
+    train_replicates(lab_net, *xor, [0], make_optimizer("gd", 0.5), settings, engine=engine,
+                     on_log=lambda epoch, loss: calls.append(epoch))  # fmt: skip
+    assert calls == []
+
+
+def test_settings_say_the_cap_and_the_threshold():
+    with pytest.raises(TypeError, match="epochs"):
+        TrainSettings()  # no lab defaults outside conf/config.yaml
+    assert TrainSettings(10, 0.5) == TrainSettings(10, 0.5, batch_size=None, log_every=None)
 
 
 def test_a_run_that_reaches_the_epoch_cap(xor, lab_net, engine):

@@ -41,6 +41,8 @@ def _numba(threads: int) -> Engine:
     return partial(compiled.train, threads=threads)
 
 
+# The engines by name, the one list of them: the config schema's engine choices (and any other
+# list of engine names) should be derived from this dict, not written out again.
 ENGINES: dict[str, Callable[[int], Engine]] = {"numba": _numba, "numpy": _numpy}
 
 

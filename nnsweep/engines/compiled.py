@@ -4,7 +4,7 @@
 It takes the same arguments and returns the same :class:`~nnsweep.engines.history.History`, so
 nothing downstream knows which engine ran. The epochs run inside compiled code in
 blocks; between blocks Python logs the lab's lines, moves the progress bar and lets
-Ctrl-C and SIGTERM through. A block grows until it takes about a tenth of a second.
+Ctrl-C and SIGTERM through. A block grows until it takes about BLOCK_SECONDS.
 
 Compiled code is cached on disk (numba's ``cache=True``: ``__pycache__`` beside the
 package, or a user cache folder where that is not writable; ``NUMBA_CACHE_DIR``
@@ -18,15 +18,8 @@ from typing import NamedTuple
 import numpy as np
 
 from nnsweep.engines import kernels
-from nnsweep.engines.history import (
-    DEFAULT_SETTINGS,
-    NOTHING,
-    History,
-    LogHook,
-    Recording,
-    TrainSettings,
-    finish,
-)
+from nnsweep.engines.history import NOTHING, History, LogHook, Recording, TrainSettings
+from nnsweep.engines.record_buffer import BlockRecordBuffer
 from nnsweep.engines.schedule import ORDER_ENTRIES_PER_BLOCK
 from nnsweep.nn.activations import make_activation
 from nnsweep.nn.losses import LOSSES, LossFn
@@ -35,13 +28,23 @@ from nnsweep.nn.optimizers import Optimizer, make_optimizer
 
 Array = np.ndarray
 BLOCK_SECONDS = 0.1  # Python gets control back about this often
-COMPILE_NOTICE_SECONDS = 3.0  # a load from numba's disk cache takes well under a second
+COMPILE_NOTICE_SECONDS = 3.0  # a longer first call compiled, not loaded from the disk cache
 log = logging.getLogger(__name__)
 _IDENTITY = make_activation("none")
 
 
 Network = tuple[Array, Array, Array, Array]  # sizes, weight offsets, activation codes, alphas
-Rule = tuple[int, int, float, Array, float, int]  # loss, optimizer, lr, h, threshold, batch
+
+
+class Rule(NamedTuple):
+    """The kernels' view of how a network trains (handed to them as a plain tuple)."""
+
+    loss: int  # kernels.LOSS_CODES
+    optimizer: int  # kernels.OPTIMIZER_CODES
+    lr: float
+    h: Array  # (3,) the optimizer's hyperparameters, in kernels.OPTIMIZER_SLOTS' order
+    threshold: float  # the loss a replicate stops below
+    batch: int  # the minibatch size; 0: the full batch
 
 
 def describe_network(net: MLP) -> Network:
@@ -62,7 +65,7 @@ def describe_rule(optimizer: Optimizer, loss_fn: LossFn, settings: TrainSettings
     slots = [optimizer.settings[key] for key in kernels.OPTIMIZER_SLOTS[optimizer.name]]
     h[: len(slots)] = slots
     batch = settings.batch_size if settings.batch_size and settings.batch_size < n else 0
-    return (
+    return Rule(
         kernels.LOSS_CODES[loss_name(loss_fn)],
         kernels.OPTIMIZER_CODES[optimizer.name],
         float(optimizer.settings["lr"]),
@@ -74,20 +77,6 @@ def describe_rule(optimizer: Optimizer, loss_fn: LossFn, settings: TrainSettings
 
 def loss_name(loss_fn: LossFn) -> str:
     return next(name for name, fn in LOSSES.items() if fn is loss_fn)
-
-
-def loss_gradient(
-    net: MLP, params: Array, loss_fn: LossFn, x: Array, y: Array
-) -> tuple[Array, Array]:
-    """The loss (R,) of every replicate on (x, y) and its gradient (R, P), by the kernels."""
-    network, code = describe_network(net), kernels.LOSS_CODES[loss_name(loss_fn)]
-    x_t, targets = np.ascontiguousarray(x.T, dtype=float), np.ascontiguousarray(y[:, 0], float)
-    grads = np.zeros_like(params, dtype=float)
-    w = np.array(params, dtype=float, order="C")
-    loss = [
-        kernels.loss_gradient(w[r], network, code, x_t, targets, grads[r]) for r in range(len(w))
-    ]
-    return np.array(loss), grads
 
 
 class _State(NamedTuple):
@@ -114,7 +103,7 @@ def train(
     loss_fn: LossFn,
     x: Array,
     y: Array,
-    settings: TrainSettings = DEFAULT_SETTINGS,
+    settings: TrainSettings,
     rngs: list[np.random.Generator] | None = None,
     on_log: LogHook | None = None,
     recording: Recording = NOTHING,
@@ -127,34 +116,37 @@ def train(
     network, rule = describe_network(net), describe_rule(optimizer, loss_fn, settings, len(x))
     state = _State.start(params)
     train_data, test_data = _samples_last(x, y), _samples_last(*_test_data(recording, x))
-    recorded = _Recorded(recording, settings.epochs, state.params.shape, len(net.slots))
+    record = BlockRecordBuffer(net, loss_fn, recording, len(params), settings.epochs)
     kernel = _kernel(threads, len(params))
     loading = not kernel.signatures  # its first call loads it, or compiles it
-    losses, seconds = [], np.zeros(len(params))
     first, start = 1, time.perf_counter()
-    size = _next_size(4, 0.0, len(x) * len(params), rule[-1])  # 16 epochs, or fewer
+    size = _next_size(4, 0.0, len(x) * len(params), rule.batch)  # 16 epochs, or fewer
     while first <= settings.epochs and (state.status == kernels.RUNNING).any():
-        last = recorded.block_end(first, min(first + size - 1, settings.epochs))
+        last = record.block_end(first, min(first + size - 1, settings.epochs))
         running = state.status == kernels.RUNNING
-        orders = _sample_orders(rngs, running, last - first + 1, len(x), rule[-1])
-        out = (np.full((last - first + 1, len(params)), np.nan), *recorded.block(first, last))
+        orders = _sample_orders(rngs, running, last - first + 1, len(x), rule.batch)
+        out, data = record.block(first, last), (*train_data, orders, *test_data)
         began = time.perf_counter()
-        kernel(first, last, network, rule, (*train_data, orders, *test_data), tuple(state), out)
+        kernel(first, last, network, tuple(rule), data, tuple(state), tuple(out))
         took = time.perf_counter() - began
         if loading:  # the training clock starts after the loading
             start, loading = start + took, _say_if_compiled(took)
-        losses.append(out[0])
-        recorded.keep(first, last, out, state.params)
+        record.keep(first, last, out, state.params)
         stopped = running & (state.status != kernels.RUNNING)
         # when in the block each stopped: the kernel has no clock, so its share of the block
         share = (state.stopped_at[stopped] - first + 1) / (last - first + 1)
-        seconds[stopped] = began - start + took * share
-        if on_log is not None:
-            _log_block(on_log, first, last, settings.log_every, out[0], state)
-        size = _next_size(last - first + 1, took, len(x) * len(params), rule[-1])
+        record.seconds[stopped] = began - start + took * share
+        if on_log is not None and settings.log_every:
+            _log_block(on_log, first, last, settings.log_every, out.loss, state)
+        size = _next_size(last - first + 1, took, len(x) * len(params), rule.batch)
         first = last + 1
-    seconds[state.status == kernels.RUNNING] = time.perf_counter() - start
-    return _history(net, loss_fn, (x, y), settings, recording, state, losses, recorded, seconds)
+    running = state.status == kernels.RUNNING
+    record.seconds[running] = time.perf_counter() - start
+    record.epochs_run[:] = state.stopped_at
+    record.ran_to_the_cap(settings.epochs, running)
+    record.converged[:] = state.status == kernels.CONVERGED
+    record.diverged[:] = state.status == kernels.DIVERGED
+    return record.history_of_blocks(x, y, state.params)
 
 
 def _samples_last(x: Array, y: Array) -> tuple[Array, Array]:
@@ -167,52 +159,6 @@ def _test_data(recording: Recording, x: Array) -> tuple[Array, Array]:
     if recording.x_test is None:
         return np.zeros((0, x.shape[1])), np.zeros((0, 1))
     return recording.x_test, recording.y_test
-
-
-class _Recorded:
-    """What the kernels record besides the loss, gathered block by block: at the recorded
-    epochs accuracy, layer statistics and held-out metrics; at snapshot epochs, where
-    blocks end, the parameters."""
-
-    def __init__(self, recording: Recording, epochs: int, shape: tuple[int, int], layers: int):
-        self.epochs = np.array(sorted(e for e in recording.epochs if 1 <= e <= epochs), np.int64)
-        self.snapshot_epochs = np.asarray(recording.snapshots, dtype=np.int64)
-        self.snapshots = np.full((len(self.snapshot_epochs), *shape), np.nan)
-        self.replicates, self.layers = shape[0], layers
-        self.final_layers = np.full((shape[0], layers, 2), np.nan)  # where each one stopped
-        self.accuracy: dict[int, Array] = {}
-        self.layer_rows: dict[int, Array] = {}
-        self.test: dict[int, Array] = {}
-        self.has_test = recording.x_test is not None
-
-    def block_end(self, first: int, last: int) -> int:
-        """``last``, or the first snapshot epoch from ``first`` on if that comes sooner."""
-        k = np.searchsorted(self.snapshot_epochs, first)
-        return min(last, int(self.snapshot_epochs[k])) if k < len(self.snapshot_epochs) else last
-
-    def block(self, first: int, last: int) -> tuple[Array, ...]:
-        """The kernels' slots for epochs ``first`` to ``last`` (-1: not recorded) and the
-        arrays they write the recorded values into, NaN where a replicate did not run."""
-        asked = self._asked(first, last)
-        slots = np.full(last - first + 1, -1, dtype=np.int64)
-        slots[asked - first] = np.arange(len(asked))
-        r, k = self.replicates, len(asked)
-        return (slots, np.full((k, r), np.nan), np.full((k, r, self.layers, 2), np.nan),
-                np.full((k, r, 2), np.nan), self.final_layers)  # fmt: skip
-
-    def keep(self, first: int, last: int, out: tuple[Array, ...], params: Array) -> None:
-        """The block's recorded values by epoch, and the parameters at a snapshot epoch."""
-        for k, epoch in enumerate(self._asked(first, last).tolist()):
-            self.accuracy[epoch], self.layer_rows[epoch] = out[2][k], out[3][k]
-            if self.has_test:
-                self.test[epoch] = out[4][k]
-        k = np.searchsorted(self.snapshot_epochs, last)
-        if k < len(self.snapshot_epochs) and self.snapshot_epochs[k] == last:
-            self.snapshots[k] = params
-
-    def _asked(self, first: int, last: int) -> Array:
-        lo, hi = np.searchsorted(self.epochs, [first, last + 1])
-        return self.epochs[lo:hi]
 
 
 def _say_if_compiled(seconds: float) -> bool:
@@ -266,36 +212,6 @@ def _log_block(
             on_log(epoch, losses[epoch - first, training])
 
 
-def _history(net, loss_fn, data, settings, recording, state, losses, recorded, seconds):
-    running = state.status == kernels.RUNNING
-    epochs_run = np.where(running, settings.epochs, state.stopped_at)
-    last = int(epochs_run.max())
-
-    def reached(rows: dict[int, Array]) -> dict[int, Array]:  # a block may end past every stop
-        return {e: row for e, row in rows.items() if e <= last}
-
-    capped = recorded.layer_rows.get(settings.epochs)  # the cap is a recorded epoch
-    if capped is not None:
-        recorded.final_layers[running] = capped[running]
-    return finish(
-        net,
-        loss_fn,
-        data,
-        recording,
-        final_layers=recorded.final_layers,
-        loss=np.concatenate(losses)[:last],
-        accuracy=reached(recorded.accuracy),
-        layers=reached(recorded.layer_rows),
-        test=reached(recorded.test),
-        snapshots=recorded.snapshots,
-        epochs_run=epochs_run,
-        converged=state.status == kernels.CONVERGED,
-        diverged=state.status == kernels.DIVERGED,
-        seconds=seconds,
-        params=state.params,
-    )
-
-
 def warm_up(parallel: bool = False) -> None:
     """Compile the kernels, or load them from the disk cache, on a one-epoch run. A sweep
     calls it before its jobs start, so parallel workers find the cache written and load it
@@ -305,4 +221,13 @@ def warm_up(parallel: bool = False) -> None:
     optimizer = make_optimizer("gd", 0.1)
     replicates, threads = (2, 2) if parallel else (1, 1)
     params = np.zeros((replicates, net.n_params))
-    train(net, params, optimizer, LOSSES["mse"], x, y, TrainSettings(epochs=1), threads=threads)
+    train(
+        net,
+        params,
+        optimizer,
+        LOSSES["mse"],
+        x,
+        y,
+        TrainSettings(epochs=1, loss_threshold=0.0),
+        threads=threads,
+    )

@@ -1,9 +1,8 @@
-"""What an engine is given and returns, the same for both (nnsweep.train and
-nnsweep.compiled): how to train, what to record, and the History of a training."""
+"""What an engine is given and returns, the same for both (nnsweep.engines.numpy_loop and
+nnsweep.engines.compiled): how to train, what to record, and the History of a training."""
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -16,15 +15,13 @@ LogHook = Callable[[int, Array], None]
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """How to train; by default the lab report's rules: its cap, threshold, full batch, log."""
+    """How to train. The lab's values are conf/config.yaml's (a job builds its settings from
+    its config); from Python, say the cap and the threshold."""
 
-    epochs: int = 1_000_000  # the lab's cap
-    loss_threshold: float = 0.001  # the lab's early stop
-    batch_size: int | None = None  # None: full batch, as the lab
-    log_every: int = 100  # the lab prints every 100 epochs
-
-
-DEFAULT_SETTINGS = TrainSettings()
+    epochs: int  # at most this many epochs
+    loss_threshold: float  # a replicate stops once its loss is below this
+    batch_size: int | None = None  # None: the full batch, one update per epoch
+    log_every: int | None = None  # on_log's period in epochs; None: on_log is never called
 
 
 @dataclass(frozen=True)
@@ -75,30 +72,3 @@ def evaluate(net: MLP, params: Array, loss_fn: LossFn, x: Array, y: Array) -> tu
         prediction = net.predict(params, x)
         loss, _ = loss_fn(prediction, y)
         return loss, accuracy(prediction, y)
-
-
-def finish(
-    net: MLP, loss_fn: LossFn, data: tuple[Array, Array], recording: Recording, **measured: Any
-) -> History:
-    """The History of a finished training, the same way for both engines: the final loss,
-    accuracy and held-out metrics measured here, and the snapshots at or after each
-    replicate's stop set to its final parameters. ``measured``: History's other fields."""
-    params, diverged = measured["params"], measured["diverged"]
-    final_loss, final_accuracy = evaluate(net, params, loss_fn, *data)
-    final_test = None
-    if recording.x_test is not None:
-        test = evaluate(net, params, loss_fn, recording.x_test, recording.y_test)
-        final_test = np.stack([test[0], np.where(diverged, np.nan, test[1])], axis=-1)
-    snapshot_epochs = np.asarray(recording.snapshots, dtype=np.int64)
-    snapshots = measured.pop("snapshots")
-    stopped = snapshot_epochs[:, None] >= measured["epochs_run"][None, :]  # (S, R)
-    snapshots[stopped] = np.broadcast_to(params, snapshots.shape)[stopped]
-    return History(
-        **measured,
-        final_loss=final_loss,
-        # a diverged network's outputs are NaN or inf: its accuracy means nothing
-        final_accuracy=np.where(diverged, np.nan, final_accuracy),
-        final_test=final_test,
-        snapshot_epochs=snapshot_epochs,
-        snapshots=snapshots,
-    )

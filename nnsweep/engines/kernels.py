@@ -1,11 +1,14 @@
 """The compiled engine's math: the lab's equations written as loops, compiled by numba.
 
-Set a function here beside its NumPy twin (activations.py, losses.py, optimizers.py,
-network.py) and they read line by line alike. Every piece of math lives in this one
-file on purpose: numba's on-disk cache notices changes to the file that holds a
-compiled function and to nothing it imports, so a formula shared from another module
-could run stale. The twins are tied instead by tests driven by the registries
-(tests/test_engines.py): every activation, loss and optimizer runs on both engines.
+This stays one file on purpose: numba's on-disk cache notices changes to the file that
+defines a compiled function and to nothing it imports, so a formula shared from another
+module could run stale. Only what the engine runs lives here; a function compiled for
+tests alone lives in the tests (uncached).
+
+Set a function here beside its NumPy twin (nnsweep/nn/activations.py, losses.py,
+optimizers.py, mlp.py) and they read line by line alike. The twins are tied by tests
+driven by the registries (tests/test_engines.py): every activation, loss and optimizer
+runs on both engines.
 
 Components are chosen by an integer code, the same for the whole run, so the kernel is
 compiled once for every combination rather than once per combination.
@@ -250,21 +253,6 @@ def backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads):
             incoming, other = other, incoming
 
 
-@njit
-def loss_gradient(w, network, loss_code, x_t, y, grads):
-    """The loss of one network on all of (x_t, y), and its gradient into ``grads``: forward,
-    loss and backward in one call, as the checks against the NumPy engine want them."""
-    sizes, offsets, codes, alphas = network
-    n, width, top = x_t.shape[1], sizes.max(), len(sizes) - 1
-    acts = np.zeros((len(sizes), width, n))
-    acts[0, : x_t.shape[0]] = x_t
-    incoming, other = np.zeros((width, n)), np.zeros((width, n))
-    forward(w, sizes, offsets, codes, alphas, acts, n)
-    loss = loss_and_grad(loss_code, acts[top, 0], y, n, incoming[0])
-    backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
-    return loss
-
-
 @njit(fastmath=FASTMATH | {"reassoc"})
 def layer_statistics(sizes, offsets, codes, alphas, acts, grads, m, out):
     """Per layer into ``out`` (L, 2): the norm of d loss / d weight from ``grads`` (the bias
@@ -399,7 +387,7 @@ def train_replicate(r, first, last, network, rule, data, state, out):
 @njit
 def train_block(first, last, network, rule, data, state, out):
     """Epochs ``first`` to ``last`` of every replicate still running, one after another."""
-    status = state[4]
+    _params, _s1, _s2, _steps, status, _stopped_at = state
     for r in range(len(status)):
         if status[r] == RUNNING:
             train_replicate(r, first, last, network, rule, data, state, out)
@@ -408,7 +396,7 @@ def train_block(first, last, network, rule, data, state, out):
 @njit(parallel=True)
 def train_block_parallel(first, last, network, rule, data, state, out):
     """:func:`train_block` with the replicates spread over numba's threads."""
-    status = state[4]
+    _params, _s1, _s2, _steps, status, _stopped_at = state
     for r in prange(len(status)):
         if status[r] == RUNNING:
             train_replicate(r, first, last, network, rule, data, state, out)

@@ -8,72 +8,19 @@ working arrays, so the rest train at the cost of the replicates still going.
 """
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from nnsweep.engines.history import (
-    DEFAULT_SETTINGS,
-    NOTHING,
-    History,
-    LogHook,
-    Recording,
-    TrainSettings,
-    evaluate,
-    finish,
-)
+from nnsweep.engines.history import NOTHING, History, LogHook, Recording, TrainSettings
+from nnsweep.engines.record_buffer import EpochRecordBuffer
 from nnsweep.nn.losses import LossFn
-from nnsweep.nn.mlp import MLP, accuracy
+from nnsweep.nn.mlp import MLP
 from nnsweep.nn.optimizers import Optimizer, select_replicates
 
 Array = np.ndarray
-
-
-class _Recorder:
-    """Per-replicate results, written as replicates stop; the loss rows grow in chunks."""
-
-    CHUNK = 4096
-
-    def __init__(self, params: Array, snapshots: int, layers: int) -> None:
-        r = params.shape[0]
-        self.rows = np.full((self.CHUNK, r), np.nan)
-        self.accuracy: dict[int, Array] = {}
-        self.layers: dict[int, Array] = {}
-        self.test: dict[int, Array] = {}
-        self.snapshots = np.full((snapshots, *params.shape), np.nan)
-        self.final_layers = np.full((r, layers, 2), np.nan)  # at each one's last epoch
-        self.epochs_run = np.zeros(r, dtype=np.int64)
-        self.converged = np.zeros(r, dtype=bool)
-        self.diverged = np.zeros(r, dtype=bool)
-        self.seconds = np.zeros(r)
-        self.params = params.copy()
-        self.start = time.perf_counter()
-
-    def loss(self, epoch: int, cols: slice | Array, loss: Array) -> None:
-        if epoch > len(self.rows):
-            grow = np.full((max(len(self.rows), self.CHUNK), self.rows.shape[1]), np.nan)
-            self.rows = np.vstack([self.rows, grow])
-        self.rows[epoch - 1, cols] = loss
-
-    def stop(
-        self, epoch: int, cols: Array, params: Array, converged: Array, diverged: Array
-    ) -> None:
-        self.epochs_run[cols] = epoch
-        self.converged[cols] = converged
-        self.diverged[cols] = diverged
-        self.seconds[cols] = time.perf_counter() - self.start
-        self.params[cols] = params
-
-    def last_layers(
-        self, net: MLP, active: "_Active", stopping: Array, outputs: list[Array], grad: Array
-    ) -> None:
-        """The layer statistics of the replicates stopping now, at their last epoch."""
-        outputs = [out[stopping] if out.ndim == 3 else out for out in outputs]  # x: no R axis
-        statistics = net.layer_statistics(active.params[stopping], outputs, grad[stopping])
-        self.final_layers[active.cols[stopping]] = statistics
 
 
 @dataclass
@@ -127,7 +74,7 @@ def train(
     loss_fn: LossFn,
     x: Array,
     y: Array,
-    settings: TrainSettings = DEFAULT_SETTINGS,
+    settings: TrainSettings,
     rngs: list[np.random.Generator] | None = None,
     on_log: LogHook | None = None,
     recording: Recording = NOTHING,
@@ -135,8 +82,8 @@ def train(
     """Train the R replicates in ``params`` (R, P) on ``x`` (n, in) and ``y`` (n, 1).
 
     ``rngs`` (one per replicate) shuffle the minibatches; ``on_log(epoch, loss)`` is
-    called every ``settings.log_every`` epochs with the loss of the replicates still
-    training; ``recording`` says what else is recorded, and when.
+    called every ``settings.log_every`` epochs (if set) with the loss of the replicates
+    still training; ``recording`` says what else is recorded, and when.
     """
     if rngs is None:
         rngs = [np.random.default_rng(r) for r in range(len(params))]
@@ -145,7 +92,7 @@ def train(
     else:
         step = _minibatch_step(net, optimizer, loss_fn, x, y, settings.batch_size)
     snapshot_at = {int(e): k for k, e in enumerate(recording.snapshots)}
-    record = _Recorder(params, len(snapshot_at), len(net.slots))
+    record = EpochRecordBuffer(net, loss_fn, recording, params)
     active = _Active(np.arange(len(params)), params, optimizer.init(params), list(rngs))
     cols: slice | Array = slice(None)  # a plain slice is the fast path while all train
     threshold, log_every = settings.loss_threshold, settings.log_every
@@ -155,23 +102,22 @@ def train(
             loss, grad = loss_fn(outputs[-1], y)
             record.loss(epoch, cols, loss)
             if epoch in recording.epochs:
-                _record_epoch(record, epoch, cols, net, loss_fn, active.params, outputs, grad,
-                              y, recording)  # fmt: skip
+                record.record_epoch(epoch, cols, active.params, outputs, grad, y)
             # the test every epoch pays, kept cheap: Python's min and sum over R numbers beat
             # two numpy reductions; a NaN or inf anywhere makes the sum non-finite (a sum
             # that merely overflows costs one exact look in _stop_finished, which stops none)
             values = loss.tolist()
             if min(values) < threshold or not math.isfinite(sum(values)):
                 keep = _stop_finished(record, epoch, active, loss, threshold)
-                record.last_layers(net, active, ~keep, outputs, grad)
+                stopping = ~keep
+                record.last_layers(active.cols[stopping], active.params[stopping],
+                                   _replicates(outputs, stopping), grad[stopping])  # fmt: skip
                 if not keep.any():
                     break
                 active.keep(keep)
                 cols, loss, grad = active.cols, loss[keep], grad[keep]
-                outputs = [
-                    out[keep] if out.ndim == 3 else out for out in outputs
-                ]  # x has no R axis
-            if on_log is not None and epoch % log_every == 0:
+                outputs = _replicates(outputs, keep)
+            if on_log is not None and log_every and epoch % log_every == 0:
                 on_log(epoch, loss)
             step(active, outputs, grad)
             if epoch in snapshot_at:
@@ -179,41 +125,18 @@ def train(
         else:
             unfinished = np.zeros(len(active.cols), dtype=bool)
             record.stop(settings.epochs, active.cols, active.params, unfinished, unfinished)
-            if settings.epochs in record.layers:  # the cap is a recorded epoch
-                record.final_layers[active.cols] = record.layers[settings.epochs][active.cols]
-    return _finish(record, net, loss_fn, x, y, recording)
+            record.ran_to_the_cap(settings.epochs, active.cols)
+    loss_rows = record.rows[: int(record.epochs_run.max())].copy()
+    return record.history(x, y, loss_rows, record.params)
 
 
-def _record_epoch(
-    record: _Recorder,
-    epoch: int,
-    cols: slice | Array,
-    net: MLP,
-    loss_fn: LossFn,
-    params: Array,
-    outputs: list[Array],
-    grad: Array,
-    y: Array,
-    recording: Recording,
-) -> None:
-    """The accuracy, the layers' gradients and derivatives, and the held-out loss and
-    accuracy of the replicates ``cols`` entering ``epoch``; NaN for the others."""
-    record.accuracy[epoch] = _row(record, cols, accuracy(outputs[-1], y))
-    record.layers[epoch] = _row(record, cols, net.layer_statistics(params, outputs, grad))
-    if recording.x_test is not None:
-        held_out = evaluate(net, params, loss_fn, recording.x_test, recording.y_test)
-        record.test[epoch] = _row(record, cols, np.stack(held_out, axis=-1))
-
-
-def _row(record: _Recorder, cols: slice | Array, values: Array) -> Array:
-    """``values`` of the training replicates in a row of all R, NaN for stopped ones."""
-    row = np.full((len(record.epochs_run), *values.shape[1:]), np.nan)
-    row[cols] = values
-    return row
+def _replicates(outputs: list[Array], mask: Array) -> list[Array]:
+    """forward's outputs of the replicates ``mask``; the input x has no replicate axis."""
+    return [out[mask] if out.ndim == 3 else out for out in outputs]
 
 
 def _stop_finished(
-    record: _Recorder, epoch: int, active: _Active, loss: Array, threshold: float
+    record: EpochRecordBuffer, epoch: int, active: _Active, loss: Array, threshold: float
 ) -> Array:
     """Record the replicates whose loss is below the threshold or not finite; return the
     mask of those that go on."""
@@ -227,29 +150,6 @@ def _stop_finished(
         diverged[stopping],
     )
     return ~stopping
-
-
-def _finish(
-    record: _Recorder, net: MLP, loss_fn: LossFn, x: Array, y: Array, recording: Recording
-) -> History:
-    r = record
-    return finish(
-        net,
-        loss_fn,
-        (x, y),
-        recording,
-        loss=r.rows[: int(r.epochs_run.max())].copy(),
-        accuracy=r.accuracy,
-        layers=r.layers,
-        final_layers=r.final_layers,
-        test=r.test,
-        snapshots=r.snapshots,
-        epochs_run=r.epochs_run,
-        converged=r.converged,
-        diverged=r.diverged,
-        seconds=r.seconds,
-        params=r.params,
-    )
 
 
 def format_epoch_line(epoch: int, loss: Array) -> str:

@@ -10,8 +10,7 @@ Inside the passes, samples run along the last axis: a layer's activations are
 that costs nothing. Layers are narrow (4 units in the lab): laid out (R, n, out),
 adding the bias or summing over samples works through n rows of 4 numbers; with
 samples last it works through rows of n numbers, and the activations see whole
-contiguous arrays. On 100 points and 64 replicates the bias add runs about 3x and
-the sum over samples about 10x faster.
+contiguous arrays: the faster layout of the two.
 """
 
 from collections.abc import Callable, Sequence
