@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnsweep.figures.style import LOG_EPOCHS_FROM, drawable
+from nnsweep.figures.style import drawable, epoch_axis
 
 LAYER_PANELS = {  # layers.csv's columns: panel title and y label
     "grad_norm": ("Gradient reaching each layer's weights", "‖dL/dW‖ (layer weights)"),
@@ -50,7 +50,7 @@ def gradients_figure(layers: pd.DataFrame, title: str = "") -> Figure:
     for slope, (style, _) in SLOPE_MARKS.items():
         panels[1].axhline(slope, color="dimgrey", lw=1.1, ls=style, zorder=1.5)  # under data
     epochs = layers["epoch"]
-    panels[0].set_xscale("log" if epochs.max() >= LOG_EPOCHS_FROM else "linear")
+    epoch_axis(panels[0], epochs.max())  # the panels share it
     panels[0].set_xlim(epochs.min(), epochs.max())  # the whole run, where lines stop too
     hidden = not drawable(drawn[list(LAYER_PANELS)]).notna().all(axis=None)
     _layers_legend(fig, shown, last, replicates, hidden)

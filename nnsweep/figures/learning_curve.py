@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnsweep.figures.style import LOG_EPOCHS_FROM, MAX_LINES, STOP_MARKS, drawable
+from nnsweep.figures.style import MAX_LINES, STOP_MARKS, drawable, epoch_axis
 
 
 def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str = "") -> Figure:
@@ -45,9 +45,7 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
             label="held-out loss" if one else "held-out loss (median)",
         )
     _stop_marks(ax, stops[stops["replicate"].isin(drawn)], stops["outcome"].value_counts())
-    # runs to 10,000 epochs or more stop at very different times: a log axis shows each
-    # (as the sweep figures do)
-    ax.set_xscale("log" if curves["epoch"].max() >= LOG_EPOCHS_FROM else "linear")
+    epoch_axis(ax, curves["epoch"].max())
     ax.set(xlabel="epoch", ylabel="loss (all training points)")
     ax.set_title(_drawn_note(len(drawn), wide.shape[1]), fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)

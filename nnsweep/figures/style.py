@@ -24,7 +24,7 @@ CLASS_COLOURS = ListedColormap(["red", "blue"]).with_extremes(bad="grey")  # the
 MAX_LINES = 50  # replicate lines drawn; more is a solid smear that takes minutes to draw
 
 
-LOG_EPOCHS_FROM = 10_000  # a longer run's epoch axis is logarithmic, as the sweep figures'
+LOG_EPOCHS_FROM = 10_000  # a run this long gets a logarithmic epoch axis (epoch_axis)
 
 
 STOP_MARKS = {  # how each replicate stopped: marker and colour
@@ -69,6 +69,14 @@ def held_out_handle() -> Line2D:
     """The legend entry of :func:`held_out_points`: a black ring, whatever the class."""
     ring = {"markerfacecolor": "none", "markeredgecolor": "black", "markeredgewidth": 1.6}
     return Line2D([], [], marker="o", linestyle="", markersize=7, label="held-out", **ring)
+
+
+def epoch_axis(ax: Axes, last_epoch: float) -> None:
+    """A logarithmic epoch axis where runs reach LOG_EPOCHS_FROM epochs, else a linear one:
+    runs that long stop at very different times, and a log axis shows both the early
+    descent of the fast ones and the long tail of the slow ones. Every figure with an epoch
+    axis, a job's or a sweep's, follows this one rule."""
+    ax.set_xscale("log" if last_epoch >= LOG_EPOCHS_FROM else "linear")
 
 
 def drawable(values: pd.DataFrame | pd.Series) -> Any:

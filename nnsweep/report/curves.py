@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnsweep.figures.style import save
+from nnsweep.figures.style import epoch_axis, save
 from nnsweep.report.aggregate import STATISTIC, curve_bands, diverged_counts
 from nnsweep.report.style import (
     LINE_STYLES,
@@ -69,9 +69,7 @@ def curves_figure(
         for series, rows in bands[bands["panel"] == panel].groupby("series", observed=True):
             draw_series(ax, rows, colours[series], styles[series], len(colours))
         ax.set(title=str(panel), xlabel="epoch", yscale="log")
-        # runs to 10,000 epochs or more stop at very different times: a log axis shows
-        # the early descent of the fast ones and the long tail of the slow ones
-        ax.set_xscale("log" if bands["epoch"].max() >= 10_000 else "linear")
+        epoch_axis(ax, bands["epoch"].max())
         ax.grid(True, which="both", alpha=0.3)
         _note_diverged(ax, diverged.xs(panel, level="panel"))
     axes[0].set(ylabel="loss", ylim=limits)

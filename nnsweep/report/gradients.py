@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnsweep.figures.style import save
+from nnsweep.figures.style import epoch_axis, save
 from nnsweep.report.aggregate import STATISTIC, curve_bands
 from nnsweep.report.curves import draw_series, series_legend
 from nnsweep.report.early_gradients import early_gradients
@@ -39,7 +39,6 @@ LABELS = {
     "mean_abs_derivative": "mean |f'(z)| of layer 1's units",
 }
 SIGMOID_MAX = 0.25  # sigmoid' = y(1 - y) is at most 1/4, at y = 1/2
-LOG_EPOCHS_FROM = 10_000  # as the learning curves: a log epoch axis from this many epochs
 
 
 def write(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
@@ -89,22 +88,22 @@ def gradients_figure(
     sigmoid: bool = False,
 ) -> Figure:
     """A row per quantity of ``bands`` (:func:`curve_bands` tables), a column per panel;
-    log epochs where runs reach 10,000 epochs. ``window``: per panel, where the dotted
-    line goes; ``sigmoid``: a sigmoid layer is drawn, so mark its largest f'."""
+    log epochs for long runs (:func:`~nnsweep.figures.style.epoch_axis`). ``window``: per
+    panel, where the dotted line goes; ``sigmoid``: a sigmoid layer is drawn, so mark its
+    largest f'."""
     first = next(iter(bands.values()))
     panels = ordered(first["panel"])
     fig = Figure(figsize=(max(9.0, 1.0 + 5.2 * len(panels)), 8.0), layout="constrained")
     grid = fig.subplots(len(bands), len(panels), sharex="col", sharey="row", squeeze=False)
     colours = series_colours(first["series"], sequential)
     styles = {s: LINE_STYLES[i % len(LINE_STYLES)] for i, s in enumerate(colours)}
-    log_x = first["epoch"].max() >= LOG_EPOCHS_FROM
     for row, (column, table) in zip(grid, bands.items(), strict=True):
         for ax, panel in zip(row, panels, strict=True):
             for series, rows in table[table["panel"] == panel].groupby("series", observed=True):
                 draw_series(ax, rows, colours[series], styles[series], len(colours))
             if panel in window:
                 ax.axvline(window[panel], color="0.4", ls=":", lw=1.2)
-            ax.set(xscale="log" if log_x else "linear")
+            epoch_axis(ax, first["epoch"].max())
             ax.grid(True, which="both", alpha=0.3)
         _y_axis(row, column, table, sigmoid)
     for ax, panel in zip(grid[0], panels, strict=True):
