@@ -6,7 +6,16 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnsweep.figures.style import MAX_LINES, STOP_MARKS, drawable, epoch_axis
+from nnsweep.figures.style import (
+    MAX_LINES,
+    STOP_MARKS,
+    clip_off_top,
+    drawable,
+    epoch_axis,
+    log_limits,
+)
+
+LOSS_GROWTH = 1e3  # the loss axis reaches at most this many times the first losses
 
 
 def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str = "") -> Figure:
@@ -19,7 +28,7 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
     wide = drawable(wide)
     test = _held(curves, "test_loss") if "test_loss" in curves else None
     _loss_limits(ax, wide if test is None else pd.concat([wide, drawable(test)], axis=1))
-    above = wide.clip(upper=10 * ax.get_ylim()[1])  # off the top, no overflow drawing 1e300
+    above = clip_off_top(wide, ax.get_ylim()[1])
     drawn = wide.columns[:MAX_LINES]
     one = wide.shape[1] == 1
     for i, r in enumerate(drawn):
@@ -35,7 +44,7 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
     if not one:
         _median_and_band(ax, curves)
     if test is not None:
-        median = drawable(test.median(axis=1)).clip(upper=10 * ax.get_ylim()[1])
+        median = clip_off_top(drawable(test.median(axis=1)), ax.get_ylim()[1])
         ax.plot(
             median.index,
             median,
@@ -98,15 +107,10 @@ def _stop_marks(ax: Axes, stops: pd.DataFrame, counts: pd.Series) -> None:
 
 
 def _loss_limits(ax: Axes, wide: pd.DataFrame) -> None:
-    """Up to a thousand times the first losses at most: a diverging line's 1e300 would
-    squeeze every other line into the bottom of the figure."""
-    values = wide.to_numpy()
-    if not np.isfinite(values).any():
-        ax.set(yscale="log", ylim=(1e-3, 1))  # every replicate diverged at once: no line
-        return
+    """A log loss axis over ``wide``'s drawable losses, up to LOSS_GROWTH times the first
+    ones at most (the first of each replicate that has one)."""
     first = wide.bfill().iloc[0].max()
-    low, high = np.nanmin(values), min(np.nanmax(values), 1e3 * first)
-    ax.set(yscale="log", ylim=(low / 2, high * 2))
+    ax.set(yscale="log", ylim=log_limits(wide, start=first, growth=LOSS_GROWTH))
 
 
 def _drawn_note(drawn: int, replicates: int) -> str:

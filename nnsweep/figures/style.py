@@ -82,3 +82,41 @@ def epoch_axis(ax: Axes, last_epoch: float) -> None:
 def drawable(values: pd.DataFrame | pd.Series) -> Any:
     """``values`` with what a log axis cannot show (0, negative, inf, NaN) left out."""
     return values.where(np.isfinite(values) & (values > 0))
+
+
+def log_limits(
+    low: Any,
+    high: Any = None,
+    *,
+    start: float = np.nan,
+    growth: float = np.inf,
+    margin: float = 2.0,
+    at_least: float = 0.0,
+    empty: tuple[float, float] | None = (1e-3, 1.0),
+) -> tuple[float, float] | None:
+    """A log axis's (bottom, top): from the smallest drawable value of ``low`` to the
+    largest of ``high`` (default ``low``; a band's tops may be another column), each
+    ``margin`` times further out; the top at most ``growth`` times ``start`` (the largest
+    first value, when finite and above 0) and at least ``at_least``. Only what a log axis
+    can show counts (:func:`drawable`), and the cap keeps a diverging line's 1e300 from
+    squeezing every other line flat. ``empty`` when nothing is drawable (every replicate
+    diverged at once)."""
+    lows = _drawable_array(low)
+    highs = lows if high is None else _drawable_array(high)
+    if not (lows.size and highs.size):
+        return None if empty is None else (empty[0], max(empty[1], at_least))
+    top = highs.max()
+    if np.isfinite(start) and start > 0:
+        top = min(top, growth * start)
+    return lows.min() / margin, max(top * margin, at_least)
+
+
+def _drawable_array(values: Any) -> np.ndarray:
+    values = np.asarray(values, dtype=float).ravel()
+    return values[np.isfinite(values) & (values > 0)]
+
+
+def clip_off_top(values: Any, top: float) -> Any:
+    """``values`` cut a decade above the axis' ``top``: out of view all the same, and no
+    1e300 of a diverging line reaches matplotlib, whose drawing overflows on it."""
+    return values.clip(upper=10 * top)

@@ -8,13 +8,12 @@ parameters); a diverged one leaves the median from the epoch it diverged.
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnsweep.figures.style import epoch_axis, save
+from nnsweep.figures.style import clip_off_top, epoch_axis, log_limits, save
 from nnsweep.report.aggregate import STATISTIC, curve_bands, diverged_counts
 from nnsweep.report.style import (
     LINE_STYLES,
@@ -27,6 +26,8 @@ from nnsweep.report.style import (
 )
 from nnsweep.report.tables import Sweep
 from nnsweep.report.text import short_name
+
+LOSS_GROWTH = 100  # the loss axis reaches at most this many times the highest first loss
 
 
 def write(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
@@ -63,8 +64,7 @@ def curves_figure(
     colours = series_colours(bands["series"], sequential)
     styles = {s: LINE_STYLES[i % len(LINE_STYLES)] for i, s in enumerate(colours)}
     limits = _loss_limits(bands)
-    # far above the axis a diverging curve is only out of view; clipped, it cannot overflow
-    bands = bands.assign(**bands[[STATISTIC, "low", "high"]].clip(upper=limits[1] * 10))
+    bands = bands.assign(**clip_off_top(bands[[STATISTIC, "low", "high"]], limits[1]))
     for ax, panel in zip(axes, panels, strict=True):
         for series, rows in bands[bands["panel"] == panel].groupby("series", observed=True):
             draw_series(ax, rows, colours[series], styles[series], len(colours))
@@ -102,12 +102,10 @@ def draw_series(ax: Axes, rows: pd.DataFrame, colour: tuple, style: str, n: int)
 
 
 def _loss_limits(bands: pd.DataFrame) -> tuple[float, float]:
-    """From the lowest loss to a little above the highest, but no more than 100 times the
-    highest starting loss: a diverging curve would otherwise squash every other one."""
-    low = bands["low"].where(bands["low"] > 0).min()
+    """From a little below the lowest loss to a little above the highest, but no more than
+    LOSS_GROWTH times the highest starting loss."""
     start = bands.loc[bands["epoch"] == bands["epoch"].min(), "high"].max()
-    high = bands["high"].where(np.isfinite(bands["high"])).max()
-    return low / 1.5, min(high, 100 * start) * 1.5
+    return log_limits(bands["low"], bands["high"], start=start, growth=LOSS_GROWTH, margin=1.5)
 
 
 def _note_diverged(ax: Axes, counts: pd.DataFrame) -> None:

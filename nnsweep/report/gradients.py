@@ -12,12 +12,11 @@ report.md compares (:mod:`.early_gradients`).
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnsweep.figures.style import epoch_axis, save
+from nnsweep.figures.style import drawable, epoch_axis, log_limits, save
 from nnsweep.report.aggregate import STATISTIC, curve_bands
 from nnsweep.report.curves import draw_series, series_legend
 from nnsweep.report.early_gradients import early_gradients
@@ -118,9 +117,11 @@ def gradients_figure(
 def _y_axis(row: list[Axes], column: str, table: pd.DataFrame, sigmoid: bool) -> None:
     """The gradient norm on a log scale; mean |f'| from 0 to 1, with sigmoid's ceiling."""
     if column != "mean_abs_derivative":
-        row[0].set(ylabel=LABELS[column], yscale="log", ylim=_limits(table))
+        # a zero (every relu unit inactive) has no place on the log axis; no data, no limits
+        limits = log_limits(table["low"], table["high"], margin=1.5, empty=None)
+        row[0].set(ylabel=LABELS[column], yscale="log", ylim=limits)
         return
-    high = table["high"].where(np.isfinite(table["high"])).max()
+    high = drawable(table["high"]).max()
     row[0].set(ylabel=LABELS[column], ylim=(0, max(1.05, 1.05 * high)))
     if not sigmoid:
         return
@@ -135,13 +136,3 @@ def _y_axis(row: list[Axes], column: str, table: pd.DataFrame, sigmoid: bool) ->
         fontsize="x-small",
         color="0.3",
     )
-
-
-def _limits(table: pd.DataFrame) -> tuple[float, float] | None:
-    """From a little below the lowest positive value to a little above the highest
-    finite one: a zero (every relu unit inactive) has no place on a log axis."""
-    low = table["low"].where(table["low"] > 0).min()
-    high = table["high"].where(np.isfinite(table["high"])).max()
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return None
-    return low / 1.5, high * 1.5
