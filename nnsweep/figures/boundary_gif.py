@@ -26,9 +26,16 @@ from matplotlib.text import Text
 from PIL import Image
 
 from nnsweep.atomic import atomic_path
-from nnsweep.figures.style import CLASS_COLOURS, class_handles, held_out_handle, held_out_points
+from nnsweep.figures.style import (
+    CLASS_COLOURS,
+    InputGrid,
+    class_handles,
+    held_out_handle,
+    held_out_points,
+    input_grid,
+)
 
-GRID_STEPS = 80  # per side; bilinear smoothing hides the cells (show.py's figure uses 200)
+GRID_STEPS = 80  # per side, fewer than decision_boundary.png's: bilinear smoothing hides cells
 FRAME_MS = 150  # 40 snapshots play in 6 s; a GIF counts time in hundredths of a second
 HOLD_LAST_MS = 1500  # the last frame stays this much longer, so the end is seen
 DPI = 80
@@ -48,12 +55,6 @@ class Frame(NamedTuple):
     params: np.ndarray
     loss: float
     note: str = ""
-
-
-class Grid(NamedTuple):
-    x: np.ndarray  # (steps, steps)
-    y: np.ndarray  # (steps, steps)
-    points: np.ndarray  # (steps * steps, 2)
 
 
 class Artists(NamedTuple):
@@ -83,7 +84,7 @@ def boundary_gif(
     picture are merged by Pillow into one shown longer."""
     if len(frames) == 0:
         raise ValueError(f"boundary_gif needs at least one frame to draw {path}; got none")
-    grid = _grid(x if x_test is None else np.vstack([x, x_test]))
+    grid = input_grid(x, x_test, GRID_STEPS)  # decision_boundary.png's box
     fig, artists = _figure(grid, x, y, title, x_test, y_test)
     background = _background(fig, artists)
     writer = GifWriter(fps=1000 / FRAME_MS)
@@ -119,14 +120,7 @@ class GifWriter(AbstractMovieWriter):
         first.save(self.outfile, save_all=True, append_images=rest, duration=durations, loop=0)
 
 
-def _grid(data: np.ndarray, steps: int = GRID_STEPS) -> Grid:
-    """The data's bounding box and 0.1 around it (as show.py's decision boundary)."""
-    low, high = data.min(axis=0) - 0.1, data.max(axis=0) + 0.1
-    gx, gy = np.meshgrid(np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps))
-    return Grid(gx, gy, np.column_stack([gx.ravel(), gy.ravel()]))
-
-
-def _output(predict: Predict, params: np.ndarray, grid: Grid) -> np.ma.MaskedArray:
+def _output(predict: Predict, params: np.ndarray, grid: InputGrid) -> np.ma.MaskedArray:
     """The output on the grid, (steps, steps), with inf and NaN masked (drawn grey)."""
     with np.errstate(all="ignore"):  # a diverged network's parameters may be inf or NaN
         output = np.asarray(predict(params, grid.points), dtype=float)
@@ -134,7 +128,7 @@ def _output(predict: Predict, params: np.ndarray, grid: Grid) -> np.ma.MaskedArr
 
 
 def _figure(
-    grid: Grid,
+    grid: InputGrid,
     x: np.ndarray,
     y: np.ndarray,
     title: str,
@@ -168,7 +162,7 @@ def _figure(
     return fig, Artists(shade, boundary, ax.title, not_finite, drawn)
 
 
-def _shading(ax: Axes, grid: Grid) -> AxesImage:
+def _shading(ax: Axes, grid: InputGrid) -> AxesImage:
     """The output's colours over the grid, fixed to 0..1; its data is set per frame."""
     extent = (grid.x[0, 0], grid.x[0, -1], grid.y[0, 0], grid.y[-1, 0])
     shade = ax.imshow(
@@ -206,7 +200,7 @@ def _background(fig: Figure, artists: Artists) -> Any:
 
 
 def _show(
-    fig: Figure, artists: Artists, frame: Frame, output: np.ma.MaskedArray, grid: Grid
+    fig: Figure, artists: Artists, frame: Frame, output: np.ma.MaskedArray, grid: InputGrid
 ) -> None:
     """Draw ``frame`` over the restored background."""
     artists.shade.set_data(output)
@@ -217,7 +211,7 @@ def _show(
         fig.draw_artist(artist)
 
 
-def _contour(output: np.ma.MaskedArray, grid: Grid) -> list[np.ndarray]:
+def _contour(output: np.ma.MaskedArray, grid: InputGrid) -> list[np.ndarray]:
     """The 0.5 contour's lines, each (k, 2); none through masked (not finite) cells."""
     generator = contourpy.contour_generator(grid.x, grid.y, output, line_type="Separate")
     return list(generator.lines(0.5))

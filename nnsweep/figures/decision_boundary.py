@@ -12,6 +12,8 @@ from nnsweep.figures.style import (
     input_axes,
 )
 
+GRID_STEPS = 200  # per side of the grid the output is drawn on (style.input_grid)
+
 
 def decision_boundary_figure(
     grid_x: np.ndarray,

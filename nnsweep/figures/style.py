@@ -5,7 +5,7 @@ Figures are built with matplotlib's object API (no pyplot state), so any number 
 drawn in one process."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,23 @@ def save(fig: Figure, path: Path) -> Path:
 
 def input_axes(ax: Axes) -> None:
     ax.set(xlabel="x1", ylabel="x2", aspect="equal")
+
+
+class InputGrid(NamedTuple):
+    """Points evenly over the input square, where a decision boundary is drawn."""
+
+    x: np.ndarray  # (steps, steps)
+    y: np.ndarray  # (steps, steps)
+    points: np.ndarray  # (steps * steps, 2)
+
+
+def input_grid(x: np.ndarray, x_test: np.ndarray | None, steps: int) -> InputGrid:
+    """``steps`` by ``steps`` points over the bounding box of the training points ``x``
+    and the held-out ``x_test`` (if any), and 0.1 around it."""
+    data = x if x_test is None else np.vstack([x, x_test])
+    low, high = data.min(axis=0) - 0.1, data.max(axis=0) + 0.1
+    gx, gy = np.meshgrid(np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps))
+    return InputGrid(gx, gy, np.column_stack([gx.ravel(), gy.ravel()]))
 
 
 def held_out_points(ax: Axes, x_test: np.ndarray, label: np.ndarray) -> PathCollection:

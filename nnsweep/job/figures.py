@@ -118,15 +118,10 @@ def caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> s
     return text
 
 
-def _output_grid(e: Experiment, params: np.ndarray, steps: int = 200) -> tuple[np.ndarray, ...]:
-    """The output over the box of the training and held-out points, 0.1 around it."""
-    data = e.x if e.x_test is None else np.vstack([e.x, e.x_test])
-    low, high = data.min(axis=0) - 0.1, data.max(axis=0) + 0.1
-    grid_x, grid_y = np.meshgrid(
-        np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps)
-    )
-    points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    return grid_x, grid_y, predict(e, params, points)[0].reshape(grid_x.shape)
+def _output_grid(e: Experiment, params: np.ndarray) -> tuple[np.ndarray, ...]:
+    """decision_boundary.png's grid (x, y) and the output over it."""
+    grid = style.input_grid(e.x, e.x_test, decision_boundary.GRID_STEPS)
+    return grid.x, grid.y, predict(e, params, grid.points)[0].reshape(grid.x.shape)
 
 
 def predict(e: Experiment, params: np.ndarray, x: np.ndarray) -> np.ndarray:
