@@ -45,6 +45,12 @@ def input_axes(ax: Axes) -> None:
     ax.set(xlabel="x1", ylabel="x2", aspect="equal")
 
 
+def network_label(hidden_units: int, hidden_layers: int) -> str:
+    """The layer sizes as the README writes them, 2 inputs and 1 output: ``2-4-4-1``; the
+    figures' captions and the report's settings both name a network so."""
+    return "-".join(map(str, [2, *[int(hidden_units)] * int(hidden_layers), 1]))
+
+
 class InputGrid(NamedTuple):
     """Points evenly over the input square, where a decision boundary is drawn."""
 

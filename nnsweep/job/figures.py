@@ -109,7 +109,7 @@ def representative_replicate(history: History) -> int:
 
 
 def caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> str:
-    layers = "-".join(["2", *[str(cfg.hidden_units)] * cfg.hidden_layers, "1"])
+    layers = style.network_label(cfg.hidden_units, cfg.hidden_layers)
     # no hidden layer: a logistic regression, whose hidden units and activation are unused
     hidden = f" {cfg.activation.name}" if cfg.hidden_layers else " (no hidden layer)"
     text = f"{cfg.dataset.name}, {layers}{hidden}, {cfg.optimizer.name} lr={cfg.lr}"
