@@ -27,11 +27,13 @@ from PIL import Image
 
 from nnsweep.atomic import atomic_path
 from nnsweep.figures.style import (
-    CLASS_COLOURS,
+    OUTPUT_COLOURS,
+    OUTPUT_LEVELS,
+    SHADING_ALPHA,
     InputGrid,
-    class_handles,
-    held_out_handle,
-    held_out_points,
+    data_legend,
+    data_points,
+    input_axes,
     input_grid,
 )
 
@@ -40,9 +42,10 @@ FRAME_MS = 150  # 40 snapshots play in 6 s; a GIF counts time in hundredths of a
 HOLD_LAST_MS = 1500  # the last frame stays this much longer, so the end is seen
 DPI = 80
 FIGSIZE = (5.6, 5.6)  # inches: 448 x 448 pixels
-# ten bands of the output, as decision_boundary_figure's contourf levels: flat colours
-# also keep the GIF small (a smooth ramp dithers into noise that compresses badly)
-SHADES = colormaps["RdBu"].resampled(10).with_extremes(bad="lightgrey")
+# the bands of decision_boundary.png's contourf: flat colours also keep the GIF small (a
+# smooth ramp dithers into noise that compresses badly)
+SHADES = colormaps[OUTPUT_COLOURS].resampled(len(OUTPUT_LEVELS) - 1)
+SHADES = SHADES.with_extremes(bad="lightgrey")
 
 Predict = Callable[[np.ndarray, np.ndarray], np.ndarray]  # params (P,), points (m, 2) -> (m, 1)
 
@@ -143,17 +146,15 @@ def _figure(
     shade = _shading(ax, grid)
     fig.colorbar(shade, ax=ax, label="network output", shrink=0.8)
     boundary = ax.add_collection(LineCollection([], colors="black", linewidths=1.4))
-    points = [  # drawn again over each frame's shading
-        ax.scatter(*x.T, c=y.ravel(), cmap=CLASS_COLOURS, vmin=0, vmax=1, edgecolors="white", s=30)
-    ]
-    if x_test is not None and y_test is not None:
-        points.append(held_out_points(ax, x_test, y_test))
+    points = data_points(ax, x, y, x_test, y_test, on_shading=True)  # redrawn each frame
     not_finite = ax.text(
         0.5, 0.5, "the output is not finite (diverged)", ha="center", transform=ax.transAxes,
         bbox={"facecolor": "white"}, visible=False,
     )  # fmt: skip
-    ax.set(xlabel="x1", ylabel="x2", aspect="equal")
-    _legend(fig, held_out=x_test is not None and y_test is not None)
+    input_axes(ax)
+    boundary_line = Line2D([], [], color="black", lw=1.4, label="output 0.5")
+    held_out = x_test is not None and y_test is not None
+    data_legend(fig, held_out, on_shading=True, extra=[boundary_line])
     fig.suptitle(title or "Decision boundary as it learns")
     ax.set_title("epoch 1, loss 0.25", fontweight="bold")  # as tall as every frame's title
     fig.draw_without_rendering()
@@ -163,7 +164,9 @@ def _figure(
 
 
 def _shading(ax: Axes, grid: InputGrid) -> AxesImage:
-    """The output's colours over the grid, fixed to 0..1; its data is set per frame."""
+    """The output's colours over the grid, fixed to 0..1; its data is set per frame. Not
+    decision_boundary.png's contourf and contour: blitting reuses one image and one line
+    collection whose data each frame replaces, where a contour set is drawn anew."""
     extent = (grid.x[0, 0], grid.x[0, -1], grid.y[0, 0], grid.y[-1, 0])
     shade = ax.imshow(
         np.full(grid.x.shape, 0.5),
@@ -172,19 +175,11 @@ def _shading(ax: Axes, grid: InputGrid) -> AxesImage:
         cmap=SHADES,
         vmin=0,
         vmax=1,
-        alpha=0.7,
+        alpha=SHADING_ALPHA,
         interpolation="bilinear",
     )
     ax.set(xlim=extent[:2], ylim=extent[2:])
     return shade
-
-
-def _legend(fig: Figure, held_out: bool) -> None:
-    handles = class_handles(markeredgecolor="white")
-    if held_out:
-        handles.append(held_out_handle())
-    handles.append(Line2D([], [], color="black", lw=1.4, label="output 0.5"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
 
 
 def _background(fig: Figure, artists: Artists) -> Any:

@@ -4,6 +4,7 @@ axis, which values are drawable, held-out points, and saving through an atomic r
 Figures are built with matplotlib's object API (no pyplot state), so any number can be
 drawn in one process."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,6 +20,12 @@ from matplotlib.lines import Line2D
 from nnsweep.atomic import atomic_path
 
 CLASS_COLOURS = ListedColormap(["red", "blue"]).with_extremes(bad="grey")  # the lab's colours
+
+# The network's output over the input square (decision_boundary.png, boundary.gif): ten flat
+# bands from 0 (red) to 1 (blue), pale enough that the points on them stand out
+OUTPUT_COLOURS = "RdBu"
+OUTPUT_LEVELS = np.linspace(0, 1, 11)
+SHADING_ALPHA = 0.7
 
 
 MAX_LINES = 50  # replicate lines drawn; more is a solid smear that takes minutes to draw
@@ -66,6 +73,40 @@ def input_grid(x: np.ndarray, x_test: np.ndarray | None, steps: int) -> InputGri
     low, high = data.min(axis=0) - 0.1, data.max(axis=0) + 0.1
     gx, gy = np.meshgrid(np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps))
     return InputGrid(gx, gy, np.column_stack([gx.ravel(), gy.ravel()]))
+
+
+def data_points(
+    ax: Axes,
+    x: np.ndarray,
+    label: np.ndarray,
+    x_test: np.ndarray | None = None,
+    test_label: np.ndarray | None = None,
+    on_shading: bool = False,
+) -> list[PathCollection]:
+    """The training points ``x`` in their class colour (``label``: 0, 1, or NaN for grey),
+    edged white ``on_shading`` so that they stand out on the output's colours, then the
+    held-out points as rings over them when both ``x_test`` and ``test_label`` are given."""
+    style = {"edgecolors": "white", "s": 30} if on_shading else {"s": 25}
+    points = [ax.scatter(*x.T, c=np.ravel(label), cmap=CLASS_COLOURS, vmin=0, vmax=1, **style)]
+    if x_test is not None and test_label is not None:
+        points.append(held_out_points(ax, x_test, test_label))
+    return points
+
+
+def data_legend(
+    fig: Figure,
+    held_out: bool,
+    on_shading: bool = False,
+    not_finite: bool = False,
+    extra: Sequence[Line2D] = (),
+) -> None:
+    """The legend below the axes of :func:`data_points`: the class colours (and the grey of
+    outputs that are not finite), the held-out ring if ``held_out``, then ``extra``."""
+    handles = class_handles(not_finite, **({"markeredgecolor": "white"} if on_shading else {}))
+    if held_out:
+        handles.append(held_out_handle())
+    handles += extra
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
 
 
 def held_out_points(ax: Axes, x_test: np.ndarray, label: np.ndarray) -> PathCollection:
