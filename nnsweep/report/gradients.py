@@ -16,19 +16,19 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnsweep.figures.style import drawable, epoch_axis, log_limits, save
-from nnsweep.report.aggregate import STATISTIC, curve_bands
-from nnsweep.report.curves import draw_series, series_legend
+from nnsweep.figures.style import drawable, log_limits, save
+from nnsweep.report.aggregate import curve_bands
+from nnsweep.report.curves import band_legend, draw_panel, series_legend
 from nnsweep.report.early_gradients import early_gradients
 from nnsweep.report.layers import GRADIENTS
 from nnsweep.report.style import (
-    LINE_STYLES,
     context,
     figure_path,
     is_numeric,
     ordered,
-    pooled_over,
-    series_colours,
+    panels_width,
+    series_styles,
+    shown_by,
 )
 from nnsweep.report.tables import PANEL, Sweep
 from nnsweep.report.text import short_name
@@ -47,10 +47,8 @@ def write(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
         return None
     bands = {c: curve_bands(sweep, field, sweep.layers, c) for c in GRADIENTS}
     activations = sweep.done.get("activation.name", pd.Series(dtype=object))
-    what = f"by {short_name(field)}" if field else "of every run"
-    title = f"Gradient reaching layer 1 (the first hidden layer) {what}"
-    legend = f"line: {STATISTIC}, band: min–max over {pooled_over(sweep, field)}; ● where the last "
-    legend += "replicate stopped"
+    title = f"Gradient reaching layer 1 (the first hidden layer) {shown_by(field)}"
+    legend = band_legend(sweep, field)
     window = _window_ends(sweep, field) if field else {}  # nothing compared without a field
     if window:
         legend += "\n┆ (dotted): end of the epochs report.md compares, where every "
@@ -92,18 +90,14 @@ def gradients_figure(
     largest f'."""
     first = next(iter(bands.values()))
     panels = ordered(first["panel"])
-    fig = Figure(figsize=(max(9.0, 1.0 + 5.2 * len(panels)), 8.0), layout="constrained")
+    fig = Figure(figsize=(panels_width(len(panels)), 8.0), layout="constrained")
     grid = fig.subplots(len(bands), len(panels), sharex="col", sharey="row", squeeze=False)
-    colours = series_colours(first["series"], sequential)
-    styles = {s: LINE_STYLES[i % len(LINE_STYLES)] for i, s in enumerate(colours)}
+    colours, styles = series_styles(first["series"], sequential)
     for row, (column, table) in zip(grid, bands.items(), strict=True):
         for ax, panel in zip(row, panels, strict=True):
-            for series, rows in table[table["panel"] == panel].groupby("series", observed=True):
-                draw_series(ax, rows, colours[series], styles[series], len(colours))
+            draw_panel(ax, table, panel, colours, styles, first["epoch"].max())
             if panel in window:
                 ax.axvline(window[panel], color="0.4", ls=":", lw=1.2)
-            epoch_axis(ax, first["epoch"].max())
-            ax.grid(True, which="both", alpha=0.3)
         _y_axis(row, column, table, sigmoid)
     for ax, panel in zip(grid[0], panels, strict=True):
         ax.set_title(str(panel))
