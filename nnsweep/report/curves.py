@@ -30,7 +30,7 @@ from nnsweep.report.tables import Sweep
 LOSS_GROWTH = 100  # the loss axis reaches at most this many times the highest first loss
 
 
-def write(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
+def write_curves(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
     """``curves_<field>.png`` (``curves_all.png`` when nothing but the dataset was swept)."""
     bands = curve_bands(sweep, field)
     if bands.empty:

@@ -40,7 +40,7 @@ LABELS = {
 SIGMOID_MAX = 0.25  # sigmoid' = y(1 - y) is at most 1/4, at y = 1/2
 
 
-def write(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
+def write_gradients(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
     """``gradients_<field>.png`` (``gradients_all.png`` when only the dataset was swept);
     None when no job has a layers.csv."""
     if sweep.layers.empty:
