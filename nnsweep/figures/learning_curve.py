@@ -26,7 +26,7 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
     ax = fig.subplots()
     wide = curves.pivot(index="epoch", columns="replicate", values="loss")  # (epochs, R)
     wide = drawable(wide)
-    test = _held(curves, "test_loss") if "test_loss" in curves else None
+    test = _carried_forward(curves, "test_loss") if "test_loss" in curves else None
     _loss_limits(ax, wide if test is None else pd.concat([wide, drawable(test)], axis=1))
     above = clip_off_top(wide, ax.get_ylim()[1])
     drawn = wide.columns[:MAX_LINES]
@@ -64,27 +64,27 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
 
 
 def _median_and_band(ax: Axes, curves: pd.DataFrame) -> None:
-    """Over every replicate, each held at its last loss once it stopped (a diverged one at
+    """Over every replicate, its last loss carried forward once it stopped (a diverged one at
     infinity), so the median does not jump as replicates leave."""
-    held = _held(curves, "loss")
+    carried = _carried_forward(curves, "loss")
     ax.fill_between(
-        held.index,
-        held.min(axis=1),
-        held.max(axis=1).clip(upper=ax.get_ylim()[1]),  # inf: to the top edge
+        carried.index,
+        carried.min(axis=1),
+        carried.max(axis=1).clip(upper=ax.get_ylim()[1]),  # inf: to the top edge
         color="C0",
         alpha=0.15,
         lw=0,
         label="min to max",
     )
-    median = held.median(axis=1)
+    median = carried.median(axis=1)
     ax.plot(median.index, median.where(np.isfinite(median)), color="black", lw=1.8, label="median")
 
 
-def _held(curves: pd.DataFrame, column: str) -> pd.DataFrame:
-    """``column`` (epoch, replicate), each replicate held at its last value once it stopped
-    and at infinity once diverged (NaN in loss.csv)."""
-    held = curves.assign(**{column: curves[column].fillna(np.inf)})
-    return held.pivot(index="epoch", columns="replicate", values=column).ffill()
+def _carried_forward(curves: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``column`` (epoch, replicate), each replicate's last value carried forward once it
+    stopped, and infinity once it diverged (NaN in loss.csv)."""
+    filled = curves.assign(**{column: curves[column].fillna(np.inf)})
+    return filled.pivot(index="epoch", columns="replicate", values=column).ffill()
 
 
 def _stop_marks(ax: Axes, stops: pd.DataFrame, counts: pd.Series) -> None:
