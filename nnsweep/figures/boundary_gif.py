@@ -3,8 +3,8 @@ an animated GIF written through matplotlib's animation writer interface and Pill
 
 The figure is laid out and drawn once. Each frame then restores that picture and draws on
 it only what changes (the shading, the 0.5 contour, the points over them and the title):
-matplotlib's blitting. A full redraw per frame, as PillowWriter's savefig makes, cost
-about 65 ms here, most of it tick labels and legend text that never change.
+matplotlib's blitting. A full redraw per frame, as PillowWriter's savefig makes, would
+spend most of its time on tick labels and legend text that never change.
 """
 
 from collections.abc import Callable, Sequence
@@ -38,7 +38,7 @@ from nnsweep.figures.style import (
 )
 
 GRID_STEPS = 80  # per side, fewer than decision_boundary.png's: bilinear smoothing hides cells
-FRAME_MS = 150  # 40 snapshots play in 6 s; a GIF counts time in hundredths of a second
+FRAME_MS = 150  # a frame's time: 40 snapshots pass in a few seconds (GIFs count in 1/100 s)
 HOLD_LAST_MS = 1500  # the last frame stays this much longer, so the end is seen
 DPI = 80
 FIGSIZE = (5.6, 5.6)  # inches: 448 x 448 pixels
@@ -113,7 +113,7 @@ class GifWriter(AbstractMovieWriter):
 
     def grab_frame(self, **savefig_kwargs: Any) -> None:
         rgba = Image.frombuffer("RGBA", self.frame_size, self.fig.canvas.buffer_rgba())
-        # Pillow's fast octree: 256 colours in a quarter of the time of its median cut
+        # Pillow's fast octree: 256 colours, far sooner than its default median cut
         self.images.append(rgba.convert("RGB").quantize(method=Image.Quantize.FASTOCTREE))
 
     def finish(self) -> None:

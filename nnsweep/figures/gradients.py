@@ -24,7 +24,7 @@ SLOPE_MARKS = {  # reference slopes on the right panel: line style, legend text
     1.0: (":", "|f'| = 1: passed back undiminished"),
     0.25: ("--", "0.25: sigmoid's largest slope"),
 }
-DRAWN_LAYERS = 8  # a deeper network's layers drawn, evenly spread (1,000 lines take a minute)
+DRAWN_LAYERS = 8  # a deeper network's layers drawn, evenly spread (more: slow and unreadable)
 GRADIENT_GROWTH = 1e4  # the gradient axis reaches at most this many times the first values
 
 

@@ -28,7 +28,7 @@ OUTPUT_LEVELS = np.linspace(0, 1, 11)
 SHADING_ALPHA = 0.7
 
 
-MAX_LINES = 50  # replicate lines drawn; more is a solid smear that takes minutes to draw
+MAX_LINES = 50  # replicate lines drawn; more is a solid smear, and slow to draw
 
 
 LOG_EPOCHS_FROM = 10_000  # a run this long gets a logarithmic epoch axis (epoch_axis)

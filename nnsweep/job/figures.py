@@ -1,6 +1,7 @@
 """One job's figures, drawn after its data are written: prediction.png,
-learning_curve.png, decision_boundary.png, gradients.png and boundary.gif (nnsweep.plots
-and nnsweep.animation draw them from plain arrays; this module picks the arrays).
+learning_curve.png, decision_boundary.png, gradients.png and boundary.gif. The modules of
+nnsweep.figures draw them from plain arrays; this module chooses which are drawn, and of
+which replicate, and picks the arrays.
 
 matplotlib is imported only when a figure is drawn.
 """
