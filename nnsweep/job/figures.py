@@ -3,7 +3,8 @@ learning_curve.png, decision_boundary.png, gradients.png and boundary.gif. The m
 nnsweep.figures draw them from plain arrays; this module chooses which are drawn, and of
 which replicate, and picks the arrays.
 
-matplotlib is imported only when a figure is drawn.
+matplotlib is imported only when a figure is drawn (or captioned): nnsweep.figures is
+imported inside the functions that use it, so that a job with figures=[] never loads it.
 """
 
 from pathlib import Path
@@ -13,7 +14,6 @@ import numpy as np
 from omegaconf import DictConfig
 
 from nnsweep.engines.history import History
-from nnsweep.figures import decision_boundary, learning_curve, prediction, style
 from nnsweep.job import csv_tables
 from nnsweep.job.build import Experiment
 from nnsweep.job.console import log, outcomes, stops
@@ -33,7 +33,14 @@ def draw_figures(
     """The figures named in ``cfg.figures`` (FIGURE_FILES), of the replicate of median final
     loss. A figure that cannot be drawn costs no data: it is logged as a warning and
     returned, file name to error, for result.json to record."""
-    from nnsweep.figures import boundary_gif, gradients
+    from nnsweep.figures import (
+        boundary_gif,
+        decision_boundary,
+        gradients,
+        learning_curve,
+        prediction,
+        style,
+    )
 
     shown = representative_replicate(history)
     title = caption(cfg, shown, len(history.final_loss))
@@ -110,7 +117,9 @@ def representative_replicate(history: History) -> int:
 
 
 def caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> str:
-    layers = style.network_label(cfg.hidden_units, cfg.hidden_layers)
+    from nnsweep.figures.style import network_label
+
+    layers = network_label(cfg.hidden_units, cfg.hidden_layers)
     # no hidden layer: a logistic regression, whose hidden units and activation are unused
     hidden = f" {cfg.activation.name}" if cfg.hidden_layers else " (no hidden layer)"
     text = f"{cfg.dataset.name}, {layers}{hidden}, {cfg.optimizer.name} lr={cfg.lr}"
@@ -121,7 +130,10 @@ def caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> s
 
 def _output_grid(e: Experiment, params: np.ndarray) -> tuple[np.ndarray, ...]:
     """decision_boundary.png's grid (x, y) and the output over it."""
-    grid = style.input_grid(e.x, e.x_test, decision_boundary.GRID_STEPS)
+    from nnsweep.figures.decision_boundary import GRID_STEPS
+    from nnsweep.figures.style import input_grid
+
+    grid = input_grid(e.x, e.x_test, GRID_STEPS)
     return grid.x, grid.y, predict(e, params, grid.points)[0].reshape(grid.x.shape)
 
 
