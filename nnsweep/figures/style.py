@@ -1,5 +1,7 @@
-"""Drawing rules every figure shares: the class colours, the stop marks, the log epoch
-axis, which values are drawable, held-out points, and saving through an atomic rename.
+"""Drawing rules every figure shares, a job's (nnsweep.figures) and a sweep's
+(nnsweep.report): colours and marks, saving through an atomic rename, the epoch axis and
+the limits of a log axis, the grid, points and legend of the input square, and the name
+of a network.
 
 Figures are built with matplotlib's object API (no pyplot state), so any number can be
 drawn in one process."""
@@ -48,14 +50,65 @@ def save(fig: Figure, path: Path) -> Path:
     return path
 
 
+# --------------------------------------------------- the epoch axis and a log axis' limits
+
+
+def epoch_axis(ax: Axes, last_epoch: float) -> None:
+    """A logarithmic epoch axis where runs reach LOG_EPOCHS_FROM epochs, else a linear one:
+    runs that long stop at very different times, and a log axis shows both the early
+    descent of the fast ones and the long tail of the slow ones. Every figure with an epoch
+    axis, a job's or a sweep's, follows this one rule."""
+    ax.set_xscale("log" if last_epoch >= LOG_EPOCHS_FROM else "linear")
+
+
+def drawable(values: pd.DataFrame | pd.Series) -> Any:
+    """``values`` with what a log axis cannot show (0, negative, inf, NaN) left out."""
+    return values.where(np.isfinite(values) & (values > 0))
+
+
+def log_limits(
+    low: Any,
+    high: Any = None,
+    *,
+    start: float = np.nan,
+    growth: float = np.inf,
+    margin: float = 2.0,
+    at_least: float = 0.0,
+    empty: tuple[float, float] | None = (1e-3, 1.0),
+) -> tuple[float, float] | None:
+    """A log axis's (bottom, top): from the smallest drawable value of ``low`` to the
+    largest of ``high`` (default ``low``; a band's tops may be another column), each
+    ``margin`` times further out; the top at most ``growth`` times ``start`` (the largest
+    first value, when finite and above 0) and at least ``at_least``. Only what a log axis
+    can show counts (:func:`drawable`), and the cap keeps a diverging line's 1e300 from
+    squeezing every other line flat. ``empty`` when nothing is drawable (every replicate
+    diverged at once)."""
+    lows = _drawable_array(low)
+    highs = lows if high is None else _drawable_array(high)
+    if not (lows.size and highs.size):
+        return None if empty is None else (empty[0], max(empty[1], at_least))
+    top = highs.max()
+    if np.isfinite(start) and start > 0:
+        top = min(top, growth * start)
+    return lows.min() / margin, max(top * margin, at_least)
+
+
+def _drawable_array(values: Any) -> np.ndarray:
+    values = np.asarray(values, dtype=float).ravel()
+    return values[np.isfinite(values) & (values > 0)]
+
+
+def clip_off_top(values: Any, top: float) -> Any:
+    """``values`` cut a decade above the axis' ``top``: out of view all the same, and no
+    1e300 of a diverging line reaches matplotlib, whose drawing overflows on it."""
+    return values.clip(upper=10 * top)
+
+
+# ----------------------------------- the input square: its grid, the points and the legend
+
+
 def input_axes(ax: Axes) -> None:
     ax.set(xlabel="x1", ylabel="x2", aspect="equal")
-
-
-def network_label(hidden_units: int, hidden_layers: int) -> str:
-    """The layer sizes as the README writes them, 2 inputs and 1 output: ``2-4-4-1``; the
-    figures' captions and the report's settings both name a network so."""
-    return "-".join(map(str, [2, *[int(hidden_units)] * int(hidden_layers), 1]))
 
 
 class InputGrid(NamedTuple):
@@ -135,52 +188,10 @@ def held_out_handle() -> Line2D:
     return Line2D([], [], marker="o", linestyle="", markersize=7, label="held-out", **ring)
 
 
-def epoch_axis(ax: Axes, last_epoch: float) -> None:
-    """A logarithmic epoch axis where runs reach LOG_EPOCHS_FROM epochs, else a linear one:
-    runs that long stop at very different times, and a log axis shows both the early
-    descent of the fast ones and the long tail of the slow ones. Every figure with an epoch
-    axis, a job's or a sweep's, follows this one rule."""
-    ax.set_xscale("log" if last_epoch >= LOG_EPOCHS_FROM else "linear")
+# ----------------------------------------------------------------------------------- names
 
 
-def drawable(values: pd.DataFrame | pd.Series) -> Any:
-    """``values`` with what a log axis cannot show (0, negative, inf, NaN) left out."""
-    return values.where(np.isfinite(values) & (values > 0))
-
-
-def log_limits(
-    low: Any,
-    high: Any = None,
-    *,
-    start: float = np.nan,
-    growth: float = np.inf,
-    margin: float = 2.0,
-    at_least: float = 0.0,
-    empty: tuple[float, float] | None = (1e-3, 1.0),
-) -> tuple[float, float] | None:
-    """A log axis's (bottom, top): from the smallest drawable value of ``low`` to the
-    largest of ``high`` (default ``low``; a band's tops may be another column), each
-    ``margin`` times further out; the top at most ``growth`` times ``start`` (the largest
-    first value, when finite and above 0) and at least ``at_least``. Only what a log axis
-    can show counts (:func:`drawable`), and the cap keeps a diverging line's 1e300 from
-    squeezing every other line flat. ``empty`` when nothing is drawable (every replicate
-    diverged at once)."""
-    lows = _drawable_array(low)
-    highs = lows if high is None else _drawable_array(high)
-    if not (lows.size and highs.size):
-        return None if empty is None else (empty[0], max(empty[1], at_least))
-    top = highs.max()
-    if np.isfinite(start) and start > 0:
-        top = min(top, growth * start)
-    return lows.min() / margin, max(top * margin, at_least)
-
-
-def _drawable_array(values: Any) -> np.ndarray:
-    values = np.asarray(values, dtype=float).ravel()
-    return values[np.isfinite(values) & (values > 0)]
-
-
-def clip_off_top(values: Any, top: float) -> Any:
-    """``values`` cut a decade above the axis' ``top``: out of view all the same, and no
-    1e300 of a diverging line reaches matplotlib, whose drawing overflows on it."""
-    return values.clip(upper=10 * top)
+def network_label(hidden_units: int, hidden_layers: int) -> str:
+    """The layer sizes as the README writes them, 2 inputs and 1 output: ``2-4-4-1``; the
+    figures' captions and the report's settings both name a network so."""
+    return "-".join(map(str, [2, *[int(hidden_units)] * int(hidden_layers), 1]))
