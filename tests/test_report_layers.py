@@ -120,7 +120,7 @@ def test_no_layers_csv_anywhere_gives_no_gradients_and_the_report_as_before(tmp_
     folder = activations_sweep(tmp_path / "old", {"sigmoid": None, "tanh": None})
     loaded = report.load(folder)
     assert loaded.layers.empty and early_gradients(loaded, ["activation.name"]).empty
-    written = report.write_figures(loaded, tmp_path)
+    written = report.draw_sweep_figures(loaded, tmp_path)
     assert [p.name for p in written] == ["curves_activation.png", "summary_activation.png"]
     text = report.markdown_report(loaded, written)
     assert "gradient" not in text.lower()
@@ -159,7 +159,7 @@ def test_the_gradients_figure_per_panel_and_value(tmp_path):
     ):
         cfg = config(dataset=dataset, activation=name, epochs=CAP, replicates=3)
         write_job(folder / str(job), cfg, EPOCHS, gradient=(0.002 * (job + 1), 0.2 + job / 10))
-    written = report.write_figures(report.load(folder), tmp_path)
+    written = report.draw_sweep_figures(report.load(folder), tmp_path)
     assert [p.name for p in written][-1] == "gradients_activation.png"
     text = report.markdown_report(report.load(folder), written)
     assert (
@@ -172,7 +172,7 @@ def test_with_only_the_dataset_swept_one_gradients_figure_of_every_run(tmp_path)
     for job, dataset in enumerate(["linear", "xor"]):
         cfg = config(dataset=dataset, epochs=CAP, replicates=3)
         write_job(tmp_path / "s" / str(job), cfg, EPOCHS, gradient=(0.002, 0.2))
-    written = report.write_figures(report.load(tmp_path / "s"), tmp_path)
+    written = report.draw_sweep_figures(report.load(tmp_path / "s"), tmp_path)
     assert "gradients_all.png" in [p.name for p in written]
 
 

@@ -3,8 +3,8 @@ an animated GIF written through matplotlib's animation writer interface and Pill
 
 The figure is laid out and drawn once. Each frame then restores that picture and draws on
 it only what changes (the shading, the 0.5 contour, the points over them and the title):
-matplotlib's blitting. A full redraw per frame, as PillowWriter's savefig makes, cost
-about 65 ms here, most of it tick labels and legend text that never change.
+matplotlib's blitting. A full redraw per frame, as PillowWriter's savefig makes, would
+spend most of its time on tick labels and legend text that never change.
 """
 
 from collections.abc import Callable, Sequence
@@ -26,16 +26,26 @@ from matplotlib.text import Text
 from PIL import Image
 
 from nnsweep.atomic import atomic_path
-from nnsweep.figures.style import CLASS_COLOURS, class_handles, held_out_handle, held_out_points
+from nnsweep.figures.style import (
+    OUTPUT_COLOURS,
+    OUTPUT_LEVELS,
+    SHADING_ALPHA,
+    InputGrid,
+    data_legend,
+    data_points,
+    input_axes,
+    input_grid,
+)
 
-GRID_STEPS = 80  # per side; bilinear smoothing hides the cells (show.py's figure uses 200)
-FRAME_MS = 150  # 40 snapshots play in 6 s; a GIF counts time in hundredths of a second
+GRID_STEPS = 80  # per side, fewer than decision_boundary.png's: bilinear smoothing hides cells
+FRAME_MS = 150  # a frame's time: 40 snapshots pass in a few seconds (GIFs count in 1/100 s)
 HOLD_LAST_MS = 1500  # the last frame stays this much longer, so the end is seen
 DPI = 80
 FIGSIZE = (5.6, 5.6)  # inches: 448 x 448 pixels
-# ten bands of the output, as decision_boundary_figure's contourf levels: flat colours
-# also keep the GIF small (a smooth ramp dithers into noise that compresses badly)
-SHADES = colormaps["RdBu"].resampled(10).with_extremes(bad="lightgrey")
+# the bands of decision_boundary.png's contourf: flat colours also keep the GIF small (a
+# smooth ramp dithers into noise that compresses badly)
+SHADES = colormaps[OUTPUT_COLOURS].resampled(len(OUTPUT_LEVELS) - 1)
+SHADES = SHADES.with_extremes(bad="lightgrey")
 
 Predict = Callable[[np.ndarray, np.ndarray], np.ndarray]  # params (P,), points (m, 2) -> (m, 1)
 
@@ -48,12 +58,6 @@ class Frame(NamedTuple):
     params: np.ndarray
     loss: float
     note: str = ""
-
-
-class Grid(NamedTuple):
-    x: np.ndarray  # (steps, steps)
-    y: np.ndarray  # (steps, steps)
-    points: np.ndarray  # (steps * steps, 2)
 
 
 class Artists(NamedTuple):
@@ -83,7 +87,7 @@ def boundary_gif(
     picture are merged by Pillow into one shown longer."""
     if len(frames) == 0:
         raise ValueError(f"boundary_gif needs at least one frame to draw {path}; got none")
-    grid = _grid(x if x_test is None else np.vstack([x, x_test]))
+    grid = input_grid(x, x_test, GRID_STEPS)  # decision_boundary.png's box
     fig, artists = _figure(grid, x, y, title, x_test, y_test)
     background = _background(fig, artists)
     writer = GifWriter(fps=1000 / FRAME_MS)
@@ -109,7 +113,7 @@ class GifWriter(AbstractMovieWriter):
 
     def grab_frame(self, **savefig_kwargs: Any) -> None:
         rgba = Image.frombuffer("RGBA", self.frame_size, self.fig.canvas.buffer_rgba())
-        # Pillow's fast octree: 256 colours in a quarter of the time of its median cut
+        # Pillow's fast octree: 256 colours, far sooner than its default median cut
         self.images.append(rgba.convert("RGB").quantize(method=Image.Quantize.FASTOCTREE))
 
     def finish(self) -> None:
@@ -119,14 +123,7 @@ class GifWriter(AbstractMovieWriter):
         first.save(self.outfile, save_all=True, append_images=rest, duration=durations, loop=0)
 
 
-def _grid(data: np.ndarray, steps: int = GRID_STEPS) -> Grid:
-    """The data's bounding box and 0.1 around it (as show.py's decision boundary)."""
-    low, high = data.min(axis=0) - 0.1, data.max(axis=0) + 0.1
-    gx, gy = np.meshgrid(np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps))
-    return Grid(gx, gy, np.column_stack([gx.ravel(), gy.ravel()]))
-
-
-def _output(predict: Predict, params: np.ndarray, grid: Grid) -> np.ma.MaskedArray:
+def _output(predict: Predict, params: np.ndarray, grid: InputGrid) -> np.ma.MaskedArray:
     """The output on the grid, (steps, steps), with inf and NaN masked (drawn grey)."""
     with np.errstate(all="ignore"):  # a diverged network's parameters may be inf or NaN
         output = np.asarray(predict(params, grid.points), dtype=float)
@@ -134,7 +131,7 @@ def _output(predict: Predict, params: np.ndarray, grid: Grid) -> np.ma.MaskedArr
 
 
 def _figure(
-    grid: Grid,
+    grid: InputGrid,
     x: np.ndarray,
     y: np.ndarray,
     title: str,
@@ -149,17 +146,15 @@ def _figure(
     shade = _shading(ax, grid)
     fig.colorbar(shade, ax=ax, label="network output", shrink=0.8)
     boundary = ax.add_collection(LineCollection([], colors="black", linewidths=1.4))
-    points = [  # drawn again over each frame's shading
-        ax.scatter(*x.T, c=y.ravel(), cmap=CLASS_COLOURS, vmin=0, vmax=1, edgecolors="white", s=30)
-    ]
-    if x_test is not None and y_test is not None:
-        points.append(held_out_points(ax, x_test, y_test))
+    points = data_points(ax, x, y, x_test, y_test, on_shading=True)  # redrawn each frame
     not_finite = ax.text(
         0.5, 0.5, "the output is not finite (diverged)", ha="center", transform=ax.transAxes,
         bbox={"facecolor": "white"}, visible=False,
     )  # fmt: skip
-    ax.set(xlabel="x1", ylabel="x2", aspect="equal")
-    _legend(fig, held_out=x_test is not None and y_test is not None)
+    input_axes(ax)
+    boundary_line = Line2D([], [], color="black", lw=1.4, label="output 0.5")
+    held_out = x_test is not None and y_test is not None
+    data_legend(fig, held_out, on_shading=True, extra=[boundary_line])
     fig.suptitle(title or "Decision boundary as it learns")
     ax.set_title("epoch 1, loss 0.25", fontweight="bold")  # as tall as every frame's title
     fig.draw_without_rendering()
@@ -168,8 +163,10 @@ def _figure(
     return fig, Artists(shade, boundary, ax.title, not_finite, drawn)
 
 
-def _shading(ax: Axes, grid: Grid) -> AxesImage:
-    """The output's colours over the grid, fixed to 0..1; its data is set per frame."""
+def _shading(ax: Axes, grid: InputGrid) -> AxesImage:
+    """The output's colours over the grid, fixed to 0..1; its data is set per frame. Not
+    decision_boundary.png's contourf and contour: blitting reuses one image and one line
+    collection whose data each frame replaces, where a contour set is drawn anew."""
     extent = (grid.x[0, 0], grid.x[0, -1], grid.y[0, 0], grid.y[-1, 0])
     shade = ax.imshow(
         np.full(grid.x.shape, 0.5),
@@ -178,19 +175,11 @@ def _shading(ax: Axes, grid: Grid) -> AxesImage:
         cmap=SHADES,
         vmin=0,
         vmax=1,
-        alpha=0.7,
+        alpha=SHADING_ALPHA,
         interpolation="bilinear",
     )
     ax.set(xlim=extent[:2], ylim=extent[2:])
     return shade
-
-
-def _legend(fig: Figure, held_out: bool) -> None:
-    handles = class_handles(markeredgecolor="white")
-    if held_out:
-        handles.append(held_out_handle())
-    handles.append(Line2D([], [], color="black", lw=1.4, label="output 0.5"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
 
 
 def _background(fig: Figure, artists: Artists) -> Any:
@@ -206,7 +195,7 @@ def _background(fig: Figure, artists: Artists) -> Any:
 
 
 def _show(
-    fig: Figure, artists: Artists, frame: Frame, output: np.ma.MaskedArray, grid: Grid
+    fig: Figure, artists: Artists, frame: Frame, output: np.ma.MaskedArray, grid: InputGrid
 ) -> None:
     """Draw ``frame`` over the restored background."""
     artists.shade.set_data(output)
@@ -217,7 +206,7 @@ def _show(
         fig.draw_artist(artist)
 
 
-def _contour(output: np.ma.MaskedArray, grid: Grid) -> list[np.ndarray]:
+def _contour(output: np.ma.MaskedArray, grid: InputGrid) -> list[np.ndarray]:
     """The 0.5 contour's lines, each (k, 2); none through masked (not finite) cells."""
     generator = contourpy.contour_generator(grid.x, grid.y, output, line_type="Separate")
     return list(generator.lines(0.5))

@@ -5,12 +5,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from nnsweep.figures.style import (
-    CLASS_COLOURS,
-    class_handles,
-    held_out_handle,
-    held_out_points,
+    OUTPUT_COLOURS,
+    OUTPUT_LEVELS,
+    SHADING_ALPHA,
+    data_legend,
+    data_points,
     input_axes,
 )
+
+GRID_STEPS = 200  # per side of the grid the output is drawn on (style.input_grid)
 
 
 def decision_boundary_figure(
@@ -33,9 +36,9 @@ def decision_boundary_figure(
             grid_x,
             grid_y,
             output,
-            levels=np.linspace(0, 1, 11),
-            cmap="RdBu",
-            alpha=0.7,
+            levels=OUTPUT_LEVELS,
+            cmap=OUTPUT_COLOURS,
+            alpha=SHADING_ALPHA,
             extend="both",
         )
         ax.contour(grid_x, grid_y, output, levels=[0.5], colors="black", linewidths=1.2)
@@ -49,15 +52,8 @@ def decision_boundary_figure(
             transform=ax.transAxes,
             bbox={"facecolor": "white"},
         )
-    ax.scatter(
-        x[:, 0], x[:, 1], c=y.ravel(), cmap=CLASS_COLOURS, vmin=0, vmax=1, edgecolors="white", s=30
-    )
-    if x_test is not None and y_test is not None:
-        held_out_points(ax, x_test, y_test)
+    data_points(ax, x, y, x_test, y_test, on_shading=True)
     input_axes(ax)
     ax.set_title(title or "Decision boundary")
-    handles = class_handles(markeredgecolor="white")
-    if x_test is not None and y_test is not None:
-        handles.append(held_out_handle())
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    data_legend(fig, x_test is not None and y_test is not None, on_shading=True)
     return fig

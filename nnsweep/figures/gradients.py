@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnsweep.figures.style import LOG_EPOCHS_FROM, drawable
+from nnsweep.figures.style import clip_off_top, drawable, epoch_axis, log_limits
 
 LAYER_PANELS = {  # layers.csv's columns: panel title and y label
     "grad_norm": ("Gradient reaching each layer's weights", "‖dL/dW‖ (layer weights)"),
@@ -24,7 +24,7 @@ SLOPE_MARKS = {  # reference slopes on the right panel: line style, legend text
     1.0: (":", "|f'| = 1: passed back undiminished"),
     0.25: ("--", "0.25: sigmoid's largest slope"),
 }
-DRAWN_LAYERS = 8  # a deeper network's layers drawn, evenly spread (1,000 lines take a minute)
+DRAWN_LAYERS = 8  # a deeper network's layers drawn, evenly spread (more: slow and unreadable)
 GRADIENT_GROWTH = 1e4  # the gradient axis reaches at most this many times the first values
 
 
@@ -50,7 +50,7 @@ def gradients_figure(layers: pd.DataFrame, title: str = "") -> Figure:
     for slope, (style, _) in SLOPE_MARKS.items():
         panels[1].axhline(slope, color="dimgrey", lw=1.1, ls=style, zorder=1.5)  # under data
     epochs = layers["epoch"]
-    panels[0].set_xscale("log" if epochs.max() >= LOG_EPOCHS_FROM else "linear")
+    epoch_axis(panels[0], epochs.max())  # the panels share it
     panels[0].set_xlim(epochs.min(), epochs.max())  # the whole run, where lines stop too
     hidden = not drawable(drawn[list(LAYER_PANELS)]).notna().all(axis=None)
     _layers_legend(fig, shown, last, replicates, hidden)
@@ -78,27 +78,21 @@ def _layer_quartiles(layers: pd.DataFrame, column: str) -> pd.DataFrame:
 def _layer_line(ax: Axes, quartiles: pd.DataFrame, colour: Any, band: bool) -> None:
     top = ax.get_ylim()[1]
     median = drawable(quartiles[0.5].where(quartiles[0.5] < np.finfo(float).max))
-    ax.plot(median.index, median.clip(upper=10 * top), color=colour, lw=1.6)
+    ax.plot(median.index, clip_off_top(median, top), color=colour, lw=1.6)
     if band:  # an infinite quartile reaches the top edge
         low, high = quartiles[0.25], quartiles[0.75].clip(upper=top)
         ax.fill_between(quartiles.index, low, high, color=colour, alpha=0.18, lw=0)
 
 
 def _log_limits(ax: Axes, quartiles: pd.DataFrame, at_least: float) -> None:
-    """Every drawable quartile, up to GRADIENT_GROWTH times the first epoch's (a diverging
-    network's 1e300 would squeeze the other lines flat) and, on the slope panel, up to at
-    least 1.5, so that the line at 1 shows how far below it the slopes are."""
-    values = drawable(quartiles.where(quartiles < np.finfo(float).max)).to_numpy()
-    ax.set_yscale("log")
-    if not np.isfinite(values).any():
-        ax.set_ylim(1e-3, max(1.0, at_least))  # nothing drawable: every replicate diverged
-        return
+    """Every drawable quartile (not an inf held at the float maximum), up to
+    GRADIENT_GROWTH times the first epoch's and, on the slope panel, up to at least 1.5, so
+    that the line at 1 shows how far below it the slopes are."""
     first_epoch = quartiles.index.get_level_values("epoch").min()
     first = np.nanmax(quartiles.xs(first_epoch, level="epoch").to_numpy(), initial=0.0)
-    high = np.nanmax(values)
-    if np.isfinite(first) and first > 0:
-        high = min(high, GRADIENT_GROWTH * first)
-    ax.set_ylim(np.nanmin(values) / 2, max(high * 2, at_least))
+    shown = quartiles.where(quartiles < np.finfo(float).max)
+    ax.set_yscale("log")
+    ax.set_ylim(*log_limits(shown, start=first, growth=GRADIENT_GROWTH, at_least=at_least))
 
 
 def _layer_colour(layer: int, last: int) -> Any:

@@ -6,7 +6,16 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnsweep.figures.style import LOG_EPOCHS_FROM, MAX_LINES, STOP_MARKS, drawable
+from nnsweep.figures.style import (
+    MAX_LINES,
+    STOP_MARKS,
+    clip_off_top,
+    drawable,
+    epoch_axis,
+    log_limits,
+)
+
+LOSS_GROWTH = 1e3  # the loss axis reaches at most this many times the first losses
 
 
 def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str = "") -> Figure:
@@ -17,9 +26,9 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
     ax = fig.subplots()
     wide = curves.pivot(index="epoch", columns="replicate", values="loss")  # (epochs, R)
     wide = drawable(wide)
-    test = _held(curves, "test_loss") if "test_loss" in curves else None
+    test = _carried_forward(curves, "test_loss") if "test_loss" in curves else None
     _loss_limits(ax, wide if test is None else pd.concat([wide, drawable(test)], axis=1))
-    above = wide.clip(upper=10 * ax.get_ylim()[1])  # off the top, no overflow drawing 1e300
+    above = clip_off_top(wide, ax.get_ylim()[1])
     drawn = wide.columns[:MAX_LINES]
     one = wide.shape[1] == 1
     for i, r in enumerate(drawn):
@@ -35,7 +44,7 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
     if not one:
         _median_and_band(ax, curves)
     if test is not None:
-        median = drawable(test.median(axis=1)).clip(upper=10 * ax.get_ylim()[1])
+        median = clip_off_top(drawable(test.median(axis=1)), ax.get_ylim()[1])
         ax.plot(
             median.index,
             median,
@@ -45,9 +54,7 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
             label="held-out loss" if one else "held-out loss (median)",
         )
     _stop_marks(ax, stops[stops["replicate"].isin(drawn)], stops["outcome"].value_counts())
-    # runs to 10,000 epochs or more stop at very different times: a log axis shows each
-    # (as the sweep figures do)
-    ax.set_xscale("log" if curves["epoch"].max() >= LOG_EPOCHS_FROM else "linear")
+    epoch_axis(ax, curves["epoch"].max())
     ax.set(xlabel="epoch", ylabel="loss (all training points)")
     ax.set_title(_drawn_note(len(drawn), wide.shape[1]), fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
@@ -57,27 +64,27 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
 
 
 def _median_and_band(ax: Axes, curves: pd.DataFrame) -> None:
-    """Over every replicate, each held at its last loss once it stopped (a diverged one at
+    """Over every replicate, its last loss carried forward once it stopped (a diverged one at
     infinity), so the median does not jump as replicates leave."""
-    held = _held(curves, "loss")
+    carried = _carried_forward(curves, "loss")
     ax.fill_between(
-        held.index,
-        held.min(axis=1),
-        held.max(axis=1).clip(upper=ax.get_ylim()[1]),  # inf: to the top edge
+        carried.index,
+        carried.min(axis=1),
+        carried.max(axis=1).clip(upper=ax.get_ylim()[1]),  # inf: to the top edge
         color="C0",
         alpha=0.15,
         lw=0,
         label="min to max",
     )
-    median = held.median(axis=1)
+    median = carried.median(axis=1)
     ax.plot(median.index, median.where(np.isfinite(median)), color="black", lw=1.8, label="median")
 
 
-def _held(curves: pd.DataFrame, column: str) -> pd.DataFrame:
-    """``column`` (epoch, replicate), each replicate held at its last value once it stopped
-    and at infinity once diverged (NaN in loss.csv)."""
-    held = curves.assign(**{column: curves[column].fillna(np.inf)})
-    return held.pivot(index="epoch", columns="replicate", values=column).ffill()
+def _carried_forward(curves: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``column`` (epoch, replicate), each replicate's last value carried forward once it
+    stopped, and infinity once it diverged (NaN in loss.csv)."""
+    filled = curves.assign(**{column: curves[column].fillna(np.inf)})
+    return filled.pivot(index="epoch", columns="replicate", values=column).ffill()
 
 
 def _stop_marks(ax: Axes, stops: pd.DataFrame, counts: pd.Series) -> None:
@@ -100,15 +107,10 @@ def _stop_marks(ax: Axes, stops: pd.DataFrame, counts: pd.Series) -> None:
 
 
 def _loss_limits(ax: Axes, wide: pd.DataFrame) -> None:
-    """Up to a thousand times the first losses at most: a diverging line's 1e300 would
-    squeeze every other line into the bottom of the figure."""
-    values = wide.to_numpy()
-    if not np.isfinite(values).any():
-        ax.set(yscale="log", ylim=(1e-3, 1))  # every replicate diverged at once: no line
-        return
+    """A log loss axis over ``wide``'s drawable losses, up to LOSS_GROWTH times the first
+    ones at most (the first of each replicate that has one)."""
     first = wide.bfill().iloc[0].max()
-    low, high = np.nanmin(values), min(np.nanmax(values), 1e3 * first)
-    ax.set(yscale="log", ylim=(low / 2, high * 2))
+    ax.set(yscale="log", ylim=log_limits(wide, start=first, growth=LOSS_GROWTH))
 
 
 def _drawn_note(drawn: int, replicates: int) -> str:

@@ -3,13 +3,7 @@
 import numpy as np
 from matplotlib.figure import Figure
 
-from nnsweep.figures.style import (
-    CLASS_COLOURS,
-    class_handles,
-    held_out_handle,
-    held_out_points,
-    input_axes,
-)
+from nnsweep.figures.style import data_legend, data_points, input_axes
 
 
 def prediction_figure(
@@ -31,17 +25,13 @@ def prediction_figure(
     test_predicted = None if test_prediction is None else _predicted_class(test_prediction)
     shown = {"Ground truth": (y, y_test), "Predict result": (predicted, test_predicted)}
     for ax, (name, (label, test_label)) in zip(panels, shown.items(), strict=True):
-        ax.scatter(x[:, 0], x[:, 1], c=label.ravel(), cmap=CLASS_COLOURS, vmin=0, vmax=1, s=25)
-        if x_test is not None and test_label is not None:
-            held_out_points(ax, x_test, test_label)
+        data_points(ax, x, label, x_test, test_label)
         ax.set_title(name, fontsize=16)
         input_axes(ax)
         ax.label_outer()  # the panels share their axes
     outputs = [predicted] if test_predicted is None else [predicted, test_predicted]
-    handles = class_handles(not_finite=bool(np.isnan(np.concatenate(outputs)).any()))
-    if x_test is not None and y_test is not None:
-        handles.append(held_out_handle())
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    not_finite = bool(np.isnan(np.concatenate(outputs)).any())
+    data_legend(fig, x_test is not None and y_test is not None, not_finite=not_finite)
     if title:
         fig.suptitle(title)
     return fig

@@ -1,8 +1,10 @@
 """One job's figures, drawn after its data are written: prediction.png,
-learning_curve.png, decision_boundary.png, gradients.png and boundary.gif (nnsweep.plots
-and nnsweep.animation draw them from plain arrays; this module picks the arrays).
+learning_curve.png, decision_boundary.png, gradients.png and boundary.gif. The modules of
+nnsweep.figures draw them from plain arrays; this module chooses which are drawn, and of
+which replicate, and picks the arrays.
 
-matplotlib is imported only when a figure is drawn.
+matplotlib is imported only when a figure is drawn (or captioned): nnsweep.figures is
+imported inside the functions that use it, so that a job with figures=[] never loads it.
 """
 
 import logging
@@ -13,7 +15,6 @@ import numpy as np
 from omegaconf import DictConfig
 
 from nnsweep.engines.history import History
-from nnsweep.figures import decision_boundary, learning_curve, prediction, style
 from nnsweep.job import csv_tables
 from nnsweep.job.build import Experiment
 from nnsweep.job.console import outcomes, stops
@@ -35,7 +36,14 @@ def draw_figures(
     """The figures named in ``cfg.figures`` (FIGURE_FILES), of the replicate of median final
     loss. A figure that cannot be drawn costs no data: it is logged as a warning and
     returned, file name to error, for result.json to record."""
-    from nnsweep.figures import boundary_gif, gradients
+    from nnsweep.figures import (
+        boundary_gif,
+        decision_boundary,
+        gradients,
+        learning_curve,
+        prediction,
+        style,
+    )
 
     shown = representative_replicate(history)
     title = caption(cfg, shown, len(history.final_loss))
@@ -112,7 +120,9 @@ def representative_replicate(history: History) -> int:
 
 
 def caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> str:
-    layers = "-".join(["2", *[str(cfg.hidden_units)] * cfg.hidden_layers, "1"])
+    from nnsweep.figures.style import network_label
+
+    layers = network_label(cfg.hidden_units, cfg.hidden_layers)
     # no hidden layer: a logistic regression, whose hidden units and activation are unused
     hidden = f" {cfg.activation.name}" if cfg.hidden_layers else " (no hidden layer)"
     text = f"{cfg.dataset.name}, {layers}{hidden}, {cfg.optimizer.name} lr={cfg.lr}"
@@ -121,15 +131,13 @@ def caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> s
     return text
 
 
-def _output_grid(e: Experiment, params: np.ndarray, steps: int = 200) -> tuple[np.ndarray, ...]:
-    """The output over the box of the training and held-out points, 0.1 around it."""
-    data = e.x if e.x_test is None else np.vstack([e.x, e.x_test])
-    low, high = data.min(axis=0) - 0.1, data.max(axis=0) + 0.1
-    grid_x, grid_y = np.meshgrid(
-        np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps)
-    )
-    points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    return grid_x, grid_y, predict(e, params, points)[0].reshape(grid_x.shape)
+def _output_grid(e: Experiment, params: np.ndarray) -> tuple[np.ndarray, ...]:
+    """decision_boundary.png's grid (x, y) and the output over it."""
+    from nnsweep.figures.decision_boundary import GRID_STEPS
+    from nnsweep.figures.style import input_grid
+
+    grid = input_grid(e.x, e.x_test, GRID_STEPS)
+    return grid.x, grid.y, predict(e, params, grid.points)[0].reshape(grid.x.shape)
 
 
 def predict(e: Experiment, params: np.ndarray, x: np.ndarray) -> np.ndarray:

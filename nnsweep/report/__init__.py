@@ -10,10 +10,12 @@ One job per module:
 - :mod:`.aggregate`: medians per setting, the curves on one epoch grid;
 - :mod:`.answer`: the best value of each swept field;
 - :mod:`.early_gradients`: the layer-1 gradient per value over the same early epochs;
-- :mod:`.figures` (with :mod:`.curves`, :mod:`.summary`, :mod:`.gradients`,
+- :mod:`.sweep_figures` (with :mod:`.curves`, :mod:`.summary`, :mod:`.gradients`,
   :mod:`.heatmaps`, :mod:`.style`): the comparison figures;
-- :mod:`.markdown`: report.md; :mod:`.writer`: every file of a report;
-- :mod:`.cli`: ``nnsweep-report``; :mod:`.callback`: the Hydra callback.
+- :mod:`.markdown`: report.md; :mod:`.writer`: every file of a report.
+
+``nnsweep-report`` is :mod:`nnsweep.cli.report`, the Hydra callback
+:mod:`nnsweep.cli.callbacks`.
 """
 
 from nnsweep.report.aggregate import (
@@ -27,10 +29,14 @@ from nnsweep.report.aggregate import (
 from nnsweep.report.early_gradients import early_gradients
 from nnsweep.report.jobs import REPORT_DIR, NoRunsError, find_job_dirs, read_job
 from nnsweep.report.markdown import markdown_report, markdown_table
-from nnsweep.report.sweep_figures import write_figures
+from nnsweep.report.sweep_figures import draw_sweep_figures
 from nnsweep.report.tables import Sweep, load, swept_fields
 from nnsweep.report.text import fixed_settings, format_value, short_name
 from nnsweep.report.writer import write_report, write_tables
+
+# the old name of draw_sweep_figures, until its callers (tests/test_report.py,
+# tests/test_discussion.py, scripts/) move to the new one
+write_figures = draw_sweep_figures
 
 __all__ = [
     "REPORT_DIR",
@@ -38,6 +44,7 @@ __all__ = [
     "Sweep",
     "aligned_curves",
     "curve_bands",
+    "draw_sweep_figures",
     "early_gradients",
     "find_job_dirs",
     "fixed_settings",

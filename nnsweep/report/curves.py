@@ -8,38 +8,37 @@ parameters); a diverged one leaves the median from the epoch it diverged.
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnsweep.figures.style import save
+from nnsweep.figures.style import clip_off_top, epoch_axis, log_limits, save
 from nnsweep.report.aggregate import STATISTIC, curve_bands, diverged_counts
 from nnsweep.report.style import (
-    LINE_STYLES,
     context,
     figure_path,
     is_numeric,
     ordered,
+    panels_width,
     pooled_over,
-    series_colours,
+    series_styles,
+    shown_by,
 )
 from nnsweep.report.tables import Sweep
-from nnsweep.report.text import short_name
+
+LOSS_GROWTH = 100  # the loss axis reaches at most this many times the highest first loss
 
 
-def write(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
+def write_curves(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
     """``curves_<field>.png`` (``curves_all.png`` when nothing but the dataset was swept)."""
     bands = curve_bands(sweep, field)
     if bands.empty:
         return None
-    what = f"by {short_name(field)}" if field else "of every run"
     fig = curves_figure(
         bands,
-        title=f"Learning curves {what}\n{context(sweep, field)}",
-        legend_title=f"line: {STATISTIC}, band: min–max over {pooled_over(sweep, field)}; "
-        "● where the last replicate stopped",
+        title=f"Learning curves {shown_by(field)}\n{context(sweep, field)}",
+        legend_title=band_legend(sweep, field),
         diverged=diverged_counts(sweep, field),
         sequential=is_numeric(sweep, field),
     )
@@ -58,26 +57,25 @@ def curves_figure(
     replicates and diverged counts indexed by (panel, series), written in a panel where
     nonzero; ``sequential``: the series are ordered numbers, coloured dark to light."""
     panels = ordered(bands["panel"])
-    fig = Figure(figsize=(max(9.0, 1.0 + 5.2 * len(panels)), 5.0), layout="constrained")
+    fig = Figure(figsize=(panels_width(len(panels)), 5.0), layout="constrained")
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
-    colours = series_colours(bands["series"], sequential)
-    styles = {s: LINE_STYLES[i % len(LINE_STYLES)] for i, s in enumerate(colours)}
+    colours, styles = series_styles(bands["series"], sequential)
     limits = _loss_limits(bands)
-    # far above the axis a diverging curve is only out of view; clipped, it cannot overflow
-    bands = bands.assign(**bands[[STATISTIC, "low", "high"]].clip(upper=limits[1] * 10))
+    bands = bands.assign(**clip_off_top(bands[[STATISTIC, "low", "high"]], limits[1]))
     for ax, panel in zip(axes, panels, strict=True):
-        for series, rows in bands[bands["panel"] == panel].groupby("series", observed=True):
-            draw_series(ax, rows, colours[series], styles[series], len(colours))
+        draw_panel(ax, bands, panel, colours, styles, bands["epoch"].max())
         ax.set(title=str(panel), xlabel="epoch", yscale="log")
-        # runs to 10,000 epochs or more stop at very different times: a log axis shows
-        # the early descent of the fast ones and the long tail of the slow ones
-        ax.set_xscale("log" if bands["epoch"].max() >= 10_000 else "linear")
-        ax.grid(True, which="both", alpha=0.3)
         _note_diverged(ax, diverged.xs(panel, level="panel"))
     axes[0].set(ylabel="loss", ylim=limits)
     series_legend(fig, colours, styles, legend_title)
     fig.suptitle(title, fontsize="medium")
     return fig
+
+
+def band_legend(sweep: Sweep, field: str | None) -> str:
+    """The legend's title for :func:`draw_series`' lines, bands and dots."""
+    over = pooled_over(sweep, field)
+    return f"line: {STATISTIC}, band: min–max over {over}; ● where the last replicate stopped"
 
 
 def series_legend(fig: Figure, colours: dict, styles: dict, title: str) -> None:
@@ -93,6 +91,18 @@ def series_legend(fig: Figure, colours: dict, styles: dict, title: str) -> None:
     )
 
 
+def draw_panel(
+    ax: Axes, table: pd.DataFrame, panel: str, colours: dict, styles: dict, last_epoch: int
+) -> None:
+    """The series of a :func:`curve_bands` table in ``panel``, each by :func:`draw_series`,
+    over a grid, against epoch up to the figure's ``last_epoch``
+    (:func:`~nnsweep.figures.style.epoch_axis`)."""
+    for series, rows in table[table["panel"] == panel].groupby("series", observed=True):
+        draw_series(ax, rows, colours[series], styles[series], len(colours))
+    epoch_axis(ax, last_epoch)
+    ax.grid(True, which="both", alpha=0.3)
+
+
 def draw_series(ax: Axes, rows: pd.DataFrame, colour: tuple, style: str, n: int) -> None:
     """One series of a :func:`curve_bands` table: its median line, its min-max band (paler
     when ``n`` series overlap), and a dot where it ends."""
@@ -104,12 +114,10 @@ def draw_series(ax: Axes, rows: pd.DataFrame, colour: tuple, style: str, n: int)
 
 
 def _loss_limits(bands: pd.DataFrame) -> tuple[float, float]:
-    """From the lowest loss to a little above the highest, but no more than 100 times the
-    highest starting loss: a diverging curve would otherwise squash every other one."""
-    low = bands["low"].where(bands["low"] > 0).min()
+    """From a little below the lowest loss to a little above the highest, but no more than
+    LOSS_GROWTH times the highest starting loss."""
     start = bands.loc[bands["epoch"] == bands["epoch"].min(), "high"].max()
-    high = bands["high"].where(np.isfinite(bands["high"])).max()
-    return low / 1.5, min(high, 100 * start) * 1.5
+    return log_limits(bands["low"], bands["high"], start=start, growth=LOSS_GROWTH, margin=1.5)
 
 
 def _note_diverged(ax: Axes, counts: pd.DataFrame) -> None:

@@ -12,24 +12,23 @@ report.md compares (:mod:`.early_gradients`).
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnsweep.figures.style import save
-from nnsweep.report.aggregate import STATISTIC, curve_bands
-from nnsweep.report.curves import draw_series, series_legend
+from nnsweep.figures.style import drawable, log_limits, save
+from nnsweep.report.aggregate import curve_bands
+from nnsweep.report.curves import band_legend, draw_panel, series_legend
 from nnsweep.report.early_gradients import early_gradients
 from nnsweep.report.layers import GRADIENTS
 from nnsweep.report.style import (
-    LINE_STYLES,
     context,
     figure_path,
     is_numeric,
     ordered,
-    pooled_over,
-    series_colours,
+    panels_width,
+    series_styles,
+    shown_by,
 )
 from nnsweep.report.tables import PANEL, Sweep
 from nnsweep.report.text import short_name
@@ -39,20 +38,17 @@ LABELS = {
     "mean_abs_derivative": "mean |f'(z)| of layer 1's units",
 }
 SIGMOID_MAX = 0.25  # sigmoid' = y(1 - y) is at most 1/4, at y = 1/2
-LOG_EPOCHS_FROM = 10_000  # as the learning curves: a log epoch axis from this many epochs
 
 
-def write(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
+def write_gradients(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
     """``gradients_<field>.png`` (``gradients_all.png`` when only the dataset was swept);
     None when no job has a layers.csv."""
     if sweep.layers.empty:
         return None
     bands = {c: curve_bands(sweep, field, sweep.layers, c) for c in GRADIENTS}
     activations = sweep.done.get("activation.name", pd.Series(dtype=object))
-    what = f"by {short_name(field)}" if field else "of every run"
-    title = f"Gradient reaching layer 1 (the first hidden layer) {what}"
-    legend = f"line: {STATISTIC}, band: min–max over {pooled_over(sweep, field)}; ● where the last "
-    legend += "replicate stopped"
+    title = f"Gradient reaching layer 1 (the first hidden layer) {shown_by(field)}"
+    legend = band_legend(sweep, field)
     window = _window_ends(sweep, field) if field else {}  # nothing compared without a field
     if window:
         legend += "\n┆ (dotted): end of the epochs report.md compares, where every "
@@ -89,23 +85,19 @@ def gradients_figure(
     sigmoid: bool = False,
 ) -> Figure:
     """A row per quantity of ``bands`` (:func:`curve_bands` tables), a column per panel;
-    log epochs where runs reach 10,000 epochs. ``window``: per panel, where the dotted
-    line goes; ``sigmoid``: a sigmoid layer is drawn, so mark its largest f'."""
+    log epochs for long runs (:func:`~nnsweep.figures.style.epoch_axis`). ``window``: per
+    panel, where the dotted line goes; ``sigmoid``: a sigmoid layer is drawn, so mark its
+    largest f'."""
     first = next(iter(bands.values()))
     panels = ordered(first["panel"])
-    fig = Figure(figsize=(max(9.0, 1.0 + 5.2 * len(panels)), 8.0), layout="constrained")
+    fig = Figure(figsize=(panels_width(len(panels)), 8.0), layout="constrained")
     grid = fig.subplots(len(bands), len(panels), sharex="col", sharey="row", squeeze=False)
-    colours = series_colours(first["series"], sequential)
-    styles = {s: LINE_STYLES[i % len(LINE_STYLES)] for i, s in enumerate(colours)}
-    log_x = first["epoch"].max() >= LOG_EPOCHS_FROM
+    colours, styles = series_styles(first["series"], sequential)
     for row, (column, table) in zip(grid, bands.items(), strict=True):
         for ax, panel in zip(row, panels, strict=True):
-            for series, rows in table[table["panel"] == panel].groupby("series", observed=True):
-                draw_series(ax, rows, colours[series], styles[series], len(colours))
+            draw_panel(ax, table, panel, colours, styles, first["epoch"].max())
             if panel in window:
                 ax.axvline(window[panel], color="0.4", ls=":", lw=1.2)
-            ax.set(xscale="log" if log_x else "linear")
-            ax.grid(True, which="both", alpha=0.3)
         _y_axis(row, column, table, sigmoid)
     for ax, panel in zip(grid[0], panels, strict=True):
         ax.set_title(str(panel))
@@ -119,9 +111,11 @@ def gradients_figure(
 def _y_axis(row: list[Axes], column: str, table: pd.DataFrame, sigmoid: bool) -> None:
     """The gradient norm on a log scale; mean |f'| from 0 to 1, with sigmoid's ceiling."""
     if column != "mean_abs_derivative":
-        row[0].set(ylabel=LABELS[column], yscale="log", ylim=_limits(table))
+        # a zero (every relu unit inactive) has no place on the log axis; no data, no limits
+        limits = log_limits(table["low"], table["high"], margin=1.5, empty=None)
+        row[0].set(ylabel=LABELS[column], yscale="log", ylim=limits)
         return
-    high = table["high"].where(np.isfinite(table["high"])).max()
+    high = drawable(table["high"]).max()
     row[0].set(ylabel=LABELS[column], ylim=(0, max(1.05, 1.05 * high)))
     if not sigmoid:
         return
@@ -136,13 +130,3 @@ def _y_axis(row: list[Axes], column: str, table: pd.DataFrame, sigmoid: bool) ->
         fontsize="x-small",
         color="0.3",
     )
-
-
-def _limits(table: pd.DataFrame) -> tuple[float, float] | None:
-    """From a little below the lowest positive value to a little above the highest
-    finite one: a zero (every relu unit inactive) has no place on a log axis."""
-    low = table["low"].where(table["low"] > 0).min()
-    high = table["high"].where(np.isfinite(table["high"])).max()
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return None
-    return low / 1.5, high * 1.5

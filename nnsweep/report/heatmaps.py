@@ -18,7 +18,7 @@ from nnsweep.report.text import fixed_settings, short_name
 QUANTITIES = {"final_loss": "final loss", "epochs_run": "epochs run"}
 
 
-def write(sweep: Sweep, rows: str, columns: str, out_dir: Path) -> list[Path]:
+def write_heatmaps(sweep: Sweep, rows: str, columns: str, out_dir: Path) -> list[Path]:
     """``heatmap_<quantity>_<rows>_<columns>.png`` for the final loss and epochs run."""
     written = []
     cap = fixed_settings(sweep).get("epochs")

@@ -62,19 +62,24 @@ def thinned(table: pd.DataFrame, grid: np.ndarray) -> pd.DataFrame:
     return table[table["epoch"].isin(kept) | last]
 
 
-def layers_table(runs: pd.DataFrame, layer: int = FIRST) -> pd.DataFrame:
-    """``job, replicate, epoch, grad_norm, mean_abs_derivative`` of ``layer`` for every
+def first_layer_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """``job, replicate, epoch, grad_norm, mean_abs_derivative`` of layer 1 for every
     complete job of ``runs`` that has a layers.csv, thinned to one grid of epochs: ``KEPT``
-    log-spaced and ``KEPT`` evenly spaced over the longest run."""
+    log-spaced and ``KEPT`` evenly spaced over the longest run. (A job's own layers.csv,
+    every layer, is nnsweep.job.csv_tables.layers_table's.)"""
     complete = runs.loc[runs["status"] == COMPLETE]
     longest = complete["epochs_run"].max()
     grid = schedule.recorded_epochs(int(longest) if pd.notna(longest) else 1, 0, KEPT, KEPT)
     tables = {}
     for job, folder in complete[["job", "job_dir"]].drop_duplicates("job").itertuples(index=False):
-        table = read_layer(Path(folder), layer)
+        table = read_layer(Path(folder), FIRST)
         if table is not None and not table.empty:
             tables[job] = thinned(table, grid)
     if not tables:
         return pd.DataFrame({c: pd.Series(dtype=TYPES.get(c, "object")) for c in COLUMNS})
     found = pd.concat(tables, names=["job", None]).astype(TYPES)
     return found.reset_index(level="job").reset_index(drop=True)[COLUMNS]
+
+
+# the old name, until nnsweep/report/tables.py imports first_layer_table
+layers_table = first_layer_table

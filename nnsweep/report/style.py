@@ -14,6 +14,16 @@ from nnsweep.report.text import count, fixed_text, short_name
 LINE_STYLES = ("-", "--", ":", "-.")  # curves that coincide stay apart by their dashes
 
 
+def shown_by(field: str | None) -> str:
+    """What a figure's title says it draws lines of: ``by lr``, or ``of every run``."""
+    return f"by {short_name(field)}" if field else "of every run"
+
+
+def panels_width(panels: int) -> float:
+    """A sweep figure's width in inches for ``panels`` columns (one per dataset)."""
+    return max(9.0, 1.0 + 5.2 * panels)
+
+
 def figure_path(out_dir: Path, kind: str, *fields: str) -> Path:
     """``curves_lr.png``, ``heatmap_final_loss_lr_hidden_units.png``: the one place figure
     names are made."""
@@ -64,3 +74,10 @@ def series_colours(series: pd.Series, sequential: bool = False) -> dict[str, tup
         steps = np.linspace(0, 0.85, len(names))  # not viridis' last yellows: pale on white
         return {name: colormaps["viridis"](s) for name, s in zip(names, steps, strict=True)}
     return {name: colormaps["tab10"](i) for i, name in enumerate(names)}
+
+
+def series_styles(series: pd.Series, sequential: bool = False) -> tuple[dict, dict]:
+    """Each series' colour (:func:`series_colours`) and line style, in its order."""
+    colours = series_colours(series, sequential)
+    styles = {s: LINE_STYLES[i % len(LINE_STYLES)] for i, s in enumerate(colours)}
+    return colours, styles

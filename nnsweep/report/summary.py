@@ -23,7 +23,7 @@ from nnsweep.report.text import fixed_settings, short_name
 MAX_TICKS = 12  # a search tries many values: at most this many labels
 
 
-def write(sweep: Sweep, field: str, out_dir: Path) -> Path | None:
+def write_summary(sweep: Sweep, field: str, out_dir: Path) -> Path | None:
     """``summary_<field>.png``."""
     points = replicate_points(sweep, field)
     if points.empty:

@@ -10,7 +10,10 @@ learning curves (:mod:`.curves`), final accuracy and epochs against its values
 import logging
 from pathlib import Path
 
-from nnsweep.report import curves, gradients, heatmaps, summary
+from nnsweep.report.curves import write_curves
+from nnsweep.report.gradients import write_gradients
+from nnsweep.report.heatmaps import write_heatmaps
+from nnsweep.report.summary import write_summary
 from nnsweep.report.tables import PANEL, Sweep
 
 log = logging.getLogger(__name__)
@@ -18,18 +21,19 @@ log = logging.getLogger(__name__)
 MAX_HEAT_MAP_FIELDS = 3  # heat maps for every pair of up to 3 swept fields (3 pairs)
 
 
-def write_figures(sweep: Sweep, out_dir: Path) -> list[Path]:
-    """Learning curves and values against each swept field; heat maps for each pair.
-    Returns the paths written, in the order report.md shows them."""
+def draw_sweep_figures(sweep: Sweep, out_dir: Path) -> list[Path]:
+    """The sweep's figures: learning curves and values against each swept field; heat maps
+    for each pair. Returns the paths written, in the order report.md shows them. (A job's
+    own figures are nnsweep.job.figures.draw_figures'.)"""
     fields = sweep.figure_fields
-    written = [curves.write(sweep, f, out_dir) for f in fields or [None]]
+    written = [write_curves(sweep, f, out_dir) for f in fields or [None]]
     summary_fields = fields or ([PANEL] if PANEL in sweep.swept else [])
-    written += [summary.write(sweep, f, out_dir) for f in summary_fields]
-    written += [gradients.write(sweep, f, out_dir) for f in fields or [None]]
+    written += [write_summary(sweep, f, out_dir) for f in summary_fields]
+    written += [write_gradients(sweep, f, out_dir) for f in fields or [None]]
     if len(fields) > MAX_HEAT_MAP_FIELDS:
         log.info(f"{len(fields)} swept fields: no heat maps (drawn for 2 to 3 fields)")
         fields = []
     for i, rows in enumerate(fields):
         for columns in fields[i + 1 :]:
-            written += heatmaps.write(sweep, rows, columns, out_dir)
+            written += write_heatmaps(sweep, rows, columns, out_dir)
     return [p for p in written if p is not None]

@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nnsweep.figures.style import network_label
 from nnsweep.job.schema import PRESENTATION_FIELDS
 from nnsweep.report.tables import Sweep, judged_jobs
 
@@ -28,11 +29,6 @@ def count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def network(hidden_units: int, hidden_layers: int) -> str:
-    """The layer sizes as the README writes them: 2 inputs, 1 output, ``2-4-4-1``."""
-    return "-".join(map(str, [2, *[int(hidden_units)] * int(hidden_layers), 1]))
-
-
 def ordered_values(values: pd.Series) -> list[Any]:
     """Distinct values: numbers ascending, anything else in the order the sweep ran them."""
     order = values.dropna().unique()  # order of first appearance
@@ -53,7 +49,7 @@ def fixed_settings(sweep: Sweep) -> dict[str, Any]:
         if len(values) == 1:
             fixed[short_name(column)] = values[0]
     if all(f in fixed for f in NETWORK_FIELDS):
-        fixed = {"network": network(*(fixed.pop(f) for f in NETWORK_FIELDS)), **fixed}
+        fixed = {"network": network_label(*(fixed.pop(f) for f in NETWORK_FIELDS)), **fixed}
     return fixed
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from nnsweep import atomic
 from nnsweep.report.jobs import REPORT_DIR
 from nnsweep.report.markdown import markdown_report
-from nnsweep.report.sweep_figures import write_figures
+from nnsweep.report.sweep_figures import draw_sweep_figures
 from nnsweep.report.tables import Sweep, load
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def write_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_tables(sweep, out_dir)
-    written = write_figures(sweep, out_dir) if figures else []
+    written = draw_sweep_figures(sweep, out_dir) if figures else []
     path = out_dir / "report.md"
     with atomic.atomic_path(path) as tmp:
         tmp.write_text(markdown_report(sweep, written))
