@@ -30,9 +30,9 @@ def generate_linear(n: int = 100, *, rng: np.random.Generator) -> Dataset:
     return _labelled(x, x[:, 0] <= x[:, 1])
 
 
-def generate_xor_easy(*, rng: np.random.Generator) -> Dataset:
-    """The lab's 21 XOR points, in the lab's order and computed the lab's way (``rng``
-    unused: every generator takes one)."""
+def generate_xor_easy(*, rng: np.random.Generator | None = None) -> Dataset:
+    """The lab's 21 XOR points, in the lab's order and computed the lab's way (fixed points:
+    ``rng`` is unused, taken as every generator takes one)."""
     points, labels = [], []
     for i in range(11):
         points.append([0.1 * i, 0.1 * i])

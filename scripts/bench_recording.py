@@ -52,9 +52,7 @@ def overhead(label: str, repeats: int, *overrides: str) -> None:
 
 def files() -> None:
     cfg, e = experiment()
-    history = e.train(
-        e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, None, e.recording
-    )
+    history = e.run()
     tables = csv_tables.job_tables(history, cfg.epochs)
     with tempfile.TemporaryDirectory() as folder:
         job = Path(folder)

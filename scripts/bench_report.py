@@ -116,7 +116,7 @@ def main() -> None:
             lambda: (out / "report.md").write_text(report.markdown_report(sweep, [])),
         )
         if args.figures:
-            figures = timed("write the figures", report.write_figures, sweep, out)
+            figures = timed("write the figures", report.draw_sweep_figures, sweep, out)
             print(f"  ({len(figures)} figures)")
         total = time.perf_counter() - start
         print(f"{len(sweep.runs)} runs rows, {len(sweep.curves)} curves rows, swept: {sweep.swept}")

@@ -70,7 +70,7 @@ def main() -> None:
     figures = {}
     for name, sweep in sweeps.items():
         (args.out / name).mkdir(parents=True, exist_ok=True)
-        figures[name] = report.write_figures(sweep, args.out / name)
+        figures[name] = report.draw_sweep_figures(sweep, args.out / name)
     drawing = time.perf_counter() - drawing
     total = time.perf_counter() - start
     header = timing(runs, drawing, total, sweeps)

@@ -99,7 +99,7 @@ def activations_discussion(tmp_path: Path, gradients: bool) -> str:
         )
     sweeps = {"activations": report.load(folder)}
     (out / "activations").mkdir(parents=True)
-    figures = {"activations": report.write_figures(sweeps["activations"], out / "activations")}
+    figures = {"activations": report.draw_sweep_figures(sweeps["activations"], out / "activations")}
     return discussion.markdown(discussion.findings(sweeps), figures, out, "header")
 
 

@@ -143,9 +143,7 @@ def every_replicate_diverged():
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         cfg = compose("config", overrides=[*overrides, "replicates=3", "engine=numpy"])
     e = build(cfg)
-    history = e.train(
-        e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, None, e.recording
-    )
+    history = e.run()
     assert history.diverged.all()
     return cfg, e, history, csv_tables.job_tables(history, cfg.epochs)
 

@@ -258,9 +258,7 @@ def test_the_boundary_gif_has_the_initial_frame_and_one_per_snapshot_and_stays_s
 def test_each_frame_shows_the_loss_loss_csv_has_at_its_epoch_and_no_frame_twice(overrides):
     cfg = compose_config(*overrides, "snapshots=20")
     e = build(cfg)
-    history = e.train(
-        e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, None, e.recording
-    )
+    history = e.run()
     shown = frames(e, history, 0)
     assert shown[0].epoch == 1 and shown[0].note == "initial"
     for frame in shown[:-1]:  # loss.csv's loss at an epoch: of the parameters entering it

@@ -374,7 +374,7 @@ def test_a_curve_ends_where_its_last_replicate_stopped(optimizers):
 
 
 def test_the_figures_and_their_names(optimizers, tmp_path):
-    written = report.write_figures(report.load(optimizers), tmp_path)
+    written = report.draw_sweep_figures(report.load(optimizers), tmp_path)
     assert [p.name for p in written] == ["curves_optimizer.png", "summary_optimizer.png"]
     assert all(p.read_bytes()[:8] == PNG for p in written)
 

@@ -96,6 +96,7 @@ class _State(NamedTuple):
                    zeros.copy())  # fmt: skip
 
 
+# the same signature as numpy_loop.train, written out: an engine is either, by name
 def train(
     net: MLP,
     params: Array,

@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 
 from nnsweep.data import make_dataset
 from nnsweep.engines import Engine, get_engine
-from nnsweep.engines.history import Recording, TrainSettings
+from nnsweep.engines.history import History, LogHook, Recording, TrainSettings
 from nnsweep.engines.schedule import recorded_epochs, snapshot_epochs
 from nnsweep.job.preflight import preflight
 from nnsweep.job.schema import arguments, hyperparameters
@@ -36,6 +36,15 @@ class Experiment:
     recording: Recording  # what training records besides the loss, held-out data among it
     x_test: np.ndarray | None = None  # (n_test, 2), with dataset.test_n > 0
     y_test: np.ndarray | None = None  # (n_test, 1)
+
+    def run(self, on_log: LogHook | None = None) -> History:
+        """Train every replicate with the job's engine; ``on_log(epoch, loss)`` is called
+        every ``settings.log_every`` epochs."""
+        e = self
+        return e.train(
+            e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, on_log,
+            e.recording,
+        )  # fmt: skip
 
 
 def build(cfg: DictConfig) -> Experiment:

@@ -18,16 +18,9 @@ from nnsweep.engines.history import History
 from nnsweep.job import csv_tables
 from nnsweep.job.build import Experiment
 from nnsweep.job.console import outcomes, stops
+from nnsweep.job.schema import FIGURE_FILES
 
 log = logging.getLogger(__name__)
-
-FIGURE_FILES = {
-    "prediction": "prediction.png",
-    "learning_curve": "learning_curve.png",
-    "decision_boundary": "decision_boundary.png",
-    "gradients": "gradients.png",
-    "boundary": "boundary.gif",
-}
 
 
 def draw_figures(

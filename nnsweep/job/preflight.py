@@ -1,9 +1,10 @@
 """What is checked before a job allocates anything: its fields' ranges, the memory it
-would take, and the cores it may use."""
+would take, the disk its files would take, and the cores it may use."""
 
 import logging
 import os
 import resource
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,38 @@ def _process_limits() -> list[int]:
         if soft != resource.RLIM_INFINITY:
             limits.append(soft - used.get(in_use, 0))
     return limits
+
+
+LOG_LINE_BYTES = 110  # an "Epoch N loss : ..." line of nnsweep.log, its prefix included
+CSV_ROW_BYTES = 60  # a loss.csv or layers.csv row at %.10g
+
+
+def disk_parts(cfg: DictConfig) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """The bytes a job writes, by file, generously, and the fields that make each large."""
+    sizes = (2,) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
+    weights = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    r, recorded = cfg.replicates, len(recorded_epochs(cfg.epochs))
+    snapshots = len(snapshot_epochs(cfg.epochs, cfg.snapshots))
+    return {
+        "nnsweep.log": (LOG_LINE_BYTES * (cfg.epochs // cfg.log_every), ("epochs", "log_every")),
+        "loss.csv": (CSV_ROW_BYTES * r * recorded, ("replicates", "epochs")),
+        "layers.csv": (CSV_ROW_BYTES * r * recorded * (len(sizes) - 1), ("replicates", "epochs")),
+        "params.npz": (4096 + 8 * r * weights * (3 + snapshots), ("replicates", "snapshots")),
+    }
+
+
+def check_disk(cfg: DictConfig, job_dir: Path) -> None:
+    """Raise ConfigError if the job's files would not fit on ``job_dir``'s file system."""
+    parts, free = disk_parts(cfg), shutil.disk_usage(job_dir).free
+    needed = sum(size for size, _ in parts.values())
+    if needed > free:
+        largest = max(parts, key=lambda part: parts[part][0])
+        size, fields = parts[largest]
+        raise ConfigError(
+            f"{', '.join(f'{f}={cfg[f]}' for f in fields)} would write about {_size(needed)}, "
+            f"{largest} {_size(size)} of it; allowed: at most the {_size(free)} free in {job_dir}"
+        )
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e9:,.1f} GB" if count >= 1e8 else f"{count / 1e6:,.1f} MB"

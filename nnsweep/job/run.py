@@ -23,7 +23,7 @@ from nnsweep.job import console, csv_tables, figures, folder, params_npz, result
 from nnsweep.job.build import Experiment, build
 from nnsweep.job.folder import JobDirTaken
 from nnsweep.job.objective import objective
-from nnsweep.job.preflight import cap_blas_threads
+from nnsweep.job.preflight import cap_blas_threads, check_disk
 from nnsweep.job.result_json import HELD_OUT_KEYS, JobStatus, ReplicateResult
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ def run(
         if previous is not None:
             console.log_skipped(job_dir)
             return objective(cfg, previous["replicates"])
+        check_disk(cfg, job_dir)
         aside = folder.set_aside(job_dir)
         if aside is not None:
             log.info(f"{job_dir}: the earlier run's files moved to {aside}")
@@ -121,9 +122,7 @@ def _train(experiment: Experiment, bar: Any) -> History:
         if bar is not None:
             bar.update(every)
 
-    return e.train(
-        e.net, e.params, e.optimizer, e.loss_fn, e.x, e.y, e.settings, e.rngs, on_log, e.recording
-    )
+    return e.run(on_log)
 
 
 def write_data_files(

@@ -52,7 +52,7 @@ HYPERPARAMETER_RANGES: dict[str, Range] = {
     "beta1": RATE,
     "beta2": RATE,
     "decay": RATE,
-    "eps": finite(0, 1, low_open=True),  # a stabiliser: above 1 it would rescale the step
+    "eps": finite(0, low_open=True),  # a stabiliser; large values make the step lr g / eps
 }
 
 

@@ -34,10 +34,6 @@ from nnsweep.report.tables import Sweep, load, swept_fields
 from nnsweep.report.text import fixed_settings, format_value, short_name
 from nnsweep.report.writer import write_report, write_tables
 
-# the old name of draw_sweep_figures, until its callers (tests/test_report.py,
-# tests/test_discussion.py, scripts/) move to the new one
-write_figures = draw_sweep_figures
-
 __all__ = [
     "REPORT_DIR",
     "NoRunsError",
@@ -59,7 +55,6 @@ __all__ = [
     "short_name",
     "summary_table",
     "swept_fields",
-    "write_figures",
     "write_report",
     "write_tables",
 ]

@@ -82,4 +82,3 @@ def first_layer_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 # the old name, until nnsweep/report/tables.py imports first_layer_table
-layers_table = first_layer_table

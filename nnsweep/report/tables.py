@@ -47,7 +47,7 @@ from nnsweep.report.jobs import (
     warn_damaged,
 )
 from nnsweep.report.layers import COLUMNS as LAYERS_COLUMNS
-from nnsweep.report.layers import layers_table
+from nnsweep.report.layers import first_layer_table
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def load(dirs: Path | str | Iterable[Path | str]) -> Sweep:
     swept = swept_fields(judged_jobs(runs), list(config.columns))
     runs.attrs["swept"] = swept
     curves = _curves_table(runs, swept)
-    layers = layers_table(runs)
+    layers = first_layer_table(runs)
     log.info(
         f"read {len(jobs)} jobs, {len(runs)} rows, {len(curves)} curve points, "
         f"{len(layers)} layer-1 gradient points"
