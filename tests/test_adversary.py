@@ -380,3 +380,46 @@ def test_a_diverged_job_is_complete_not_damaged(tmp_path):
     path.write_text(json.dumps(result))
     assert result_json.shape_problem(result) is None
     assert load(tmp_path).jobs["status"].tolist() == ["complete"]
+
+
+def _parallel_sweep(sweep: Path) -> subprocess.Popen:
+    """A joblib sweep of 4 long jobs, in a process group of its own (as a terminal's), once
+    its first two jobs are training."""
+    command = [sys.executable, "-m", "nnsweep", "-m", "seed=0,1,2,3", "dataset=linear",
+               "lr=0.0001", "epochs=50000000", "figures=[]", "hydra/launcher=joblib",
+               f"hydra.sweep.dir={sweep}"]  # fmt: skip
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not all((sweep / job / "result.json").is_file() for job in "01"):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    return proc
+
+
+def _stopped(proc: subprocess.Popen) -> str:
+    try:
+        return proc.communicate(timeout=90)[1]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["ctrl-c", "killed worker"])
+def test_a_stopped_parallel_sweep_prints_one_resume_line_and_true_statuses(tmp_path, stop):
+    sweep = tmp_path / "S"
+    proc = _parallel_sweep(sweep)
+    if stop == "ctrl-c":  # a terminal sends SIGINT to the whole foreground group
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        workers = subprocess.run(["pgrep", "-g", str(proc.pid), "-f", "LokyProcess"],
+                                 capture_output=True, text=True).stdout.split()  # fmt: skip
+        os.kill(int(workers[0]), signal.SIGKILL)
+    stderr = _stopped(proc)
+    assert proc.returncode == (130 if stop == "ctrl-c" else 1)
+    assert "Traceback" not in stderr
+    [line] = [line for line in stderr.splitlines() if "resume with" in line]
+    assert "resume with: python -m nnsweep -m seed=0,1,2,3" in line
+    assert line.endswith(f"hydra.sweep.dir={sweep}") and "2 never started" in line
+    statuses = [json.loads((sweep / job / "result.json").read_text())["status"] for job in "01"]
+    assert "running" not in statuses and "complete" not in statuses

@@ -10,7 +10,12 @@ is kept: an earlier ``multirun.yaml`` is copied to ``multirun-<time>.yaml`` firs
 refused sweep leaves the folder as it found it.
 """
 
+import logging
 import os
+import shlex
+import sys
+import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,15 +25,19 @@ from typing import Any
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
 from hydra.errors import ConfigCompositionException
+from joblib.externals.loky.process_executor import TerminatedWorkerError
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnsweep.errors import ConfigError
-from nnsweep.job.console import SWEEP_JOBS
-from nnsweep.job.folder import refusal
+from nnsweep.job.console import SWEEP_JOBS, SWEEPER_PID
+from nnsweep.job.folder import is_locked, refusal
 from nnsweep.job.preflight import preflight
+from nnsweep.job.result_json import JobStatus, read_result, write_result
 
+log = logging.getLogger("nnsweep")
 MULTIRUN_YAML = "multirun.yaml"  # Hydra's record of a sweep, written as it starts
 STAMP = "%Y-%m-%d_%H-%M-%S-%f"
+WORKERS_WAIT = 10.0  # seconds a stopped sweep waits for its workers to record their stop
 
 
 class CheckedSweeper(BasicSweeper):
@@ -43,8 +52,12 @@ class CheckedSweeper(BasicSweeper):
             kept = record.with_name(f"multirun-{stamp}.yaml")
             kept.write_bytes(earlier)
         self._next_job = 0
+        os.environ[SWEEPER_PID] = str(os.getpid())
         try:
             return super().sweep(arguments)
+        except (KeyboardInterrupt, TerminatedWorkerError) as stop:  # workers in processes
+            log.error(stopped_line(sweep_dir, self._next_job, stop))
+            raise SystemExit(130 if isinstance(stop, KeyboardInterrupt) else 1) from None
         except ConfigCompositionException:  # refused before any job ran: leave no trace
             if earlier is None:
                 record.unlink(missing_ok=True)
@@ -85,6 +98,49 @@ class CheckedSweeper(BasicSweeper):
             cfg.hydra.job.num = cfg.hydra.job.id = self._next_job
         self._next_job += 1
         return Path(cfg.hydra.sweep.dir) / str(cfg.hydra.sweep.subdir)
+
+
+def stopped_line(sweep_dir: Path, jobs: int, stop: BaseException) -> str:
+    """One line for a parallel sweep that Ctrl-C or a killed worker stopped: what each job
+    was left as, and the command that resumes (complete jobs are skipped)."""
+    why = "interrupted" if isinstance(stop, KeyboardInterrupt) else "a worker process was killed"
+    folders = [sweep_dir / str(num) for num in range(jobs)]
+    deadline = time.monotonic() + WORKERS_WAIT  # the workers record their own stop first
+    while any(is_locked(f) for f in folders if f.is_dir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for job_dir in folders:
+        _mark_stopped(job_dir, why)
+    states = Counter(_state(sweep_dir / str(num)) for num in range(jobs))
+    left = ", ".join(f"{count} {state}" for state, count in states.items())
+    args = [a for a in sys.argv[1:] if not a.startswith("hydra.sweep.dir=")]
+    folder = f"hydra.sweep.dir={sweep_dir.absolute()}"
+    return f"{why}: {left}; resume with: {shlex.join(['python', '-m', 'nnsweep', *args, folder])}"
+
+
+def _mark_stopped(job_dir: Path, why: str) -> None:
+    """A job whose worker was stopped before it could say so is marked failed, as the job
+    itself marks a stop: its result.json then tells the truth."""
+    if not job_dir.is_dir() or is_locked(job_dir):
+        return
+    try:
+        result = read_result(job_dir)
+    except (OSError, ValueError):
+        return
+    if result["status"] == JobStatus.RUNNING:
+        stopped = {**result, "status": JobStatus.FAILED, "error": f"the sweep was stopped: {why}"}
+        write_result(stopped, job_dir)
+
+
+def _state(job_dir: Path) -> str:
+    if not job_dir.is_dir():
+        return "never started"
+    try:
+        status = read_result(job_dir)["status"]
+    except (OSError, ValueError):
+        return "left unfinished"
+    return {JobStatus.COMPLETE: "complete", JobStatus.FAILED: "marked failed"}.get(
+        JobStatus(status), "left unfinished"
+    )
 
 
 def task_config(cfg: DictConfig) -> dict[str, Any]:

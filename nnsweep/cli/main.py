@@ -18,6 +18,7 @@ from nnsweep.cli.help import register_resolver
 from nnsweep.errors import ConfigError, UnknownNameError
 from nnsweep.job import result_json
 from nnsweep.job.conf_files import check_conf_files
+from nnsweep.job.console import in_worker
 from nnsweep.job.result_json import JobStatus
 from nnsweep.job.run import JobDirTaken, run
 from nnsweep.job.schema import CONFIG_DIR, register
@@ -63,7 +64,8 @@ def task(cfg: DictConfig) -> float:
             raise JobRefused(str(error)) from None
         sys.exit(1)
     except KeyboardInterrupt as stop:
-        log.error(interrupted_line(hydra_cfg, in_sweep))
+        if not in_worker():  # else the sweeper says it once, for every job
+            log.error(interrupted_line(hydra_cfg, in_sweep))
         sys.exit(getattr(stop, "code", 130))
     except OSError as error:  # a full disk, a folder that cannot be written
         where = error.filename or hydra_cfg.runtime.output_dir

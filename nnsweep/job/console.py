@@ -21,6 +21,14 @@ from nnsweep.job.build import Experiment
 log = logging.getLogger(__name__)
 JOB_LOG = "nnsweep.job"  # the lines of every module of nnsweep.job: the console thins these
 SWEEP_JOBS = "NNSWEEP_SWEEP_JOBS"  # how many jobs the sweep has (set by the checked sweeper)
+SWEEPER_PID = "NNSWEEP_SWEEPER_PID"  # the checked sweeper's process: jobs elsewhere are workers
+
+
+def in_worker() -> bool:
+    """A sweep's job running in a process of its own (joblib, submitit): the sweeper's
+    process, not the job's, then says what a stop left."""
+    return os.environ.get(SWEEPER_PID, str(os.getpid())) != str(os.getpid())
+
 
 EPOCH_LINE = re.compile(
     r"Epoch (\d+) loss : "
