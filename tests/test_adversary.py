@@ -113,9 +113,11 @@ def predict_error(*argv: str) -> str:
         ("x1,x2\n0.1,0.2\n0.3\n", "line 3: '0.3' is not two finite numbers"),
         ("", "no points"),
         ("x1,x2\n", "no points"),
-        ("x1;x2\n0.1;0.2\n", "line 2: '0.1;0.2' is not two finite numbers"),
+        ("x1;x2\n0.1;0.2\n", "line 1, 'x1;x2', is not a header of two columns, x1,x2"),
+        ("x1,x2\n0.1;0.2\n", "line 2: '0.1;0.2' is not two finite numbers"),
         ("0.1,0.2\n0.3,0.4\n", "line 1 is a point; the first line must be a header, x1,x2"),
         ("x1,x2\nnan,0.2\n", "line 2: 'nan,0.2' is not two finite numbers"),
+        ("x1;x2\n0.1,0.2\n", "line 1, 'x1;x2', is not a header of two columns, x1,x2"),
         ("x1,x2\n0.1,inf\n", "line 2: '0.1,inf' is not two finite numbers"),
     ],
 )
@@ -354,11 +356,22 @@ def small_disk(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_full_disk_is_one_line_with_the_command_that_resumes(small_disk):
+def test_files_that_will_not_fit_on_the_disk_are_refused_before_training(small_disk):
     done = nnsweep("epochs=20000", "figures=[]", f"hydra.run.dir={small_disk / 'run'}")
     assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "replicates=1, epochs=20000 would write about" in done.stderr
+    assert f"MB free in {small_disk / 'run'}" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_disk_that_fills_while_writing_is_one_line_with_the_command_that_resumes(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(FAULTS), "NNSWEEP_DISK_FULL": "1"}
+    command = [sys.executable, "-m", "nnsweep", "epochs=300", "figures=[]",
+               f"hydra.run.dir={tmp_path}"]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "No space left on device: the run" in done.stderr
-    assert "run it again with: python -m nnsweep epochs=20000" in done.stderr
+    assert "run it again with: python -m nnsweep epochs=300" in done.stderr
 
 
 @pytest.mark.slow
@@ -423,3 +436,16 @@ def test_a_stopped_parallel_sweep_prints_one_resume_line_and_true_statuses(tmp_p
     assert line.endswith(f"hydra.sweep.dir={sweep}") and "2 never started" in line
     statuses = [json.loads((sweep / job / "result.json").read_text())["status"] for job in "01"]
     assert "running" not in statuses and "complete" not in statuses
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["log_every=0"], "log_every=0 is out of range; allowed: an integer from 1 to"),
+        (["replicates=100000", "hidden_units=100000"], "of memory available"),
+    ],
+)
+def test_a_single_run_checks_fields_and_memory_before_the_disk(tmp_path, args, said):
+    done = nnsweep(*args, "figures=[]", f"hydra.run.dir={tmp_path}")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert said in done.stderr and "would write" not in done.stderr

@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 
 from nnsweep.data import make_dataset
-from nnsweep.engines import ENGINES, compiled, kernels
+from nnsweep.engines import compiled, kernels
 from nnsweep.engines.history import History, Recording, TrainSettings
 from nnsweep.engines.numpy_loop import train
-from nnsweep.job.schema import EngineName
 from nnsweep.nn.activations import ACTIVATIONS, make_activation
 from nnsweep.nn.losses import LOSSES, get_loss
 from nnsweep.nn.mlp import MLP
@@ -47,12 +46,6 @@ def test_kernel_codes_cover_every_registry():
     for name, factory in OPTIMIZERS.items():  # the kernel reads h[i] in the factory's order
         hyper = tuple(p for p in inspect.signature(factory).parameters if p != "lr")
         assert kernels.OPTIMIZER_SLOTS[name] == hyper
-
-
-def test_the_config_offers_exactly_the_registered_engines():
-    # job.schema's EngineName writes the names out again: until it derives them from
-    # engines.ENGINES, this keeps the two lists the same
-    assert {member.value for member in EngineName} == set(ENGINES)
 
 
 # ---------------------------------------------------------------- the pieces

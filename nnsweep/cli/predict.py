@@ -79,6 +79,8 @@ def read_csv(path: Path) -> np.ndarray:
     lines = [(i, line) for i, line in lines if line]
     if lines and _is_point(lines[0][1]):
         raise BadPoints(f"{path}: line 1 is a point; the first line must be a header, x1,x2")
+    if lines and len(lines[0][1].split(",")) != 2:
+        raise BadPoints(f"{path}: line 1, {lines[0][1]!r}, is not a header of two columns, x1,x2")
     points = [numbers(line.split(","), f"{path}, line {i}") for i, line in lines[1:]]
     if not points:
         raise BadPoints(f"{path}: no points (a header line x1,x2, then one point per line)")

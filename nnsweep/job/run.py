@@ -54,7 +54,6 @@ def run(
         if previous is not None:
             console.log_skipped(job_dir)
             return objective(cfg, previous["replicates"])
-        check_disk(cfg, job_dir)
         aside = folder.set_aside(job_dir)
         if aside is not None:
             log.info(f"{job_dir}: the earlier run's files moved to {aside}")
@@ -66,7 +65,8 @@ def _run_locked(
 ) -> float:
     result_json.write_result({"status": JobStatus.RUNNING, **folder.whoami(), **base}, job_dir)
     try:
-        experiment = build(cfg)
+        experiment = build(cfg)  # every field checked, and the memory it takes
+        check_disk(cfg, job_dir)
         if cfg.hidden_layers == 0:
             log.info("hidden_layers=0: a logistic regression; hidden_units and activation unused")
         with (

@@ -79,6 +79,3 @@ def first_layer_table(runs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=TYPES.get(c, "object")) for c in COLUMNS})
     found = pd.concat(tables, names=["job", None]).astype(TYPES)
     return found.reset_index(level="job").reset_index(drop=True)[COLUMNS]
-
-
-# the old name, until nnsweep/report/tables.py imports first_layer_table
