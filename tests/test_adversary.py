@@ -449,3 +449,23 @@ def test_a_single_run_checks_fields_and_memory_before_the_disk(tmp_path, args, s
     done = nnsweep(*args, "figures=[]", f"hydra.run.dir={tmp_path}")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert said in done.stderr and "would write" not in done.stderr
+
+
+@pytest.mark.slow
+def test_a_resume_draws_the_figures_a_job_lacks_without_training_it_again(tmp_path):
+    """Figures asked for on a resume, or lost to a kill while drawing, are drawn from the
+    job's files, and it says so."""
+    args = ["epochs=300", "snapshots=4", f"hydra.run.dir={tmp_path}"]
+    assert nnsweep(*args, "figures=[]").returncode == 0
+    data = {name: (tmp_path / name).read_bytes() for name in ("loss.csv", "params.npz")}
+    resumed = nnsweep(*args, "figures=[prediction,learning_curve,boundary]")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "drawing prediction.png, learning_curve.png, boundary.gif from its files" in (
+        resumed.stderr
+    )
+    for name in ("prediction.png", "learning_curve.png", "boundary.gif"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert {name: (tmp_path / name).read_bytes() for name in data} == data  # not trained again
+    (tmp_path / "learning_curve.png").unlink()  # lost to a kill while drawing
+    again = nnsweep(*args, "figures=[prediction,learning_curve,boundary]")
+    assert "drawing learning_curve.png from its files" in again.stderr

@@ -12,23 +12,30 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from omegaconf import DictConfig
 
 from nnsweep.engines.history import History
 from nnsweep.job import csv_tables
-from nnsweep.job.build import Experiment
+from nnsweep.job.build import Experiment, build
 from nnsweep.job.console import outcomes, stops
+from nnsweep.job.params_npz import saved_history
 from nnsweep.job.schema import FIGURE_FILES
 
 log = logging.getLogger(__name__)
 
 
 def draw_figures(
-    cfg: DictConfig, e: Experiment, history: History, tables: csv_tables.JobTables, job_dir: Path
+    cfg: DictConfig,
+    e: Experiment,
+    history: History,
+    tables: csv_tables.JobTables,
+    job_dir: Path,
+    names: list[str] | None = None,
 ) -> dict[str, str]:
-    """The figures named in ``cfg.figures`` (FIGURE_FILES), of the replicate of median final
-    loss. A figure that cannot be drawn costs no data: it is logged as a warning and
-    returned, file name to error, for result.json to record."""
+    """The figures named in ``cfg.figures`` (FIGURE_FILES), or only ``names`` of them, of
+    the replicate of median final loss. A figure that cannot be drawn costs no data: it is
+    logged as a warning and returned, file name to error, for result.json to record."""
     from nnsweep.figures import (
         boundary_gif,
         decision_boundary,
@@ -66,7 +73,7 @@ def draw_figures(
             e.x, e.y, title, **held_out,
         ),
     }  # fmt: skip
-    failed, names = {}, [f.name for f in cfg.figures]
+    failed, names = {}, list(names if names is not None else [f.name for f in cfg.figures])
     if "boundary" in names and not len(history.snapshot_epochs):
         log.info("boundary.gif not drawn: snapshots=0 kept no parameters to animate")
         names.remove("boundary")
@@ -78,6 +85,22 @@ def draw_figures(
             failed[path.name] = f"{type(error).__name__}: {error}"
             log.warning(f"{path} could not be drawn: {failed[path.name]}")
     return failed
+
+
+def missing(cfg: DictConfig, job_dir: Path) -> list[str]:
+    """The figures ``cfg.figures`` names that ``job_dir`` does not hold (boundary.gif only
+    where snapshots were kept)."""
+    names = [f.name for f in cfg.figures if not (job_dir / FIGURE_FILES[f.name]).is_file()]
+    return [n for n in names if n != "boundary" or cfg.snapshots > 0]
+
+
+def redraw(cfg: DictConfig, job_dir: Path, result: dict, names: list[str]) -> dict[str, str]:
+    """Draw ``names`` of a complete job from its files, without training it again."""
+    tables = csv_tables.JobTables(
+        csv_tables.read_loss_csv(job_dir), pd.read_csv(job_dir / csv_tables.LAYERS_CSV)
+    )
+    history = saved_history(job_dir, result)
+    return draw_figures(cfg, build(cfg), history, tables, job_dir, names)
 
 
 def frames(e: Experiment, history: History, r: int) -> list:

@@ -27,6 +27,7 @@ import numpy as np
 from nnsweep.atomic import atomic_path
 from nnsweep.engines.history import History
 from nnsweep.job.result_json import (
+    HELD_OUT_KEYS,
     PARAMS_NPZ,
     RESULT_JSON,
     JobStatus,
@@ -170,3 +171,30 @@ def _check_shapes(path: Path, saved: dict[str, np.ndarray], net: MLP) -> None:
 
 def _alpha(name: str, alpha: float) -> dict[str, float]:
     return {"alpha": float(alpha)} if name == "leaky_relu" else {}
+
+
+def saved_history(job_dir: Path, result: dict) -> History:
+    """What training measured, as a complete job's files keep it: result.json's final
+    values and params.npz's parameters (the loss per epoch stays in loss.csv). Enough to
+    draw the job's figures again without training."""
+    networks = load_networks(job_dir)
+    replicates = result["replicates"]
+
+    def values(key: str) -> np.ndarray:
+        return np.array([np.nan if r[key] is None else r[key] for r in replicates], dtype=float)
+
+    held_out = all(k in replicates[0] for k in HELD_OUT_KEYS)
+    return History(
+        loss=np.zeros((0, len(replicates))),
+        accuracy={},
+        epochs_run=np.array([r["epochs"] for r in replicates], dtype=np.int64),
+        converged=np.array([r["converged"] for r in replicates], dtype=bool),
+        diverged=np.array([r["diverged"] for r in replicates], dtype=bool),
+        seconds=values("seconds"),
+        params=np.stack([n.params for n in networks]),
+        final_loss=values("final_loss"),
+        final_accuracy=values("final_accuracy"),
+        final_test=np.column_stack([values(k) for k in HELD_OUT_KEYS]) if held_out else None,
+        snapshot_epochs=networks[0].snapshot_epochs,
+        snapshots=np.stack([n.snapshots for n in networks], axis=1),
+    )

@@ -25,6 +25,7 @@ from nnsweep.job.folder import JobDirTaken
 from nnsweep.job.objective import objective
 from nnsweep.job.preflight import cap_blas_threads, check_disk
 from nnsweep.job.result_json import HELD_OUT_KEYS, JobStatus, ReplicateResult
+from nnsweep.job.schema import FIGURE_FILES
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def run(
         previous = folder.previous_result(job_dir, base["config"], rerun=cfg.rerun)
         if previous is not None:
             console.log_skipped(job_dir)
+            _draw_missing_figures(cfg, job_dir, previous)
             return objective(cfg, previous["replicates"])
         aside = folder.set_aside(job_dir)
         if aside is not None:
@@ -138,6 +140,18 @@ def write_data_files(
     result["files"] = result_json.file_records(job_dir)
     result_json.write_result({"status": JobStatus.COMPLETE, **result}, job_dir)
     return tables
+
+
+def _draw_missing_figures(cfg: DictConfig, job_dir: Path, result: dict) -> None:
+    """A skipped job's figures that ``cfg.figures`` asks for and the folder lacks (asked for
+    now, or lost to a kill while drawing): drawn from its files, saying so."""
+    names = figures.missing(cfg, job_dir)
+    if names:
+        files = ", ".join(FIGURE_FILES[name] for name in names)
+        log.info(
+            f"{job_dir}: drawing {files} from its files (no training)", extra={"console": True}
+        )
+        figures.redraw(cfg, job_dir, result, names)
 
 
 def _figures_after_data(
