@@ -19,7 +19,7 @@ from synthetic import config, write_job
 from nnsweep.cli.predict import main as predict_main
 from nnsweep.cli.report import main as report_main
 from nnsweep.job import result_json
-from nnsweep.job.folder import JobDirTaken, job_lock
+from nnsweep.job.lock import JobDirTaken, job_lock
 from nnsweep.job.params_npz import UnreadableNetworks, load_networks
 from nnsweep.report.tables import load
 

@@ -12,7 +12,7 @@ import pytest
 from nnsweep import atomic
 from nnsweep.engines import schedule
 from nnsweep.engines.history import History
-from nnsweep.job import csv_tables, folder, result_json
+from nnsweep.job import csv_tables, lock, result_json
 
 
 def fake_history(epochs_run: list[int], keep: np.ndarray) -> History:
@@ -131,20 +131,20 @@ def test_data_files_are_checked_against_their_size_and_sha256(tmp_path):
 
 def test_a_running_job_is_interrupted_once_its_lock_is_free(tmp_path):
     running = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
-    assert not folder.is_interrupted(tmp_path, running)  # no lock file: this pid runs
-    assert folder.is_interrupted(tmp_path, {**running, "pid": 2**22 + 1})  # no such pid
-    lock = os.open(tmp_path / folder.LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    assert not lock.is_interrupted(tmp_path, running)  # no lock file: this pid runs
+    assert lock.is_interrupted(tmp_path, {**running, "pid": 2**22 + 1})  # no such pid
+    held = os.open(tmp_path / lock.LOCK_FILE, os.O_RDWR | os.O_CREAT)
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        assert folder.is_locked(tmp_path) and not folder.is_interrupted(tmp_path, running)
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert lock.is_locked(tmp_path) and not lock.is_interrupted(tmp_path, running)
     finally:
-        os.close(lock)
-    assert folder.is_interrupted(tmp_path, running)  # the lock is free: nobody runs it
+        os.close(held)
+    assert lock.is_interrupted(tmp_path, running)  # the lock is free: nobody runs it
 
 
 def test_stale_temporary_files_are_removed_but_the_lock_file_is_kept(tmp_path):
     stale = [tmp_path / ".loss.partial-123.csv", tmp_path / ".result.partial-9.json"]
-    for path in [*stale, tmp_path / folder.LOCK_FILE, tmp_path / "loss.csv"]:
+    for path in [*stale, tmp_path / lock.LOCK_FILE, tmp_path / "loss.csv"]:
         path.write_text("x")
     assert sorted(atomic.remove_partials(tmp_path)) == sorted(stale)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.LOCK_FILE, "loss.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [lock.LOCK_FILE, "loss.csv"]

@@ -30,7 +30,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnsweep.errors import ConfigError
 from nnsweep.job.console import SWEEP_JOBS, SWEEPER_PID
-from nnsweep.job.folder import is_locked, refusal
+from nnsweep.job.folder import refusal
+from nnsweep.job.lock import is_locked
 from nnsweep.job.preflight import preflight
 from nnsweep.job.result_json import JobStatus, read_result, write_result
 

@@ -19,8 +19,9 @@ from nnsweep.errors import ConfigError, UnknownNameError
 from nnsweep.job import result_json
 from nnsweep.job.conf_files import check_conf_files
 from nnsweep.job.console import in_worker
+from nnsweep.job.lock import JobDirTaken
 from nnsweep.job.result_json import JobStatus
-from nnsweep.job.run import JobDirTaken, run
+from nnsweep.job.run import run
 from nnsweep.job.schema import CONFIG_DIR, register
 
 log = logging.getLogger("nnsweep")

@@ -19,9 +19,9 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from nnsweep import __version__, atomic
 from nnsweep.engines.history import History
 from nnsweep.engines.numpy_loop import format_epoch_line
-from nnsweep.job import console, csv_tables, figures, folder, params_npz, result_json
+from nnsweep.job import console, csv_tables, figures, folder, lock, params_npz, result_json
 from nnsweep.job.build import Experiment, build
-from nnsweep.job.folder import JobDirTaken
+from nnsweep.job.lock import JobDirTaken
 from nnsweep.job.objective import objective
 from nnsweep.job.preflight import cap_blas_threads, check_disk
 from nnsweep.job.result_json import HELD_OUT_KEYS, JobStatus, ReplicateResult
@@ -48,7 +48,7 @@ def run(
     cap_blas_threads(cfg)
     base = {"version": __version__, "config": resolved(cfg), "overrides": list(overrides or [])}
     hydra_files = folder.hydra_record(job_dir)  # Hydra wrote it just now; another process may not
-    with folder.job_lock(job_dir, base["config"]):
+    with lock.job_lock(job_dir, base["config"]):
         for stale in atomic.remove_partials(job_dir):
             log.info(f"{stale}: a temporary file of a killed job, removed")
         previous = folder.previous_result(job_dir, base["config"], rerun=cfg.rerun)
@@ -65,7 +65,7 @@ def run(
 def _run_locked(
     cfg: DictConfig, job_dir: Path, progress: bool, base: dict, hydra_files: dict[Path, bytes]
 ) -> float:
-    result_json.write_result({"status": JobStatus.RUNNING, **folder.whoami(), **base}, job_dir)
+    result_json.write_result({"status": JobStatus.RUNNING, **lock.whoami(), **base}, job_dir)
     try:
         experiment = build(cfg)  # every field checked, and the memory it takes
         check_disk(cfg, job_dir)
@@ -78,7 +78,7 @@ def _run_locked(
             base["environment"] = environment()
             history = _train(experiment, bar)
         result = {**base, "replicates": replicate_results(experiment, history)}
-        folder.check_still_ours(job_dir)
+        lock.check_still_ours(job_dir)
         folder.restore_hydra_record(hydra_files)
         tables = write_data_files(cfg, experiment, history, job_dir, result)
     except BaseException as error:  # KeyboardInterrupt too: the job must not look complete
@@ -92,7 +92,7 @@ def _run_locked(
 def _record_failure(job_dir: Path, base: dict, error: BaseException) -> None:
     """result.json says failed, with the error; never over another process's result, and
     a disk too full for even this leaves ``running``, which the report calls interrupted."""
-    if isinstance(error, JobDirTaken) or not folder.still_ours(job_dir):
+    if isinstance(error, JobDirTaken) or not lock.still_ours(job_dir):
         return
     failure = {"status": JobStatus.FAILED, "error": f"{type(error).__name__}: {error}"}
     failure["traceback"] = traceback.format_exc()

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from nnsweep.job import csv_tables, hydra_files, result_json
-from nnsweep.job import folder as job_folder
+from nnsweep.job import lock as job_lock
 from nnsweep.job.result_json import JobStatus
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def read_job(job_dir: Path) -> dict[str, Any]:
 def _status(job_dir: Path, result: dict[str, Any]) -> tuple[str, str | None]:
     """result.json's status and error, but ``interrupted`` for a running job whose process
     is gone and ``damaged`` for a complete one whose files differ from their checksums."""
-    if job_folder.is_interrupted(job_dir, result):
+    if job_lock.is_interrupted(job_dir, result):
         return INTERRUPTED, f"process {result.get('pid')} on {result.get('host')} is gone"
     if result["status"] == COMPLETE:
         mismatch = result_json.file_mismatch(job_dir, result)
