@@ -19,8 +19,12 @@ from synthetic import config, write_job
 from nnsweep.cli.predict import main as predict_main
 from nnsweep.cli.report import main as report_main
 from nnsweep.job import result_json
+from nnsweep.job.build import build
+from nnsweep.job.compose import compose
+from nnsweep.job.figures import frames
 from nnsweep.job.lock import JobDirTaken, job_lock
-from nnsweep.job.params_npz import UnreadableNetworks, load_networks
+from nnsweep.job.params_npz import UnreadableNetworks, load_networks, saved_history
+from nnsweep.job.run import run
 from nnsweep.report.tables import load
 
 FAULTS = Path(__file__).parent / "fault_injection"  # a subprocess's test-only hooks
@@ -469,3 +473,22 @@ def test_a_resume_draws_the_figures_a_job_lacks_without_training_it_again(tmp_pa
     (tmp_path / "learning_curve.png").unlink()  # lost to a kill while drawing
     again = nnsweep(*args, "figures=[prediction,learning_curve,boundary]")
     assert "drawing learning_curve.png from its files" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides", [["epochs=300"], ["optimizer=adam", "lr=0.05", "epochs=3000"]]
+)
+def test_every_frame_of_boundary_gif_is_the_snapshot_predict_gives_at_its_epoch(
+    tmp_path, overrides, capsys
+):
+    """One numbering: a frame titled "after epoch k" holds what ``--epoch k`` predicts with."""
+    cfg = compose([*overrides, "snapshots=8", "figures=[]"])
+    run(cfg, tmp_path)
+    result = json.loads((tmp_path / "result.json").read_text())
+    shown = frames(build(cfg), saved_history(tmp_path, result), 0)
+    [network] = load_networks(tmp_path)
+    for frame in shown[:-1]:
+        np.testing.assert_array_equal(network.at(frame.epoch), frame.params)
+    predict_main([str(tmp_path), "0.1", "0.9", "--epoch", str(shown[-2].epoch)])
+    expected = network.predict([[0.1, 0.9]], shown[-2].params)[0, 0]
+    assert capsys.readouterr().out.splitlines()[1] == f"0.1,0.9,{expected:.10g}"

@@ -260,10 +260,11 @@ def test_each_frame_shows_the_loss_loss_csv_has_at_its_epoch_and_no_frame_twice(
     e = build(cfg)
     history = e.run()
     shown = frames(e, history, 0)
-    assert shown[0].epoch == 1 and shown[0].note == "initial"
-    for frame in shown[:-1]:  # loss.csv's loss at an epoch: of the parameters entering it
-        assert frame.loss == pytest.approx(history.loss[frame.epoch - 1, 0], rel=1e-12, nan_ok=True)
-    assert shown[-1].epoch == history.epochs_run[0]
+    assert shown[0].epoch == 0 and shown[0].note == "initial"
+    for frame in shown[:-1]:  # after epoch k: loss.csv's loss at k + 1, the epoch they enter
+        assert frame.loss == pytest.approx(history.loss[frame.epoch, 0], rel=1e-12, nan_ok=True)
+    capped = not (history.converged[0] or history.diverged[0])
+    assert shown[-1].epoch == history.epochs_run[0] - (0 if capped else 1)
     np.testing.assert_array_equal(shown[-1].params, history.params[0])
     for before, after in zip(shown, shown[1:], strict=False):
         assert before.epoch < after.epoch

@@ -215,4 +215,4 @@ def _contour(output: np.ma.MaskedArray, grid: InputGrid) -> list[np.ndarray]:
 def _frame_title(frame: Frame) -> str:
     loss = f"loss {frame.loss:.4g}" if np.isfinite(frame.loss) else "loss not finite"
     note = f" ({frame.note})" if frame.note else ""
-    return f"epoch {frame.epoch:,}, {loss}{note}"
+    return f"after epoch {frame.epoch:,}, {loss}{note}"

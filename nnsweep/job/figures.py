@@ -104,22 +104,24 @@ def redraw(cfg: DictConfig, job_dir: Path, result: dict, names: list[str]) -> di
 
 
 def frames(e: Experiment, history: History, r: int) -> list:
-    """boundary.gif's frames of replicate ``r``, each the parameters entering an epoch and
-    titled with it, so that its loss is loss.csv's at that epoch: the initial parameters
-    (epoch 1); each snapshot before the replicate stopped (taken at the end of epoch k, so
-    entering k + 1); and the final parameters: entering the epoch it converged or diverged
-    at, or, at the epoch cap, after that epoch's update."""
+    """boundary.gif's frames of replicate ``r``, each titled with the epoch after which it
+    holds the parameters: the snapshots' numbering, which ``nnsweep-predict --epoch`` and
+    ``Network.at`` take. The initial parameters (epoch 0); each snapshot before the
+    replicate stopped; and the final parameters: after the epoch cap's update, or after the
+    epoch before the one it converged or diverged at. A frame's loss is loss.csv's at the
+    next epoch, which loss.csv numbers by the parameters entering it."""
     from nnsweep.figures.boundary_gif import Frame
 
     last, how = int(history.epochs_run[r]), outcomes(history)[r]
-    chosen = [(1, e.params[r], "initial")]
-    chosen += [
-        (int(k) + 1, history.snapshots[i, r], "")
-        for i, k in enumerate(history.snapshot_epochs)
-        if k + 1 < last
-    ]
     capped = how == "epoch cap"
-    chosen.append((last, history.params[r], "after its update: the epoch cap" if capped else how))
+    end = last if capped else last - 1  # the final parameters: after this epoch's update
+    chosen = [(0, e.params[r], "initial")]
+    chosen += [
+        (int(k), history.snapshots[i, r], "")
+        for i, k in enumerate(history.snapshot_epochs)
+        if k < end
+    ]
+    chosen.append((end, history.params[r], "the epoch cap" if capped else how))
     return [Frame(epoch, row, _loss(e, row), note) for epoch, row, note in chosen]
 
 
