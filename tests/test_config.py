@@ -3,6 +3,8 @@
 import inspect
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -270,3 +272,50 @@ def test_an_optimizer_made_directly_refuses_what_the_config_refuses(optimizer, f
     with pytest.raises(ConfigError) as made:
         make_optimizer(optimizer, 0.1, **{field: value})
     assert str(from_config.value) == f"optimizer.{made.value}"
+
+
+PEAK = """import resource, runpy, sys
+sys.argv = ["nnsweep", *sys.argv[1:]]
+try:
+    runpy.run_module("nnsweep", run_name="__main__")
+finally:
+    print("PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def _peak_bytes(overrides: list[str], folder) -> int:
+    """The peak resident memory of a real job with ``overrides`` (figures off)."""
+    command = [sys.executable, "-c", PEAK, *overrides, "figures=[]", "print_predictions=false",
+               f"hydra.run.dir={folder}"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return 1024 * int(done.stderr.split("PEAK")[-1].split()[0])  # Linux: kilobytes
+
+
+@pytest.fixture(scope="module")
+def tiny_peak(tmp_path_factory) -> int:
+    return _peak_bytes(["epochs=10"], tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["replicates=1000", "epochs=2000"],  # the tables
+        ["replicates=50", "epochs=400000", "loss_threshold=0"],  # the loss history
+        ["dataset=linear", "dataset.n=200000", "replicates=20", "epochs=20"],  # activations
+        ["engine=numpy", "dataset=linear", "dataset.n=200000", "replicates=20", "epochs=10"],
+        ["dataset=linear", "replicates=200", "epochs=20000", "batch_size=50", "loss_threshold=0"],
+    ],
+    ids=["tables", "history", "activations", "activations-numpy", "minibatches"],
+)
+def test_the_memory_estimate_is_within_20_percent_of_the_measured_peak(
+    tmp_path, overrides, tiny_peak
+):
+    """What a job adds to a tiny job's peak (the interpreter and libraries, loaded before
+    the check reads the memory available), against estimate_bytes, for jobs of hundreds of
+    MB to GB, where a refusal matters. Smaller jobs are estimated more generously (up to
+    1.5x): the allocator reuses what the first steps freed."""
+    added = _peak_bytes(overrides, tmp_path / "job") - tiny_peak
+    estimate = estimate_bytes(compose_config(*overrides))
+    assert 0.8 * added <= estimate <= 1.2 * added, (estimate / 1e6, added / 1e6)

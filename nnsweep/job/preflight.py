@@ -68,7 +68,9 @@ def memory_parts(cfg: DictConfig) -> dict[str, tuple[int, tuple[str, ...]]]:
     data = ("dataset.n", "dataset.test_n") if "n" in cfg.dataset else ()
     # params, gradients, two optimizer states, initial, final; then the snapshots
     parameters = 8 * 8 * r * weights + 8 * r * weights * len(snapshot_epochs(epochs, cfg.snapshots))
-    activations = 3 * 8 * r * n * sum(sizes)  # each layer's input, output and delta
+    # every layer's outputs for all replicates at once, as the final loss is evaluated; the
+    # NumPy engine also holds a backward pass's deltas (measured: tests/test_config.py)
+    activations = (2 if cfg.engine.name == "numpy" else 1) * 8 * r * n * sum(sizes)
     history = 2 * 8 * r * epochs  # the loss of every epoch, and its copy when the blocks join
     # at the recorded epochs: accuracy, held-out loss and accuracy, two numbers per layer
     history += 8 * r * recorded * (3 + 2 * layers)
@@ -77,7 +79,7 @@ def memory_parts(cfg: DictConfig) -> dict[str, tuple[int, tuple[str, ...]]]:
     orders = 8 * max(min(r * epochs * n, ORDER_ENTRIES_PER_BLOCK), r * n)
     return {
         "the parameters and snapshots": (parameters, (*network, "snapshots")),
-        "the activations": (activations, (*network, *data)),
+        "the activations": (activations, (*network, *data, "engine")),
         "the loss history": (history, ("replicates", "epochs")),
         "the loss.csv and layers.csv tables": (table, ("replicates", "epochs", "hidden_layers")),
         "the minibatch orders": (
