@@ -69,14 +69,16 @@ def memory_parts(cfg: DictConfig) -> dict[str, tuple[int, tuple[str, ...]]]:
     # params, gradients, two optimizer states, initial, final; then the snapshots
     parameters = 8 * 8 * r * weights + 8 * r * weights * len(snapshot_epochs(epochs, cfg.snapshots))
     # every layer's outputs for all replicates at once, as the final loss is evaluated; the
-    # NumPy engine also holds a backward pass's deltas (measured: tests/test_config.py)
-    activations = (2 if cfg.engine.name == "numpy" else 1) * 8 * r * n * sum(sizes)
+    # NumPy engine's backward pass holds about 0.8 as much again (measured in
+    # tests/test_config.py: its peak varied from 569 to 617 MB where this says 634)
+    activations = (1.8 if cfg.engine.name == "numpy" else 1) * 8 * r * n * sum(sizes)
     history = 2 * 8 * r * epochs  # the loss of every epoch, and its copy when the blocks join
     # at the recorded epochs: accuracy, held-out loss and accuracy, two numbers per layer
     history += 8 * r * recorded * (3 + 2 * layers)
     table = 100 * r * recorded * (1 + layers)  # loss.csv's and layers.csv's rows, twice
     # the compiled engine draws the minibatch orders of a block of epochs at once
     orders = 8 * max(min(r * epochs * n, ORDER_ENTRIES_PER_BLOCK), r * n)
+    activations = int(activations)
     return {
         "the parameters and snapshots": (parameters, (*network, "snapshots")),
         "the activations": (activations, (*network, *data, "engine")),
