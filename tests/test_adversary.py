@@ -492,3 +492,22 @@ def test_every_frame_of_boundary_gif_is_the_snapshot_predict_gives_at_its_epoch(
     predict_main([str(tmp_path), "0.1", "0.9", "--epoch", str(shown[-2].epoch)])
     expected = network.predict([[0.1, 0.9]], shown[-2].params)[0, 0]
     assert capsys.readouterr().out.splitlines()[1] == f"0.1,0.9,{expected:.10g}"
+
+
+def test_ctrl_c_inside_a_c_callback_prints_no_ignored_traceback(capsys, monkeypatch):
+    """The CI run that found it: Ctrl-C while a worker's numba wrote its cache, which
+    Python reports as an ignored exception, as it does one raised in ``__del__``."""
+    from nnsweep.cli.main import _stop_is_no_error
+
+    class RaisesWhenDeleted:
+        def __init__(self, error: BaseException) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            raise self.error
+
+    monkeypatch.setattr(sys, "unraisablehook", _stop_is_no_error)
+    RaisesWhenDeleted(KeyboardInterrupt())
+    assert capsys.readouterr().err == ""
+    RaisesWhenDeleted(ValueError("kept"))
+    assert "ValueError: kept" in capsys.readouterr().err

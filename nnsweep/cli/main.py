@@ -6,6 +6,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -52,6 +53,7 @@ def task(cfg: DictConfig) -> float:
     hydra_cfg = HydraConfig.get()
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
     signal.signal(signal.SIGTERM, _stop_on_signal)
+    sys.unraisablehook = _stop_is_no_error
     try:
         return run(
             cfg,
@@ -75,6 +77,14 @@ def task(cfg: DictConfig) -> float:
         if in_sweep:
             raise JobRefused(line) from None
         sys.exit(1)
+
+
+def _stop_is_no_error(unraisable: Any) -> None:
+    """Ctrl-C landing inside a C callback (numba's cache, as it compiles) cannot be raised
+    there, and Python would print it as an ignored exception with its traceback; the stop
+    is handled where it can be raised, so only other such exceptions are printed."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
 
 
 def interrupted_line(hydra_cfg: DictConfig, in_sweep: bool, why: str = "interrupted") -> str:
