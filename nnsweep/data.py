@@ -1,10 +1,12 @@
-"""Two-class datasets in the unit square, chosen by name.
+"""Datasets in the unit square, chosen by name.
 
 Every generator returns ``x`` of shape (n, 2), float64, and ``y`` of shape
-(n, 1), int64 labels 0 or 1. ``linear`` and ``xor`` are the lab's own
-generators; the others follow TensorFlow Playground's sets, rescaled from
+(n, 1), int64 labels 0..K-1. ``linear`` and ``xor`` are the lab's own
+two-class generators; the others follow TensorFlow Playground's sets, rescaled from
 [-6, 6]^2 to the unit square the lab uses. ``noise`` is the standard
 deviation of Gaussian noise added to the coordinates (unit-square units).
+``spiral``, ``gaussian`` and ``quadrants`` take ``classes`` (K, default 2); with
+K = 2 they give exactly the points and labels they gave before they took it.
 """
 
 from collections.abc import Callable
@@ -53,30 +55,68 @@ def generate_circle(n: int = 200, noise: float = 0.0, *, rng: np.random.Generato
     return _labelled(_jitter(x, noise, rng), np.arange(n) < inner)
 
 
-def generate_spiral(n: int = 200, noise: float = 0.0, *, rng: np.random.Generator) -> Dataset:
-    """Two interleaved spirals, 1.75 turns each (label 1 and label 0)."""
-    half = n // 2
-    t = np.concatenate([np.arange(half) / half, np.arange(n - half) / (n - half)])
-    phase = np.where(np.arange(n) < half, 0.0, np.pi)
+MAX_CLASSES = 10_000
+QUADRANT_CLASSES = (2, 4)  # XOR-like, or one class per quadrant
+
+
+def _check_classes(classes: int, allowed: tuple[int, ...] | None = None) -> None:
+    if allowed is not None and classes not in allowed:
+        raise ValueError(f"classes={classes}; allowed: {' or '.join(map(str, allowed))}")
+    if not 2 <= classes <= MAX_CLASSES:
+        raise ValueError(f"classes={classes}; allowed: 2 to {MAX_CLASSES:,}")
+
+
+def _arms(n: int, classes: int) -> np.ndarray:
+    """(n,) the group 0..K-1 of each point, in runs of n // K (the last n % K runs one
+    longer): for K = 2 the lab's first half and second half."""
+    sizes = [n // classes + (k >= classes - n % classes) for k in range(classes)]
+    return np.repeat(np.arange(classes), sizes)
+
+
+def generate_spiral(
+    n: int = 200, noise: float = 0.0, classes: int = 2, *, rng: np.random.Generator
+) -> Dataset:
+    """K interleaved spirals, 1.75 turns each, arm k turned by 2 pi k / K and labelled
+    K - 1 - k (for K = 2: label 1, then label 0 half a turn on)."""
+    _check_classes(classes)
+    arm = _arms(n, classes)
+    start, count = np.searchsorted(arm, arm), np.bincount(arm)[arm]
+    t = (np.arange(n) - start) / count  # 0 to 1 along each arm
+    phase = 2 * np.pi * arm / classes
     angle = 1.75 * 2 * np.pi * t + phase
     x = 0.5 + 0.45 * t[:, None] * np.column_stack([np.sin(angle), np.cos(angle)])
-    return _labelled(_jitter(x, noise, rng), np.arange(n) < half)
+    return _labelled(_jitter(x, noise, rng), classes - 1 - arm)
 
 
-def generate_gaussian(n: int = 200, noise: float = 0.0, *, rng: np.random.Generator) -> Dataset:
-    """Two Gaussian blobs, label 1 around (0.7, 0.7) and label 0 around (0.3, 0.3)."""
-    half = n // 2
-    label = np.arange(n) < half
-    centre = np.where(label, 0.7, 0.3)[:, None]
+def generate_gaussian(
+    n: int = 200, noise: float = 0.0, classes: int = 2, *, rng: np.random.Generator
+) -> Dataset:
+    """K Gaussian blobs of equal size. K = 2: label 1 around (0.7, 0.7) and label 0 around
+    (0.3, 0.3); K > 2: label c's centre 0.3 from (0.5, 0.5), c K-ths of a turn round."""
+    _check_classes(classes)
+    label = classes - 1 - _arms(n, classes)
+    if classes == 2:
+        centre = np.where(label == 1, 0.7, 0.3)[:, None]
+    else:
+        angle = 2 * np.pi * label / classes
+        centre = 0.5 + 0.3 * np.column_stack([np.cos(angle), np.sin(angle)])
     x = centre + rng.normal(scale=0.08 + noise, size=(n, 2))
     return _labelled(x, label)
 
 
-def generate_quadrants(n: int = 200, noise: float = 0.0, *, rng: np.random.Generator) -> Dataset:
-    """Points in the four quadrants around (0.5, 0.5); label 1 where the signs differ (the
-    top-left and bottom-right, where the lab's XOR puts its label-1 points)."""
+def generate_quadrants(
+    n: int = 200, noise: float = 0.0, classes: int = 2, *, rng: np.random.Generator
+) -> Dataset:
+    """Points in the four quadrants around (0.5, 0.5). K = 2: label 1 where the signs differ
+    (the top-left and bottom-right, where the lab's XOR puts its label-1 points); K = 4: one
+    class per quadrant, (x > 0.5) + 2 (y > 0.5)."""
+    _check_classes(classes, QUADRANT_CLASSES)
     offset = rng.uniform(0.025, 0.5, size=(n, 2)) * rng.choice([-1.0, 1.0], size=(n, 2))
-    label = offset[:, 0] * offset[:, 1] < 0  # decided before the noise, as in the Playground
+    # decided before the noise, as in the Playground
+    if classes == 2:
+        label = offset[:, 0] * offset[:, 1] < 0
+    else:
+        label = (offset[:, 0] > 0) + 2 * (offset[:, 1] > 0)
     return _labelled(_jitter(0.5 + offset, noise, rng), label)
 
 

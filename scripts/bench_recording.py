@@ -56,7 +56,9 @@ def files() -> None:
     tables = csv_tables.job_tables(history, cfg.epochs)
     with tempfile.TemporaryDirectory() as folder:
         job = Path(folder)
-        params_npz.write_params(job, e.net, e.params, history, e.seeds)
+        params_npz.write_params(
+            job, e.net, e.params, history, e.seeds, params_npz.TrainedOn("mse", e.x, e.y)
+        )
         csv_tables.write_layers_csv(tables.layers, job)
         figures.draw_figures(cfg, e, history, tables, job)  # matplotlib imported and warm
         for name, file in figures.FIGURE_FILES.items():

@@ -42,7 +42,8 @@ def test_defaults_are_the_reports_main_run():
 
 @pytest.mark.parametrize(("group", "name"), OPTIONS)
 def test_every_option_composes_and_builds(group, name):
-    extra = ["output_activation=sigmoid"] if group == "loss" else []
+    outputs = {"bce": "sigmoid", "cross_entropy": "softmax"}  # what each loss needs
+    extra = [f"output_activation={outputs.get(name, 'sigmoid')}"] if group == "loss" else []
     cfg = compose_config(f"{group}={name}", "replicates=2", *extra)
     assert cfg[group].name == name
     experiment = build(cfg)

@@ -15,8 +15,9 @@ from nnsweep.data import make_dataset
 from nnsweep.engines import compiled, kernels
 from nnsweep.engines.history import History, Recording, TrainSettings
 from nnsweep.engines.numpy_loop import train
-from nnsweep.nn.activations import ACTIVATIONS, make_activation
-from nnsweep.nn.losses import LOSSES, get_loss
+from nnsweep.nn.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, make_activation
+from nnsweep.nn.activations import make_output_activation as make_output
+from nnsweep.nn.losses import LOSSES, ON_LOGITS, get_loss
 from nnsweep.nn.mlp import MLP
 from nnsweep.nn.optimizers import OPTIMIZERS, make_optimizer
 
@@ -24,23 +25,33 @@ from nnsweep.nn.optimizers import OPTIMIZERS, make_optimizer
 # for most activations; an optimizer added later trains at the default.
 LEARNING_RATES = {"gd": 0.5, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.1}
 DEFAULT_LR = 0.01
-# bce needs outputs in (0, 1) (nnsweep.job.ranges.check)
-OUTPUTS = {"bce": ["sigmoid"]}
+# bce needs outputs in (0, 1), cross_entropy a softmax (nnsweep.job.ranges.check); softmax
+# takes mse and cross_entropy, on K = 3 classes
+OUTPUTS = {"bce": ["sigmoid"], "cross_entropy": ["softmax"]}
+ONE_UNIT = sorted(ACTIVATIONS)
 
 
 def combinations() -> list[tuple[str, str, str, str]]:
     """Every hidden activation x output activation x loss x optimizer that a config allows."""
-    return [
+    one_unit = [
         (hidden, output, loss, optimizer)
         for loss in sorted(LOSSES)
-        for hidden, output in itertools.product(sorted(ACTIVATIONS), OUTPUTS.get(loss, ACTIVATIONS))
+        for hidden, output in itertools.product(sorted(ACTIVATIONS), OUTPUTS.get(loss, ONE_UNIT))
         for optimizer in sorted(OPTIMIZERS)
     ]
+    softmax = [
+        (hidden, "softmax", loss, optimizer)
+        for loss in sorted(ON_LOGITS)
+        for hidden in sorted(ACTIVATIONS)
+        for optimizer in sorted(OPTIMIZERS)
+    ]
+    return one_unit + softmax
 
 
 def test_kernel_codes_cover_every_registry():
-    assert set(kernels.ACTIVATION_CODES) == set(ACTIVATIONS)
-    assert set(kernels.LOSS_CODES) == set(LOSSES)
+    assert set(kernels.ACTIVATION_CODES) == set(OUTPUT_ACTIVATIONS)
+    losses = {fn.__name__ for fn in (*LOSSES.values(), *ON_LOGITS.values())}
+    assert set(kernels.LOSS_CODES) == losses
     assert set(kernels.OPTIMIZER_CODES) == set(OPTIMIZERS)
     assert len(set(kernels.OPTIMIZER_CODES.values())) == len(OPTIMIZERS)
     for name, factory in OPTIMIZERS.items():  # the kernel reads h[i] in the factory's order
@@ -97,7 +108,7 @@ def test_each_activation_and_its_derivative_match_the_numpy_twin(name):
     assert np.all(close | np.isnan(got_g) & np.isnan(expected_g))
 
 
-@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("name", [n for n in sorted(LOSSES) if OUTPUTS.get(n) != ["softmax"]])
 def test_each_loss_and_its_gradient_match_the_numpy_twin(name):
     rng = np.random.default_rng(3)
     pred = np.concatenate([rng.uniform(0.001, 0.999, 40), [0.0, 1.0, 1e-15, 1 - 1e-15]])
@@ -107,6 +118,23 @@ def test_each_loss_and_its_gradient_match_the_numpy_twin(name):
     got = kernels.loss_and_grad(kernels.LOSS_CODES[name], pred, target, pred.size, got_grad)
     assert got == pytest.approx(value[0], rel=1e-14)
     np.testing.assert_allclose(got_grad, grad.ravel(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(ON_LOGITS))
+def test_each_softmax_loss_and_its_gradient_match_the_numpy_twin(name):
+    """From the logits of 4 classes, edges included: a class 800 above the rest (its
+    probability 1, the others' underflow to 0), all equal, and the true class 800 below."""
+    rng = np.random.default_rng(4)
+    z = np.concatenate([rng.normal(scale=3.0, size=(4, 40)), [[800.0] * 3, [0.0] * 3,
+                        [-800.0, 0.0, 5.0], [0.0] * 3]], axis=1)  # fmt: skip
+    labels = np.concatenate([rng.integers(0, 4, 40), [0, 1, 0]]).astype(float)
+    value, grad = ON_LOGITS[name](z.T[None], labels[:, None].astype(np.int64))
+    got_grad, scratch = np.zeros_like(z), np.zeros((2, z.shape[1]))
+    code = kernels.LOSS_CODES[ON_LOGITS[name].__name__]
+    got = kernels.output_loss(code, z, labels, 4, z.shape[1], got_grad, scratch)
+    assert np.isfinite(got) and np.all(np.isfinite(got_grad))
+    assert got == pytest.approx(value[0], rel=1e-13)
+    np.testing.assert_allclose(got_grad, grad[0].T, rtol=1e-12, atol=1e-18)
 
 
 # Not cached on disk: numba's cache notices changes to this file only, and this calls the
@@ -121,7 +149,7 @@ def kernel_loss_gradient(w, network, loss_code, x_t, y, grads):
     acts[0, : x_t.shape[0]] = x_t
     incoming, other = np.zeros((width, n)), np.zeros((width, n))
     kernels.forward(w, sizes, offsets, codes, alphas, acts, n)
-    loss = kernels.loss_and_grad(loss_code, acts[top, 0], y, n, incoming[0])
+    loss = kernels.output_loss(loss_code, acts[top], y, sizes[top], n, incoming, other)
     kernels.backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
     return loss
 
@@ -148,13 +176,15 @@ def test_the_kernels_gradient_equals_the_checked_backward_pass(
     """MLP.backward (nnsweep.nn.mlp) is checked by central differences (test_gradients.py);
     the kernels' must equal it, on every parameter, at every depth."""
     del optimizer  # one row per activation pair and loss: the grid's every sixth
-    net = MLP((2, *[5, 3, 4][:depth], 1), make_activation(hidden), make_activation(output))
+    units = 3 if output == "softmax" else 1
+    net = MLP((2, *[5, 3, 4][:depth], units), make_activation(hidden), make_output(output))
     params = net.init([np.random.default_rng([depth, r]) for r in range(3)])
-    x, y = make_dataset("xor", np.random.default_rng(0))
+    x, y = DATA[units]
     outputs = net.forward(params, x)
-    value, grad_prediction = get_loss(loss)(outputs[-1], y)
+    loss_fn = get_loss(loss, net.softmax)
+    value, grad_prediction = loss_fn(outputs[-1], y)
     expected = net.backward(params, outputs, grad_prediction)
-    got_value, got = loss_gradient(net, params, get_loss(loss), x, y)
+    got_value, got = loss_gradient(net, params, loss_fn, x, y)
     np.testing.assert_allclose(got_value, value, rtol=1e-13)
     np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-14 * np.abs(expected).max())
 
@@ -180,10 +210,18 @@ def test_the_kernels_gradient_equals_the_checked_backward_pass(
 HORIZON_RTOL, STABLE_RTOL, RTOL, LOSS_CEILING = 1e-14, 1e-12, 1e-10, 1e6
 
 
+# the data by output units: the lab's XOR for one unit, a 3-arm spiral for a softmax
+DATA = {
+    1: make_dataset("xor", np.random.default_rng(0)),
+    3: make_dataset("spiral", np.random.default_rng(0), n=24, classes=3),
+}
+
+
 def run(engine, combination, batch_size, replicates, probe=None, epochs=2000):
     hidden, output, loss, optimizer = combination
-    net = MLP((2, 4, 4, 1), make_activation(hidden), make_activation(output))
-    x, y = make_dataset("xor", np.random.default_rng(0))
+    units = 3 if output == "softmax" else 1
+    net = MLP((2, 4, 4, units), make_activation(hidden), make_output(output))
+    x, y = DATA[units]
     opt = make_optimizer(optimizer, LEARNING_RATES.get(optimizer, DEFAULT_LR))
     settings = TrainSettings(epochs=epochs, loss_threshold=0.01, batch_size=batch_size)
     rngs = [np.random.default_rng(seed) for seed in range(replicates)]
@@ -193,15 +231,20 @@ def run(engine, combination, batch_size, replicates, probe=None, epochs=2000):
     if probe == "shuffle":  # the samples in another order: every sum rounds differently
         order = np.random.default_rng(99).permutation(len(x))
         x, y = x[order], y[order]
-    return engine(net, params, opt, get_loss(loss), x, y, settings, rngs, None, RECORDING)
+    recording = RECORDINGS[units]
+    return engine(net, params, opt, get_loss(loss, net.softmax), x, y, settings, rngs, None,
+                  recording)  # fmt: skip
 
 
 # what both engines record besides the loss: held-out points from another generator
-RECORDING = Recording(
-    {1, 7, 100, 999},
-    np.array([1, 2, 7, 50, 100, 999, 2000]),
-    *make_dataset("quadrants", np.random.default_rng(5), n=9),
-)
+RECORDINGS = {
+    units: Recording(
+        {1, 7, 100, 999},
+        np.array([1, 2, 7, 50, 100, 999, 2000]),
+        *make_dataset(name, np.random.default_rng(5), n=9, **classes),
+    )
+    for units, name, classes in ((1, "quadrants", {}), (3, "spiral", {"classes": 3}))
+}
 
 
 def relative_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -273,7 +316,9 @@ def assert_recorded_agree(
     layers = np.array([got.layers[e][r] for e in epochs] + finals[0]).reshape(-1, 2)
     expected = np.array([reference.layers[e][r] for e in epochs] + finals[1]).reshape(-1, 2)
     assert_close_or_same(layers[:, 0], expected[:, 0])
-    entries = np.tile([4 * 21, 4 * 21, 21], len(layers) // 3)  # units x samples, by layer
+    n = reference.final_confusion[r].sum()  # the samples
+    units = reference.final_confusion.shape[-1] if reference.final_confusion.shape[-1] > 2 else 1
+    entries = np.tile([4 * n, 4 * n, units * n], len(layers) // 3)  # units x samples, by layer
     flips = np.abs(layers[:, 1] - expected[:, 1]) * entries
     close = np.isclose(layers[:, 1], expected[:, 1], RTOL, 1e-12, equal_nan=True)
     assert np.all((flips < 1 + 1e-9) | close)

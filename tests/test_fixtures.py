@@ -2,7 +2,11 @@
 byte for byte, result.json but its times, params.npz array for array (a zip's own
 timestamps differ from write to write), for the lab's default run and a 3-job sweep on
 each engine. tests/fixtures/before_layout/ was written by main at ac7108c with the
-commands below; these tests run them again."""
+commands below; these tests run them again.
+
+Since then a job keeps more, and only adds: each replicate's confusion matrices in
+result.json, and in params.npz the classes, the loss and the data it trained on
+(ADDED_REPLICATE_KEYS, ADDED_ARRAYS). Everything the fixtures hold is unchanged."""
 
 import json
 import subprocess
@@ -23,6 +27,8 @@ SWEEP = [
     "batch_size=32",
 ]
 TIMES = {"seconds"}  # per replicate: the wall time of its training
+ADDED_REPLICATE_KEYS = {"confusion", "test_confusion"}  # test_confusion with held-out data
+ADDED_ARRAYS = {"classes", "loss", "x_train", "y_train", "x_test", "y_test"}
 VARYING = {"environment"}  # the machine's versions and threads
 
 
@@ -35,22 +41,25 @@ def _run(*args: str) -> None:
 def _without_times(result: dict) -> dict:
     result = {k: v for k, v in result.items() if k not in VARYING}
     result["replicates"] = [
-        {k: v for k, v in r.items() if k not in TIMES} for r in result["replicates"]
+        {k: v for k, v in r.items() if k not in TIMES | ADDED_REPLICATE_KEYS}
+        for r in result["replicates"]
     ]
     result["overrides"] = sorted(result["overrides"])  # as typed, in any order
     result.pop("files")  # params.npz's checksum covers its zip timestamps; compared below
     return result
 
 
-def assert_same_job(job: Path, fixture: Path) -> None:
+def assert_same_job(job: Path, fixture: Path, added: bool = True) -> None:
+    """``job``'s files hold the fixture's exactly, and with ``added`` what a job keeps since."""
     for name in ("loss.csv", "layers.csv"):
         assert (job / name).read_bytes() == (fixture / name).read_bytes(), name
     got, want = (json.loads((d / "result.json").read_text()) for d in (job, fixture))
     assert _without_times(got) == _without_times(want)
     for name in ("loss.csv", "layers.csv"):
         assert got["files"][name] == want["files"][name]
+    assert all(("confusion" in r) == added for r in got["replicates"])
     with np.load(job / "params.npz") as new, np.load(fixture / "params.npz") as old:
-        assert sorted(new.files) == sorted(old.files)
+        assert set(new.files) == set(old.files) | (ADDED_ARRAYS if added else set())
         for key in old.files:
             assert new[key].dtype == old[key].dtype, key
             np.testing.assert_array_equal(new[key], old[key], err_msg=key)
@@ -77,8 +86,8 @@ def test_the_fixture_check_catches_a_changed_byte(tmp_path):
     fixture = FIXTURES / "default_numba"
     for name in ("loss.csv", "layers.csv", "result.json", "params.npz"):
         (tmp_path / name).write_bytes((fixture / name).read_bytes())
-    assert_same_job(tmp_path, fixture)
+    assert_same_job(tmp_path, fixture, added=False)
     text = (tmp_path / "loss.csv").read_text()
     (tmp_path / "loss.csv").write_text(text.replace("0.", "1.", 1))
     with pytest.raises(AssertionError, match="loss.csv"):
-        assert_same_job(tmp_path, fixture)
+        assert_same_job(tmp_path, fixture, added=False)

@@ -6,8 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from nnsweep.nn.activations import ACTIVATIONS, make_activation
-from nnsweep.nn.losses import LOSSES, get_loss
+from nnsweep.nn.activations import ACTIVATIONS, make_activation, make_output_activation
+from nnsweep.nn.losses import LOSSES, ON_LOGITS, get_loss
 from nnsweep.nn.mlp import INITS, MLP
 
 H = 1e-6  # central-difference step
@@ -21,8 +21,11 @@ RTOL = 1e-6  # the largest relative error allowed, float64
 FLOOR = 1e-2
 
 # Losses defined only for some output activations (bce needs outputs in (0, 1)); any other
-# loss is checked with every output activation in the registry.
+# loss is checked with every output activation in the registry. A softmax output (K = 3
+# units) takes the losses of ON_LOGITS, on its logits and class labels.
 OUTPUTS_FOR_LOSS = {"bce": ("sigmoid",)}
+ONE_UNIT_LOSSES = sorted(set(LOSSES) - {"cross_entropy"})  # cross_entropy needs a softmax
+CLASSES = 3
 
 HIDDEN_WIDTHS = (5, 4, 3)  # unequal widths: a transposed weight cannot pass unnoticed
 
@@ -55,7 +58,9 @@ def numeric_param_gradient(net, params, x, y, loss_fn):
         up, down = params.copy(), params.copy()
         up[r, p] += H
         down[r, p] -= H
-        diff = (loss_fn(net.predict(up, x), y)[0] - loss_fn(net.predict(down, x), y)[0]) / (2 * H)
+        # the last layer's outputs: a softmax's logits, which its loss takes
+        value_up, value_down = (loss_fn(net.forward(p, x)[-1], y)[0] for p in (up, down))
+        diff = (value_up - value_down) / (2 * H)
         grad[r, p] = diff[r]
         leak = max(leak, np.abs(np.delete(diff, r)).max(initial=0.0))
     return grad, leak
@@ -65,7 +70,22 @@ def numeric_param_gradient(net, params, x, y, loss_fn):
 
 
 @pytest.mark.parametrize("replicates", [1, 3])
-@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("name", sorted(ON_LOGITS))
+def test_softmax_loss_gradient_matches_its_value(name, replicates):
+    """d loss / d logits, the fused softmax - onehot for cross_entropy, by central differences."""
+    rng = np.random.default_rng(1)
+    logits = rng.normal(scale=2.0, size=(replicates, 6, CLASSES))
+    labels = np.array([[0], [1], [2], [2], [0], [1]])
+    value, grad = get_loss(name, softmax=True)(logits, labels)
+    assert value.shape == (replicates,) and grad.shape == logits.shape
+    numeric, leak = numeric_loss_gradient(get_loss(name, softmax=True), logits, labels)
+    assert leak == 0.0
+    error = relative_error(grad, numeric, value[:, None, None])
+    assert error.max() <= RTOL, f"{name}: relative error {error.max():.2e}"
+
+
+@pytest.mark.parametrize("replicates", [1, 3])
+@pytest.mark.parametrize("name", ONE_UNIT_LOSSES)
 def test_loss_gradient_matches_its_value(name, replicates):
     rng = np.random.default_rng(1)
     pred = rng.uniform(0.05, 0.95, size=(replicates, 6, 1))
@@ -79,7 +99,7 @@ def test_loss_gradient_matches_its_value(name, replicates):
     assert error.max() <= RTOL, f"{name}: relative error {error.max():.2e}"
 
 
-@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("name", ONE_UNIT_LOSSES)
 def test_loss_accepts_targets_with_a_replicate_axis(name):
     rng = np.random.default_rng(2)
     pred = rng.uniform(0.05, 0.95, size=(3, 5, 1))
@@ -181,16 +201,21 @@ def gradient_case(net, replicates, seed, x_per_replicate=False):
         rng = np.random.default_rng([seed, attempt, 1000])
         shape = (replicates, 5, 2) if x_per_replicate else (5, 2)
         x = rng.uniform(-1.0, 1.0, size=shape)
-        y = np.array([[0], [1], [1], [0], [1]])
+        y = (
+            np.array([[0], [1], [2], [0], [1]])
+            if net.softmax
+            else np.array([[0], [1], [1], [0], [1]])
+        )
         outputs = net.forward(params, x)
         zs = [out @ w + b for out, (w, b) in zip(outputs, net.unpack(params), strict=False)]
-        if min(np.abs(z).min() for z in zs) > 1e-3 and np.abs(zs[-1]).max() < 6.0:
+        bounded = net.softmax or np.abs(zs[-1]).max() < 6.0  # a softmax's loss clips nothing
+        if min(np.abs(z).min() for z in zs) > 1e-3 and bounded:
             return params, x, y
     raise AssertionError("no parameters off the kinks in 100 draws")
 
 
 def check_backward(net, params, x, y, loss_name):
-    loss_fn = get_loss(loss_name)
+    loss_fn = get_loss(loss_name, net.softmax)
     outputs = net.forward(params, x)
     value, grad_prediction = loss_fn(outputs[-1], y)
     analytic = net.backward(params, outputs, grad_prediction)
@@ -207,20 +232,20 @@ def check_backward(net, params, x, y, loss_name):
 
 GRID = [
     (hidden, output, loss)
-    for loss in sorted(LOSSES)
+    for loss in ONE_UNIT_LOSSES
     for hidden in sorted(ACTIVATIONS)
     for output in OUTPUTS_FOR_LOSS.get(loss, sorted(ACTIVATIONS))
-]
+] + [(hidden, "softmax", loss) for loss in sorted(ON_LOGITS) for hidden in sorted(ACTIVATIONS)]
 
 
 @pytest.mark.parametrize("replicates", [1, 3], ids=lambda r: f"R{r}")
-@pytest.mark.parametrize("depth", [1, 2, 3], ids=lambda d: f"{d}hidden")
+@pytest.mark.parametrize("depth", [0, 1, 2, 3], ids=lambda d: f"{d}hidden")
 @pytest.mark.parametrize(("hidden", "output", "loss"), GRID, ids="-".join)
 def test_backward_matches_central_differences_on_every_parameter(
     hidden, output, loss, depth, replicates
 ):
-    sizes = (2, *HIDDEN_WIDTHS[:depth], 1)
-    net = MLP(sizes, make_activation(hidden), make_activation(output))
+    sizes = (2, *HIDDEN_WIDTHS[:depth], CLASSES if output == "softmax" else 1)
+    net = MLP(sizes, make_activation(hidden), make_output_activation(output))
     params, x, y = gradient_case(net, replicates, seed=depth)
     check_backward(net, params, x, y, loss)
 
@@ -231,7 +256,12 @@ def test_backward_with_an_input_batch_per_replicate(hidden):
     net = MLP((2, 5, 4, 1), make_activation(hidden), make_activation("sigmoid"))
     params, x, y = gradient_case(net, 3, seed=7, x_per_replicate=True)
     y = np.stack([y, 1 - y, y])  # (R, b, 1)
-    for loss in sorted(LOSSES):
+    for loss in ONE_UNIT_LOSSES:
+        check_backward(net, params, x, y, loss)
+    net = MLP((2, 5, 4, CLASSES), make_activation(hidden), make_output_activation("softmax"))
+    params, x, y = gradient_case(net, 3, seed=8, x_per_replicate=True)
+    y = np.stack([y, (y + 1) % CLASSES, y])  # (R, b, 1)
+    for loss in sorted(ON_LOGITS):
         check_backward(net, params, x, y, loss)
 
 
@@ -254,10 +284,11 @@ def test_backward_leaves_its_inputs_alone(hidden):
 def test_every_registered_combination_is_in_the_grid():
     # written out: a name that leaves a registry, or one the grid skips, fails here
     names = {"sigmoid", "tanh", "relu", "leaky_relu", "none"}
-    assert set(ACTIVATIONS) == names and set(LOSSES) == {"mse", "bce"}
+    assert set(ACTIVATIONS) == names and set(LOSSES) == {"mse", "bce", "cross_entropy"}
     expected = {(h, o, "mse") for h in names for o in names}
     expected |= {(h, "sigmoid", "bce") for h in names}
-    assert set(GRID) == expected and len(GRID) == len(expected) == 30
+    expected |= {(h, "softmax", loss) for h in names for loss in ("mse", "cross_entropy")}
+    assert set(GRID) == expected and len(GRID) == len(expected) == 40
 
 
 def test_unpack_gives_views_in_the_documented_shapes():

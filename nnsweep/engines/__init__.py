@@ -68,6 +68,6 @@ def train(
     """Train the replicates ``params`` (R, P) of ``net`` on ``x`` (n, in), ``y`` (n, 1) with
     ``engine`` (``numba`` or ``numpy``, tied to each other by the tests); ``loss`` is a
     loss function or its name. ``rngs`` (one per replicate) shuffle the minibatches."""
-    loss_fn = get_loss(loss) if isinstance(loss, str) else loss
+    loss_fn = get_loss(loss, net.softmax) if isinstance(loss, str) else loss
     run = get_engine(engine, threads)
     return run(net, params, optimizer, loss_fn, x, y, settings, rngs, on_log, recording)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnsweep.nn.losses import LossFn
-from nnsweep.nn.mlp import MLP, accuracy
+from nnsweep.nn.mlp import MLP, accuracy, confusion
 
 Array = np.ndarray
 LogHook = Callable[[int, Array], None]
@@ -60,6 +60,10 @@ class History:
     final_layers: Array | None = None
     test: dict[int, Array] = field(default_factory=dict)  # epoch -> (R, 2): held-out loss, accuracy
     final_test: Array | None = None  # (R, 2) of the final parameters, with held-out data
+    # (R, K, K) of the final parameters, rows the true class, columns the predicted one: on
+    # the training data, and on the held-out data when there is any
+    final_confusion: Array = field(default_factory=lambda: np.zeros((0, 2, 2), np.int64))
+    final_test_confusion: Array | None = None
     snapshot_epochs: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (S,)
     # (S, R, P) the parameters at the end of each snapshot epoch; a replicate that had stopped
     # by then has its final parameters there
@@ -69,6 +73,12 @@ class History:
 def evaluate(net: MLP, params: Array, loss_fn: LossFn, x: Array, y: Array) -> tuple[Array, Array]:
     """Loss and accuracy (R,) of every replicate on (x, y)."""
     with np.errstate(all="ignore"):
-        prediction = net.predict(params, x)
-        loss, _ = loss_fn(prediction, y)
-        return loss, accuracy(prediction, y)
+        output = net.forward(params, x)[-1]  # a softmax output's logits: the loss takes them
+        loss, _ = loss_fn(output, y)
+        return loss, accuracy(output, y)
+
+
+def final_confusion(net: MLP, params: Array, x: Array, y: Array, classes: int) -> Array:
+    """(R, K, K) confusion counts of every replicate on (x, y): rows true, columns predicted."""
+    with np.errstate(all="ignore"):
+        return confusion(net.forward(params, x)[-1], y, classes)

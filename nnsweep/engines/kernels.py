@@ -36,8 +36,9 @@ FASTMATH = {"contract"}
 njit = partial(_njit, cache=True, error_model="numpy", fastmath=FASTMATH)
 
 # Codes by registry name; tests check these keys against the registries.
-ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3, "none": 4}
-LOSS_CODES = {"mse": 0, "bce": 1}
+ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3, "none": 4, "softmax": 5}
+# by the loss function's name: a softmax output's losses take logits and class labels
+LOSS_CODES = {"mse": 0, "bce": 1, "cross_entropy": 2, "softmax_mse": 3}
 OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "nesterov": 2, "adagrad": 3, "rmsprop": 4, "adam": 5}
 # Each optimizer's hyperparameters in the slots h[0], h[1], h[2] (its factory's order).
 OPTIMIZER_SLOTS = {
@@ -48,8 +49,8 @@ OPTIMIZER_SLOTS = {
     "rmsprop": ("decay", "eps"),
     "adam": ("beta1", "beta2", "eps"),
 }
-SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY = range(5)
-MSE, BCE = range(2)
+SIGMOID, TANH, RELU, LEAKY_RELU, IDENTITY, SOFTMAX = range(6)  # softmax's layer: its logits
+MSE, BCE, CROSS_ENTROPY, SOFTMAX_MSE = range(4)
 GD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(6)
 BCE_EPS = 1e-12  # as nnsweep.nn.losses.BCE_EPS
 
@@ -138,7 +139,7 @@ def times_grad(code: int, a: np.ndarray, g: np.ndarray, units: int, m: int, alph
         elif code == LEAKY_RELU:
             for i in range(m):
                 g[j, i] = (1.0 if a[j, i] > 0.0 else alpha) * g[j, i]
-        else:  # none: f' = 1; 1 * g keeps NaN and -0.0 as the NumPy twin's product does
+        else:  # none, softmax's logits: f' = 1; 1 * g keeps NaN and -0.0 as NumPy's does
             for i in range(m):
                 g[j, i] = 1.0 * g[j, i]
 
@@ -189,12 +190,80 @@ def loss_and_grad(code: int, pred: np.ndarray, target: np.ndarray, m: int, grad:
     return -value / m
 
 
-@njit
-def accuracy(pred: np.ndarray, target: np.ndarray, m: int) -> float:
-    """Share of outputs on the right side of 0.5."""
-    right = 0
+@njit(fastmath=FASTMATH | {"reassoc"})
+def softmax_loss_and_grad(code, z, labels, units, m, grad, scratch):
+    """The mean loss of a softmax output over the first ``m`` samples from its logits ``z``
+    (units, samples); d loss / d z into ``grad``. ``scratch`` (2, m or more) is overwritten.
+
+    Cross-entropy: lse(z) - z_true per sample (log-sum-exp: never log(0)), gradient
+    (p - onehot) / m. mse on the one-hot targets: mean over samples and units of
+    (p - t)^2, gradient p (g - sum_k p_k g_k) with g = 2 (p - t) / (m units).
+    """
+    top, total = scratch[0], scratch[1]
     for i in range(m):
-        right += (pred[i] > 0.5) == (target[i] != 0.0)
+        top[i] = z[0, i]
+    for j in range(1, units):
+        for i in range(m):
+            top[i] = z[j, i] if z[j, i] > top[i] else top[i]
+    for i in range(m):
+        total[i] = 0.0
+    for j in range(units):  # grad <- exp(z - max), total <- its sum over the units
+        for i in range(m):
+            grad[j, i] = exp(z[j, i] - top[i])
+            total[i] += grad[j, i]
+    value = 0.0
+    if code == CROSS_ENTROPY:
+        for i in range(m):
+            value += math.log(total[i]) + top[i] - z[int(labels[i]), i]
+        for j in range(units):
+            for i in range(m):
+                hit = 1.0 if labels[i] == j else 0.0
+                grad[j, i] = (grad[j, i] / total[i] - hit) / m
+        return value / m
+    scale = 2.0 / (m * units)
+    for j in range(units):  # grad <- p; top <- sum_k p_k g_k
+        for i in range(m):
+            grad[j, i] = grad[j, i] / total[i]
+    for i in range(m):
+        top[i] = 0.0
+    for j in range(units):
+        for i in range(m):
+            diff = grad[j, i] - (1.0 if labels[i] == j else 0.0)
+            value += diff * diff
+            top[i] += grad[j, i] * diff * scale
+    for j in range(units):
+        for i in range(m):
+            diff = grad[j, i] - (1.0 if labels[i] == j else 0.0)
+            grad[j, i] = grad[j, i] * (diff * scale - top[i])
+    return value / (m * units)
+
+
+@njit
+def output_loss(code, out, target, units, m, grad, scratch):
+    """The loss of the output layer ``out`` (units, samples) over the first ``m`` samples,
+    d loss / d out into ``grad``: one unit's loss, or a softmax's from its logits."""
+    if code >= CROSS_ENTROPY:  # cross_entropy or softmax_mse
+        return softmax_loss_and_grad(code, out, target, units, m, grad, scratch)
+    return loss_and_grad(code, out[0], target, m, grad[0])
+
+
+@njit
+def accuracy(out: np.ndarray, target: np.ndarray, units: int, m: int) -> float:
+    """Share of samples whose predicted class is the label: one unit says class 1 above 0.5;
+    K units, the argmax (the first of equal ones, as NumPy's)."""
+    right = 0
+    if units == 1:
+        for i in range(m):
+            right += (out[0, i] > 0.5) == (target[i] != 0.0)
+        return right / m
+    for i in range(m):
+        best = 0
+        for j in range(1, units):
+            if out[j, i] > out[best, i] or (
+                out[j, i] != out[j, i] and out[best, i] == out[best, i]
+            ):
+                best = j  # NaN wins, as in NumPy's argmax
+        right += best == target[i]
     return right / m
 
 
@@ -268,14 +337,15 @@ def layer_statistics(sizes, offsets, codes, alphas, acts, grads, m, out):
 
 
 @njit
-def evaluate(w, network, loss_code, acts, y, grad, out):
+def evaluate(w, network, loss_code, acts, y, grad, scratch, out):
     """Loss and accuracy of one network on the inputs in ``acts[0]`` and targets ``y``, into
-    ``out`` (2,); ``grad`` a scratch buffer of y's length."""
+    ``out`` (2,); ``grad`` (units, y's length) and ``scratch`` (2, y's length) are
+    overwritten."""
     sizes, offsets, codes, alphas = network
     n, top = len(y), len(sizes) - 1
     forward(w, sizes, offsets, codes, alphas, acts, n)
-    out[0] = loss_and_grad(loss_code, acts[top, 0], y, n, grad)
-    out[1] = accuracy(acts[top, 0], y, n)
+    out[0] = output_loss(loss_code, acts[top], y, sizes[top], n, grad, scratch)
+    out[1] = accuracy(acts[top], y, sizes[top], n)
 
 
 # ---------------------------------------------------------------- optimizers
@@ -344,19 +414,20 @@ def train_replicate(r, first, last, network, rule, data, state, out):
     acts[0, :inputs] = x_t  # the inputs; only minibatches overwrite them, and put them back
     test_acts = np.zeros((len(sizes), width, len(y_test)))
     test_acts[0, :inputs] = x_test_t
-    test_grad = np.zeros(len(y_test))
+    test_grad, test_scratch = np.zeros((width, len(y_test))), np.zeros((2, len(y_test)))
     for epoch in range(first, last + 1):
         row = epoch - first
         forward(w, sizes, offsets, codes, alphas, acts, n)
-        loss = loss_and_grad(loss_code, acts[top, 0], y, n, incoming[0])
+        loss = output_loss(loss_code, acts[top], y, sizes[top], n, incoming, other)
         loss_out[row, r] = loss
         slot = slots[row]
         if slot >= 0:  # recorded: the full-data gradient, which a full batch steps with
-            accuracy_out[slot, r] = accuracy(acts[top, 0], y, n)
+            accuracy_out[slot, r] = accuracy(acts[top], y, sizes[top], n)
             backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
             layer_statistics(sizes, offsets, codes, alphas, acts, grads, n, layers_out[slot, r])
             if len(y_test):
-                evaluate(w, network, loss_code, test_acts, y_test, test_grad, test_out[slot, r])
+                evaluate(w, network, loss_code, test_acts, y_test, test_grad, test_scratch,
+                         test_out[slot, r])  # fmt: skip
         if loss < threshold or not math.isfinite(loss):
             status[r] = CONVERGED if loss < threshold else DIVERGED
             stopped_at[r] = epoch
@@ -377,7 +448,7 @@ def train_replicate(r, first, last, network, rule, data, state, out):
                 acts[0, :inputs, i] = x_t[:, order[start + i]]
                 target[i] = y[order[start + i]]
             forward(w, sizes, offsets, codes, alphas, acts, m)
-            loss_and_grad(loss_code, acts[top, 0], target, m, incoming[0])
+            output_loss(loss_code, acts[top], target, sizes[top], m, incoming, other)
             backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads)
             steps[r] += 1
             update(opt_code, w, grads, v1, v2, float(steps[r]), lr, h)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnsweep.engines.history import History, Recording, evaluate
+from nnsweep.engines.history import History, Recording, evaluate, final_confusion
 from nnsweep.nn.losses import LossFn
 from nnsweep.nn.mlp import MLP, accuracy
 
@@ -50,11 +50,15 @@ class RecordBuffer:
         (E, R) and the final ``params`` (R, P) with what was gathered here; the final loss,
         accuracy and held-out metrics measured now, and every snapshot at or after a
         replicate's stop set to its final parameters."""
-        final_loss, final_accuracy = evaluate(self.net, params, self.loss_fn, x, y)
-        recording, final_test = self.recording, None
+        net, classes = self.net, self.net.classes
+        final_loss, final_accuracy = evaluate(net, params, self.loss_fn, x, y)
+        confusion = final_confusion(net, params, x, y, classes)
+        recording, final_test, test_confusion = self.recording, None, None
         if recording.x_test is not None:
-            test = evaluate(self.net, params, self.loss_fn, recording.x_test, recording.y_test)
+            test = evaluate(net, params, self.loss_fn, recording.x_test, recording.y_test)
             final_test = np.stack([test[0], np.where(self.diverged, np.nan, test[1])], axis=-1)
+            test_confusion = final_confusion(net, params, recording.x_test, recording.y_test,
+                                             classes)  # fmt: skip
         snapshot_epochs = np.asarray(recording.snapshots, dtype=np.int64)
         stopped = snapshot_epochs[:, None] >= self.epochs_run[None, :]  # (S, R)
         self.snapshots[stopped] = np.broadcast_to(params, self.snapshots.shape)[stopped]
@@ -73,6 +77,8 @@ class RecordBuffer:
             final_layers=self.final_layers,
             test=self.test,
             final_test=final_test,
+            final_confusion=confusion,
+            final_test_confusion=test_confusion,
             snapshot_epochs=snapshot_epochs,
             snapshots=self.snapshots,
         )

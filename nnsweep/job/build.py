@@ -12,8 +12,8 @@ from nnsweep.engines import Engine, get_engine
 from nnsweep.engines.history import History, LogHook, Recording, TrainSettings
 from nnsweep.engines.schedule import recorded_epochs, snapshot_epochs
 from nnsweep.job.preflight import preflight
-from nnsweep.job.schema import arguments, hyperparameters
-from nnsweep.nn.activations import make_activation
+from nnsweep.job.schema import arguments, hyperparameters, layer_sizes
+from nnsweep.nn.activations import make_activation, make_output_activation
 from nnsweep.nn.losses import LossFn, get_loss
 from nnsweep.nn.mlp import MLP
 from nnsweep.nn.optimizers import Optimizer, make_optimizer
@@ -56,14 +56,14 @@ def build(cfg: DictConfig) -> Experiment:
     seeds = [int(s) for s in rng.integers(2**63, size=cfg.replicates)]
     x_test, y_test = held_out(cfg)
     rngs = [np.random.default_rng(s) for s in seeds]
-    sizes = (x.shape[1],) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
+    sizes = layer_sizes(cfg)
     hidden = make_activation(cfg.activation.name, **hyperparameters(cfg.activation))
-    net = MLP(sizes, hidden, make_activation(cfg.output_activation.name))
+    net = MLP(sizes, hidden, make_output_activation(cfg.output_activation.name))
     optimizer = make_optimizer(cfg.optimizer.name, cfg.lr, **hyperparameters(cfg.optimizer))
     settings = TrainSettings(cfg.epochs, cfg.loss_threshold, cfg.batch_size, cfg.log_every)
     params = net.init(rngs, cfg.init.name)
     engine = get_engine(cfg.engine.name, cfg.blas_threads)
-    loss_fn = get_loss(cfg.loss.name)
+    loss_fn = get_loss(cfg.loss.name, net.softmax)
     recording = Recording(
         set(recorded_epochs(cfg.epochs).tolist()),
         snapshot_epochs(cfg.epochs, cfg.snapshots),

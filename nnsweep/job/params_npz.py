@@ -12,9 +12,15 @@
 - ``epochs_run`` (R,) int: the epochs each replicate ran;
 - ``snapshot_epochs`` (S,) int: log-spaced epochs from 1 to the cap (config ``snapshots``);
 - ``snapshots`` (S, R, P) float: the parameters at the end of each of those epochs (after
-  its update); a replicate that had stopped by then has its final parameters there.
+  its update); a replicate that had stopped by then has its final parameters there;
+- ``classes`` () int: the classes K its outputs tell apart (2 for one output unit);
+  ``loss`` () str: the loss it trained on;
+- ``x_train`` (n, 2) float and ``y_train`` (n, 1) int: the data it trained on;
+  ``x_test`` and ``y_test`` the held-out data, (0, 2) and (0, 1) where there is none.
 
-A layer computes ``a_out = f(a_in @ W + b)``.
+A layer computes ``a_out = f(a_in @ W + b)``; a softmax output layer keeps ``z = a_in @ W +
+b`` (the logits), and its probabilities are ``exp(z) / sum exp(z)``. Files written before
+nnsweep kept ``classes`` and the data load without them.
 """
 
 import zipfile
@@ -25,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from nnsweep.atomic import atomic_path
-from nnsweep.engines.history import History
+from nnsweep.engines.history import History, evaluate
 from nnsweep.job.result_json import (
     HELD_OUT_KEYS,
     PARAMS_NPZ,
@@ -34,12 +40,39 @@ from nnsweep.job.result_json import (
     file_mismatch,
     read_result,
 )
-from nnsweep.nn.activations import make_activation
-from nnsweep.nn.mlp import MLP
+from nnsweep.nn.activations import make_activation, make_output_activation
+from nnsweep.nn.losses import get_loss
+from nnsweep.nn.mlp import MLP, predicted_class
+
+
+@dataclass(frozen=True)
+class TrainedOn:
+    """The data and loss a job trained on, kept beside its networks."""
+
+    loss: str
+    x_train: np.ndarray  # (n, 2)
+    y_train: np.ndarray  # (n, 1)
+    x_test: np.ndarray | None = None  # (n_test, 2)
+    y_test: np.ndarray | None = None
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        none = self.x_test is None
+        return {
+            "loss": np.array(self.loss),
+            "x_train": self.x_train,
+            "y_train": self.y_train,
+            "x_test": np.zeros((0, 2)) if none else self.x_test,
+            "y_test": np.zeros((0, 1), np.int64) if none else self.y_test,
+        }
 
 
 def write_params(
-    job_dir: Path, net: MLP, initial: np.ndarray, history: History, seeds: Sequence[int]
+    job_dir: Path,
+    net: MLP,
+    initial: np.ndarray,
+    history: History,
+    seeds: Sequence[int],
+    trained_on: TrainedOn,
 ) -> Path:
     """``params.npz`` of a job, written under a temporary name and renamed."""
     path = Path(job_dir) / PARAMS_NPZ
@@ -56,13 +89,16 @@ def write_params(
             epochs_run=history.epochs_run.astype(np.int64),
             snapshot_epochs=history.snapshot_epochs,
             snapshots=history.snapshots,
+            classes=np.array(net.classes, dtype=np.int64),
+            **trained_on.arrays(),
         )
     return path
 
 
 @dataclass(frozen=True)
 class Network:
-    """One trained replicate: ``predict(x)`` gives its output, (n, 1), for inputs (n, 2)."""
+    """One trained replicate: ``predict(x)`` gives its output for inputs (n, 2): (n, 1) for
+    one output unit, (n, K) class probabilities for a softmax."""
 
     replicate: int
     seed: int
@@ -72,6 +108,29 @@ class Network:
     epochs_run: int
     snapshot_epochs: np.ndarray  # (S,)
     snapshots: np.ndarray  # (S, P) at the end of each snapshot epoch
+    trained_on: TrainedOn | None = None  # None in files written before nnsweep kept it
+
+    @property
+    def classes(self) -> int:
+        """The classes its outputs tell apart: a softmax's K, or 2 for one output unit."""
+        return self.net.classes
+
+    def predicted_class(self, x: np.ndarray, params: np.ndarray | None = None) -> np.ndarray:
+        """(n,) the class it gives each point: the argmax of the probabilities, or class 1
+        where one unit's output is above 0.5."""
+        return predicted_class(self.predict(x, params))
+
+    def evaluate(self, held_out: bool = False) -> tuple[float, float]:
+        """Its final loss and accuracy on the data it trained on (or the held-out data), from
+        params.npz alone: the job's result.json values, without rebuilding the dataset."""
+        if self.trained_on is None:
+            raise ValueError("this params.npz predates the kept data; rerun the job")
+        t = self.trained_on
+        x, y = (t.x_test, t.y_test) if held_out else (t.x_train, t.y_train)
+        loss, accuracy = evaluate(
+            self.net, self.params[None, :], get_loss(t.loss, self.net.softmax), x, y
+        )
+        return float(loss[0]), float(accuracy[0])
 
     def predict(self, x: np.ndarray, params: np.ndarray | None = None) -> np.ndarray:
         """The network's output on ``x``; ``params`` (P,) instead of the final ones (a
@@ -107,16 +166,37 @@ def load_networks(job_dir: Path | str) -> list[Network]:
     saved = _read(path)
     try:
         pairs = zip(saved["activations"], saved["alphas"], strict=True)
-        layers = [make_activation(str(name), **_alpha(name, alpha)) for name, alpha in pairs]
-        net = MLP(tuple(int(s) for s in saved["sizes"]), layers[0], layers[-1])
+        names = [(str(name), _alpha(name, alpha)) for name, alpha in pairs]
+        hidden = [make_activation(name, **alpha) for name, alpha in names[:-1]]
+        if any(h != hidden[0] for h in hidden):
+            raise ValueError(f"its hidden layers differ ({', '.join(h.name for h in hidden)})")
+        output = make_output_activation(names[-1][0], **names[-1][1])
+        no_hidden = make_activation("none")  # unused by a network without hidden layers
+        net = MLP(tuple(int(s) for s in saved["sizes"]), (hidden or [no_hidden])[0], output)
     except (ValueError, IndexError) as error:  # an unknown activation, too few layers
         raise UnreadableNetworks(f"{path}: {error}") from None
     _check_shapes(path, saved, net)
+    trained_on = _trained_on(path, saved)
     return [
         Network(r, int(seed), net, saved["final"][r], saved["initial"][r],
-                int(saved["epochs_run"][r]), saved["snapshot_epochs"], saved["snapshots"][:, r])
+                int(saved["epochs_run"][r]), saved["snapshot_epochs"], saved["snapshots"][:, r],
+                trained_on)
         for r, seed in enumerate(saved["seeds"])
     ]  # fmt: skip
+
+
+def _trained_on(path: Path, saved: dict[str, np.ndarray]) -> TrainedOn | None:
+    """The kept data, checked for shape, or None in a file written before nnsweep kept it."""
+    if any(key not in saved for key in DATA_KEYS):
+        return None
+    n, n_test = (np.shape(saved[k])[0] if np.ndim(saved[k]) else -1 for k in ("y_train", "y_test"))
+    shapes = {"x_train": (n, 2), "y_train": (n, 1), "x_test": (n_test, 2), "y_test": (n_test, 1),
+              "classes": (), "loss": ()}  # fmt: skip
+    for key, shape in shapes.items():
+        if saved[key].shape != shape:
+            raise UnreadableNetworks(f"{path}: {key} has shape {saved[key].shape}, not {shape}")
+    test = (saved["x_test"], saved["y_test"]) if n_test > 0 else (None, None)
+    return TrainedOn(str(saved["loss"]), saved["x_train"], saved["y_train"], *test)
 
 
 def _check_vouched_for(job_dir: Path) -> None:
@@ -139,6 +219,7 @@ def _check_vouched_for(job_dir: Path) -> None:
 
 KEYS = ("sizes", "activations", "alphas", "seeds", "initial", "final", "epochs_run",
         "snapshot_epochs", "snapshots")  # fmt: skip
+DATA_KEYS = ("classes", "loss", "x_train", "y_train", "x_test", "y_test")  # since multi-class
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ from nnsweep.data import make_dataset
 from nnsweep.engines.schedule import ORDER_ENTRIES_PER_BLOCK, recorded_epochs, snapshot_epochs
 from nnsweep.errors import ConfigError
 from nnsweep.job.ranges import check
+from nnsweep.job.schema import layer_sizes
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,13 @@ def memory_parts(cfg: DictConfig) -> dict[str, tuple[int, tuple[str, ...]]]:
     """:func:`estimate_bytes` by part: its bytes and the fields that make it large."""
     n = cfg.dataset.n if "n" in cfg.dataset else len(make_dataset(cfg.dataset.name, None)[0])
     n += cfg.dataset.get("test_n", 0)
-    sizes = (2,) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
+    sizes = layer_sizes(cfg)
     weights = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     r, epochs = cfg.replicates, cfg.epochs
     layers, recorded = len(sizes) - 1, len(recorded_epochs(epochs))
     network = ("hidden_units", "hidden_layers", "replicates")
+    if sizes[-1] > 1:  # a softmax's units, one per class
+        network += ("dataset.classes",)
     data = ("dataset.n", "dataset.test_n") if "n" in cfg.dataset else ()
     # params, gradients, two optimizer states, initial, final; then the snapshots
     parameters = 8 * 8 * r * weights + 8 * r * weights * len(snapshot_epochs(epochs, cfg.snapshots))
@@ -134,7 +137,7 @@ CSV_ROW_BYTES = 60  # a loss.csv or layers.csv row at %.10g
 
 def disk_parts(cfg: DictConfig) -> dict[str, tuple[int, tuple[str, ...]]]:
     """The bytes a job writes, by file, generously, and the fields that make each large."""
-    sizes = (2,) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
+    sizes = layer_sizes(cfg)
     weights = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     r, recorded = cfg.replicates, len(recorded_epochs(cfg.epochs))
     snapshots = len(snapshot_epochs(cfg.epochs, cfg.snapshots))

@@ -8,8 +8,9 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from nnsweep.bounds import MAX_COUNT, Range, count, finite, require
+from nnsweep.data import MAX_CLASSES, QUADRANT_CLASSES
 from nnsweep.errors import ConfigError
-from nnsweep.job.schema import FIGURES, GROUPS, RunConfig, hyperparameters, option_fields
+from nnsweep.job.schema import FIGURES, GROUPS, RunConfig, classes, hyperparameters, option_fields
 from nnsweep.nn.optimizers import HYPERPARAMETER_RANGES
 
 MAX_EPOCHS = 10**9  # 1,000 times the report's cap; its loss history alone is 16 GB
@@ -35,7 +36,12 @@ RANGES: dict[str, Range] = {
 # Every hyperparameter of every group option, by group and keyword: a new registry entry
 # with a new keyword needs its range here (tests/test_config.py checks that).
 OPTION_RANGES: dict[str, dict[str, Range]] = {
-    "dataset": {"n": count(2, 10**7), "noise": finite(0, 1), "test_n": count(0, 10**7)},
+    "dataset": {
+        "n": count(2, 10**7),
+        "noise": finite(0, 1),
+        "test_n": count(0, 10**7),
+        "classes": count(2, MAX_CLASSES),
+    },
     "activation": {"alpha": finite(0, 1)},  # leaky_relu's slope for negative inputs
     "optimizer": {k: v for k, v in HYPERPARAMETER_RANGES.items() if k != "lr"},
     "loss": {},
@@ -63,10 +69,31 @@ def check(cfg: Any) -> None:
             f"dataset.test_n={cfg.dataset.test_n} cannot be used with dataset={cfg.dataset.name}: "
             "its points are fixed (the lab's 21), so there are no more to hold out; allowed: 0"
         )
-    if cfg.loss.name == "bce" and cfg.output_activation.name != "sigmoid":
+    _check_output(cfg)
+
+
+def _check_output(cfg: Any) -> None:
+    """The output layer, the loss and the dataset's classes fit together."""
+    output, loss, k = cfg.output_activation.name, cfg.loss.name, classes(cfg)
+    if cfg.dataset.name == "quadrants" and k not in QUADRANT_CLASSES:
         raise ConfigError(
-            f"output_activation={cfg.output_activation.name!r} cannot be used with loss=bce; "
+            f"dataset.classes={k} cannot be used with dataset=quadrants; allowed: 2 (XOR-like) "
+            "or 4 (one class per quadrant)"
+        )
+    if loss == "bce" and output != "sigmoid":
+        raise ConfigError(
+            f"output_activation={output!r} cannot be used with loss=bce; "
             "allowed: sigmoid (binary cross-entropy needs outputs in (0, 1))"
+        )
+    if loss == "cross_entropy" and output != "softmax":
+        raise ConfigError(
+            f"loss=cross_entropy cannot be used with output_activation={output!r}; allowed: "
+            "softmax (use output_activation=softmax loss=cross_entropy)"
+        )
+    if k > 2 and output != "softmax":
+        raise ConfigError(
+            f"output_activation={output!r} cannot tell dataset.classes={k} classes apart (one "
+            "output unit); use output_activation=softmax loss=cross_entropy"
         )
 
 

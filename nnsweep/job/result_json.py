@@ -43,7 +43,18 @@ class _HeldOutResult(TypedDict, total=False):
     final_test_accuracy: float | None
 
 
-class ReplicateResult(_HeldOutResult):
+Confusion = list[list[int]]  # K x K counts: row the true class, column the predicted one
+
+
+class _ConfusionResult(TypedDict, total=False):
+    """The final confusion matrices; None where the outputs are not finite. Absent from
+    results written before nnsweep kept them."""
+
+    confusion: Confusion | None  # on the training data
+    test_confusion: Confusion | None  # on the held-out data, with dataset.test_n > 0
+
+
+class ReplicateResult(_HeldOutResult, _ConfusionResult):
     """One replicate's entry in result.json's ``replicates``, in the order written; a loss
     that is not finite is None (JSON's null)."""
 
@@ -58,7 +69,10 @@ class ReplicateResult(_HeldOutResult):
 
 
 HELD_OUT_KEYS = tuple(get_type_hints(_HeldOutResult))
-REPLICATE_KEYS = tuple(k for k in get_type_hints(ReplicateResult) if k not in HELD_OUT_KEYS)
+CONFUSION_KEYS = tuple(get_type_hints(_ConfusionResult))
+REPLICATE_KEYS = tuple(
+    k for k in get_type_hints(ReplicateResult) if k not in HELD_OUT_KEYS + CONFUSION_KEYS
+)
 
 
 def json_safe(value: Any) -> Any:
@@ -120,13 +134,20 @@ def shape_problem(result: Any) -> str | None:
         if wrong:
             value, allowed = json.dumps(r[wrong]), _TYPE_WORDS[wrong]
             return f"replicate {r['replicate']}'s {wrong} is {value}, not {allowed}"
+        wrong = next((k for k in CONFUSION_KEYS if k in r and not _is_confusion(r[k])), None)
+        if wrong:
+            value = json.dumps(r[wrong])[:80]
+            return f"replicate {r['replicate']}'s {wrong} is {value}, not a K x K table of counts"
     files = result.get("files", {})
     if not isinstance(files, dict) or not all(isinstance(f, dict) for f in files.values()):
         return "files is not a record of sizes and checksums"
     return None
 
 
-REPLICATE_TYPES = get_type_hints(ReplicateResult)
+# the scalar fields, each checked against its type
+REPLICATE_TYPES = {
+    k: v for k, v in get_type_hints(ReplicateResult).items() if k not in CONFUSION_KEYS
+}
 _JSON_WORDS = {int: "an integer", float: "a number", bool: "true or false", type(None): "null"}
 _TYPE_WORDS = {
     k: " or ".join(_JSON_WORDS[t] for t in get_args(v) or (v,)) for k, v in REPLICATE_TYPES.items()
@@ -144,6 +165,20 @@ def _is(value: Any, key: str) -> bool:
     if isinstance(value, int):
         return int in kinds or float in kinds
     return isinstance(value, float) and float in kinds
+
+
+def _is_confusion(value: Any) -> bool:
+    """None, or K >= 2 lists of K counts (non-negative integers)."""
+    if value is None:
+        return True
+    if not isinstance(value, list) or len(value) < 2:
+        return False
+    return all(
+        isinstance(row, list)
+        and len(row) == len(value)
+        and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in row)
+        for row in value
+    )
 
 
 def sha256(path: Path) -> str:

@@ -136,7 +136,8 @@ def write_data_files(
     tables = csv_tables.job_tables(history, cfg.epochs)
     csv_tables.write_loss_csv(tables.loss, job_dir)
     csv_tables.write_layers_csv(tables.layers, job_dir)
-    params_npz.write_params(job_dir, e.net, e.params, history, e.seeds)
+    trained_on = params_npz.TrainedOn(cfg.loss.name, e.x, e.y, e.x_test, e.y_test)
+    params_npz.write_params(job_dir, e.net, e.params, history, e.seeds, trained_on)
     result["files"] = result_json.file_records(job_dir)
     result_json.write_result({"status": JobStatus.COMPLETE, **result}, job_dir)
     return tables
@@ -186,10 +187,20 @@ def replicate_results(e: Experiment, history: History) -> list[ReplicateResult]:
             diverged=history.diverged[r],
             seconds=history.seconds[r],
             **_held_out(history, r),
+            **_confusions(history, r),
         )
         for r in range(len(e.seeds))
     ]
     return result_json.json_safe(rows)
+
+
+def _confusions(history: History, r: int) -> dict[str, list[list[int]] | None]:
+    """The final confusion matrices of replicate ``r``; None for a diverged one (its outputs
+    are not finite: its classes mean nothing)."""
+    tables = {"confusion": history.final_confusion}
+    if history.final_test_confusion is not None:
+        tables["test_confusion"] = history.final_test_confusion
+    return {k: None if history.diverged[r] else v[r].tolist() for k, v in tables.items()}
 
 
 def _held_out(history: History, r: int) -> dict[str, float]:

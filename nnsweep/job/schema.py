@@ -17,7 +17,7 @@ from omegaconf import MISSING
 from nnsweep.data import DATASETS
 from nnsweep.engines import ENGINES
 from nnsweep.job.objective import OBJECTIVES
-from nnsweep.nn.activations import ACTIVATIONS
+from nnsweep.nn.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from nnsweep.nn.losses import LOSSES
 from nnsweep.nn.mlp import INITS
 from nnsweep.nn.optimizers import OPTIMIZERS
@@ -43,7 +43,7 @@ def _names(kind: str, registry: Mapping[str, Any]) -> type[Enum]:
     return Enum(kind, {name: name for name in registry})
 
 
-ActivationName = _names("ActivationName", ACTIVATIONS)
+OutputActivationName = _names("OutputActivationName", OUTPUT_ACTIVATIONS)
 InitName = _names("InitName", INITS)
 Objective = _names("Objective", OBJECTIVES)
 EngineName = _names("EngineName", ENGINES)
@@ -102,7 +102,7 @@ class RunConfig:
     lr: float = MISSING
     hidden_units: int = MISSING
     hidden_layers: int = MISSING
-    output_activation: ActivationName = MISSING
+    output_activation: OutputActivationName = MISSING
     epochs: int = MISSING
     loss_threshold: float = MISSING
     batch_size: int | None = MISSING
@@ -118,6 +118,18 @@ class RunConfig:
     engine: EngineName = MISSING
     snapshots: int = MISSING
     figures: list[FigureName] = MISSING
+
+
+def classes(cfg: Any) -> int:
+    """The classes of a job's dataset: its ``classes`` field, or 2."""
+    return int(cfg.dataset.get("classes", 2))
+
+
+def layer_sizes(cfg: Any) -> tuple[int, ...]:
+    """The network's widths, input first: 2 inputs, the hidden layers, then one output unit,
+    or one per class for a softmax output."""
+    outputs = classes(cfg) if cfg.output_activation.name == "softmax" else 1
+    return (2,) + (cfg.hidden_units,) * cfg.hidden_layers + (outputs,)
 
 
 def hyperparameters(node: Any) -> dict[str, Any]:

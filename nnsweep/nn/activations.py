@@ -90,6 +90,27 @@ def make_identity() -> Activation:
     return Activation("none", lambda z: z, np.ones_like)
 
 
+def make_softmax() -> Activation:
+    """softmax: K output units, one per class, for ``loss=cross_entropy`` (or ``mse`` on
+    one-hot targets). Its layer keeps the logits z (the identity here, derivative 1): the
+    loss takes the softmax from the logits by log-sum-exp, as PyTorch's ``cross_entropy``
+    does, and :meth:`nnsweep.nn.mlp.MLP.predict` gives the probabilities. An output
+    activation only: a hidden layer cannot take it."""
+    return Activation("softmax", lambda z: z, np.ones_like)
+
+
+def softmax(logits: Array, axis: int = -1) -> Array:
+    """exp(z) / sum exp(z) along ``axis``, shifted by the largest z first: never overflows."""
+    e = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(logits: Array, axis: int = -1) -> Array:
+    """log softmax(z) by log-sum-exp: z - max - log sum exp(z - max), finite for finite z."""
+    shifted = logits - logits.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
 ACTIVATIONS: dict[str, Callable[..., Activation]] = {
     "sigmoid": make_sigmoid,
     "tanh": make_tanh,
@@ -99,7 +120,17 @@ ACTIVATIONS: dict[str, Callable[..., Activation]] = {
 }
 
 
+# The output layer takes any hidden activation, or softmax.
+OUTPUT_ACTIVATIONS: dict[str, Callable[..., Activation]] = {**ACTIVATIONS, "softmax": make_softmax}
+
+
 def make_activation(name: str, **params: float) -> Activation:
     """The activation ``name`` with its hyperparameters (only ``leaky_relu`` has one: ``alpha``)."""
     factory = lookup(ACTIVATIONS, name, "activation")
+    return replace(factory(**params), settings=settings_of(factory, **params))
+
+
+def make_output_activation(name: str, **params: float) -> Activation:
+    """An output layer's activation: any of :data:`ACTIVATIONS`, or ``softmax``."""
+    factory = lookup(OUTPUT_ACTIVATIONS, name, "output_activation")
     return replace(factory(**params), settings=settings_of(factory, **params))

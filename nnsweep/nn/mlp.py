@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnsweep.nn.activations import Activation
+from nnsweep.nn.activations import Activation, softmax
 from nnsweep.registry import lookup
 
 Array = np.ndarray
@@ -63,6 +63,10 @@ class MLP:
 
     def __init__(self, sizes: Sequence[int], hidden: Activation, output: Activation) -> None:
         self.sizes = tuple(int(s) for s in sizes)
+        if hidden.name == "softmax":
+            raise ValueError("softmax is an output activation only; hidden layers take another")
+        # softmax: the last layer keeps its logits; the loss and predict take the softmax
+        self.softmax = output.name == "softmax"
         self.activations = [hidden] * (len(self.sizes) - 2) + [output]
         self.slots: list[LayerSlot] = []
         offset = 0
@@ -75,6 +79,11 @@ class MLP:
         # need: see unpack and _ones
         self._unpacked: tuple[Array | None, list[tuple[Array, Array]]] = (None, [])
         self._ones_row = np.ones(0)
+
+    @property
+    def classes(self) -> int:
+        """The classes its outputs tell apart: a softmax's K units, or 2 for one unit."""
+        return self.sizes[-1] if self.softmax else 2
 
     def init(self, rngs: Sequence[np.random.Generator], scheme: str = "normal") -> Array:
         """Parameters (R, P) for R = len(rngs) replicates, replicate r drawn from ``rngs[r]``."""
@@ -137,7 +146,9 @@ class MLP:
         return grads
 
     def predict(self, params: Array, x: Array) -> Array:
-        return self.forward(params, x)[-1]
+        """The outputs (R, n, K): with a softmax output, each class's probability."""
+        last = self.forward(params, x)[-1]
+        return softmax(last) if self.softmax else last
 
     def layer_statistics(
         self, params: Array, outputs: list[Array], grad_prediction: Array
@@ -158,6 +169,29 @@ def _weight_view(flat: Array, s: LayerSlot) -> Array:
     return flat[:, s.weight].reshape(len(flat), s.fan_in, s.fan_out)
 
 
+def predicted_class(prediction: Array) -> Array:
+    """The class each output says, (R, n, K) -> (R, n): the argmax of K > 1 units (logits or
+    probabilities alike); one unit says class 1 above 0.5, the argmax of (1 - p, p)."""
+    if prediction.shape[-1] == 1:
+        return (prediction[..., 0] > 0.5).astype(np.int64)
+    return prediction.argmax(axis=-1)
+
+
 def accuracy(prediction: Array, labels: Array) -> Array:
-    """Share of outputs on the right side of 0.5, per replicate: (R, n, 1) -> (R,)."""
-    return ((prediction > 0.5) == labels.astype(bool)).mean(axis=(-2, -1))
+    """Share of samples whose predicted class is the label, per replicate: (R, n, K), labels
+    (n, 1) -> (R,)."""
+    return (predicted_class(prediction) == labels[..., 0]).mean(axis=-1)
+
+
+def confusion(prediction: Array, labels: Array, classes: int) -> Array:
+    """(R, K, K) counts: row the true class, column the predicted one. Targets that are not
+    class labels 0..K-1 (a regression's, from Python) are left out."""
+    predicted = predicted_class(prediction)  # (R, n)
+    target = np.broadcast_to(labels[..., 0], predicted.shape)
+    truth = target.astype(np.int64)
+    valid = (truth == target) & (truth >= 0) & (truth < classes)
+    flat = truth * classes + predicted  # each (true, predicted) pair one bin
+    counts = [
+        np.bincount(row[ok], minlength=classes**2) for row, ok in zip(flat, valid, strict=True)
+    ]
+    return np.stack(counts).reshape(len(flat), classes, classes)

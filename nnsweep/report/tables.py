@@ -32,7 +32,7 @@ from typing import Any, get_args, get_type_hints
 import pandas as pd
 
 from nnsweep.job import csv_tables
-from nnsweep.job.result_json import HELD_OUT_KEYS, ReplicateResult
+from nnsweep.job.result_json import CONFUSION_KEYS, HELD_OUT_KEYS, ReplicateResult
 from nnsweep.job.schema import PRESENTATION_FIELDS
 from nnsweep.report.jobs import (
     COMPLETE,
@@ -63,7 +63,8 @@ DTYPES = {int: "Int64", float: "float64", bool: "boolean"}
 
 
 def _column_types(typed_dict: type) -> dict[str, str]:
-    hints = get_type_hints(typed_dict)
+    # the confusion matrices stay in result.json: a table of K x K, not a column
+    hints = {k: v for k, v in get_type_hints(typed_dict).items() if k not in CONFUSION_KEYS}
     types = {
         RENAMED.get(k, k): DTYPES[next(t for t in DTYPES if t in (v, *get_args(v)))]
         for k, v in hints.items()
