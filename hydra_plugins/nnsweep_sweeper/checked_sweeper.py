@@ -33,6 +33,7 @@ from nnsweep.job.console import SWEEP_JOBS, SWEEPER_PID
 from nnsweep.job.folder import refusal
 from nnsweep.job.lock import is_locked
 from nnsweep.job.preflight import preflight
+from nnsweep.job.ranges import check_same_classes
 from nnsweep.job.result_json import JobStatus, read_result, write_result
 
 log = logging.getLogger("nnsweep")
@@ -88,6 +89,10 @@ class CheckedSweeper(BasicSweeper):
             if problem is not None:
                 raise ConfigCompositionException(f"refused: {problem} (job: {job})")
             configs.append(cfg)
+        try:
+            check_same_classes(configs)
+        except ConfigError as error:
+            raise ConfigCompositionException(f"bad sweep: {error}") from None
         warm_up_engine(configs)
         # how many jobs the sweep has, for each job's end line ("job 3/8"); the launchers
         # start their workers after this, so they inherit it

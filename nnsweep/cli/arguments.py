@@ -8,8 +8,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 from nnsweep.errors import ConfigError
-from nnsweep.job.schema import GROUPS, RunConfig, option_fields
+from nnsweep.job.schema import CONFIG_DIR, GROUPS, RunConfig, option_fields
 
 # Hydra's flags that take the next argument as their value
 VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name",
@@ -35,6 +37,7 @@ def check_arguments(argv: Sequence[str]) -> None:
                 "spaces: python -m nnsweep -m lr=0.1,0.01"
             )
         _check_key(arg.split("=", 1)[0], fields)
+    _check_option_fields(argv)
 
 
 def check_output_folder(argv: Sequence[str]) -> None:
@@ -62,6 +65,41 @@ def _check_key(key: str, fields: list[str]) -> None:
             raise ConfigError(
                 f"{key} is not a field of any {top}; {_suggest(rest, known, prefix=top + '.')}"
             )
+
+
+def _check_option_fields(argv: Sequence[str]) -> None:
+    """A ``group.field=value`` whose group's chosen options (on the command line, or
+    conf/config.yaml's default) lack that field, and a hidden ``activation=softmax``: one
+    line each, where Hydra's would span several."""
+    given = dict(arg.split("=", 1) for arg in argv if "=" in arg and not arg.startswith("-"))
+    if "experiment" in given or "hparams_search" in given:
+        return  # an experiment may choose other options: its composed config is checked
+    if "softmax" in given.get("activation", "").split(","):
+        raise ConfigError(
+            "activation=softmax: softmax is an output activation only; use "
+            f"output_activation=softmax (hidden layers: {', '.join(GROUPS['activation'])})"
+        )
+    defaults = _default_options()
+    for key, value in given.items():
+        group, _, field = key.partition(".")
+        if group not in GROUPS or not field or field == "name":
+            continue
+        options = given.get(group, defaults.get(group, "")).split(",")
+        for option in options:
+            allowed = option_fields(group, option) if option in GROUPS[group] else None
+            if allowed is not None and field not in allowed:
+                others = ", ".join(n for n in GROUPS[group] if field in option_fields(group, n))
+                raise ConfigError(
+                    f"{key}={value} cannot be used with {group}={option}; its fields: "
+                    f"{', '.join(allowed) or 'none'}; {field} is a field of {group}={others}"
+                )
+
+
+def _default_options() -> dict[str, str]:
+    """The option conf/config.yaml chooses for each group."""
+    config = OmegaConf.load(Path(CONFIG_DIR) / "config.yaml")
+    chosen = [d for d in config.get("defaults", []) if OmegaConf.is_dict(d)]
+    return {k: str(v) for d in chosen for k, v in d.items()}
 
 
 def _suggest(key: str, fields: list[str], prefix: str = "") -> str:

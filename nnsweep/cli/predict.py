@@ -1,4 +1,5 @@
-"""``nnsweep-predict JOB_DIR x1 x2`` or ``--csv FILE``: the trained networks' outputs."""
+"""``nnsweep-predict JOB_DIR x1 x2`` or ``--csv FILE``: the trained networks' outputs: one
+column per replicate, or for a softmax each class's probability and the predicted class."""
 
 import argparse
 import math
@@ -22,7 +23,8 @@ class BadPoints(ValueError):
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="nnsweep-predict",
-        description="The output of every trained replicate of a job, from its params.npz.",
+        description="The output of every trained replicate of a job, from its params.npz: "
+        "for a softmax, each class's probability and the most probable class.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -52,12 +54,18 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"nnsweep-predict: {error}")
     except ValueError as error:  # an epoch that is not a snapshot
         sys.exit(f"nnsweep-predict: --epoch {args.epoch}: {error}")
-    outputs = np.column_stack(
-        [n.predict(x, p)[:, 0] for n, p in zip(networks, params, strict=True)]
-    )
-    header = "x1,x2," + ",".join(f"replicate_{n.replicate}" for n in networks)
-    np.savetxt(sys.stdout, np.column_stack([x, outputs]), delimiter=",", fmt="%.10g",
-               header=header, comments="")  # fmt: skip
+    columns, names = [x], ["x1", "x2"]
+    for network, p in zip(networks, params, strict=True):
+        output, r = network.predict(x, p), network.replicate
+        if network.net.softmax:  # each class's probability, then the most probable class
+            columns += [output, network.predicted_class(x, p)[:, None]]
+            names += [f"replicate_{r}_p{k}" for k in range(output.shape[1])]
+            names.append(f"replicate_{r}_class")
+        else:
+            columns.append(output)
+            names.append(f"replicate_{r}")
+    np.savetxt(sys.stdout, np.column_stack(columns), delimiter=",", fmt="%.10g",
+               header=",".join(names), comments="")  # fmt: skip
 
 
 def numbers(fields: list[str], where: str) -> list[float]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nnsweep.report.jobs import NoRunsError
+from nnsweep.report.tables import MixedClasses
 from nnsweep.report.writer import write_report
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.out is not None:
             check_writable(args.out)
         write_report(args.dirs, args.out, figures=not args.no_figures)
-    except NoRunsError as error:
+    except (NoRunsError, MixedClasses) as error:
         log.error(f"nnsweep-report: {error}")
         return 1
     except OSError as error:  # a folder that cannot be created or written, a full disk

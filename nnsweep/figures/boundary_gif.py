@@ -31,10 +31,13 @@ from nnsweep.figures.style import (
     OUTPUT_LEVELS,
     SHADING_ALPHA,
     InputGrid,
+    class_borders,
+    class_shading,
     data_legend,
     data_points,
     input_axes,
     input_grid,
+    winning_shades,
 )
 
 GRID_STEPS = 80  # per side, fewer than decision_boundary.png's: bilinear smoothing hides cells
@@ -47,7 +50,8 @@ FIGSIZE = (5.6, 5.6)  # inches: 448 x 448 pixels
 SHADES = colormaps[OUTPUT_COLOURS].resampled(len(OUTPUT_LEVELS) - 1)
 SHADES = SHADES.with_extremes(bad="lightgrey")
 
-Predict = Callable[[np.ndarray, np.ndarray], np.ndarray]  # params (P,), points (m, 2) -> (m, 1)
+# params (P,), points (m, 2) -> outputs (m, 1), or (m, K) class probabilities
+Predict = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class Frame(NamedTuple):
@@ -79,16 +83,20 @@ def boundary_gif(
     title: str = "",
     x_test: np.ndarray | None = None,
     y_test: np.ndarray | None = None,
+    classes: int = 2,
 ) -> Path:
     """``path`` (.gif): a frame per entry of ``frames``, each the network's output over a
     grid around the data (colours fixed to 0..1), its 0.5 contour, the data on top (held-out
-    points as rings) and the frame's epoch and loss; ``title`` above them all. Written under
-    a temporary name and renamed: a failure leaves no file. Two frames that draw the same
-    picture are merged by Pillow into one shown longer."""
+    points as rings) and the frame's epoch and loss; ``title`` above them all. With
+    ``classes`` K > 2 outputs (class probabilities), each frame shows the most probable
+    class's regions, shaded by that probability, and their borders, as
+    decision_boundary.png does. Written under a temporary name and renamed: a failure
+    leaves no file. Two frames that draw the same picture are merged by Pillow into one
+    shown longer."""
     if len(frames) == 0:
         raise ValueError(f"boundary_gif needs at least one frame to draw {path}; got none")
     grid = input_grid(x, x_test, GRID_STEPS)  # decision_boundary.png's box
-    fig, artists = _figure(grid, x, y, title, x_test, y_test)
+    fig, artists = _figure(grid, x, y, title, x_test, y_test, classes)
     background = _background(fig, artists)
     writer = GifWriter(fps=1000 / FRAME_MS)
     path = Path(path)
@@ -123,10 +131,13 @@ class GifWriter(AbstractMovieWriter):
         first.save(self.outfile, save_all=True, append_images=rest, duration=durations, loop=0)
 
 
-def _output(predict: Predict, params: np.ndarray, grid: InputGrid) -> np.ma.MaskedArray:
-    """The output on the grid, (steps, steps), with inf and NaN masked (drawn grey)."""
+def _output(predict: Predict, params: np.ndarray, grid: InputGrid) -> np.ndarray:
+    """The output on the grid: (steps, steps) with inf and NaN masked (drawn grey), or
+    (steps, steps, K) class probabilities."""
     with np.errstate(all="ignore"):  # a diverged network's parameters may be inf or NaN
         output = np.asarray(predict(params, grid.points), dtype=float)
+    if output.ndim == 2 and output.shape[1] > 1:
+        return output.reshape(*grid.x.shape, output.shape[1])
     return np.ma.masked_invalid(output.reshape(grid.x.shape))
 
 
@@ -137,6 +148,7 @@ def _figure(
     title: str,
     x_test: np.ndarray | None,
     y_test: np.ndarray | None,
+    classes: int = 2,
 ) -> tuple[Figure, Artists]:
     """The figure with every artist in place, laid out once and then frozen: a layout
     per frame would cost time and could shift the axes as the title changes."""
@@ -144,17 +156,22 @@ def _figure(
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     shade = _shading(ax, grid)
-    fig.colorbar(shade, ax=ax, label="network output", shrink=0.8)
+    if classes > 2:
+        label = "most probable class's probability"
+        fig.colorbar(winning_shades(classes), ax=ax, label=label, shrink=0.8)
+    else:
+        fig.colorbar(shade, ax=ax, label="network output", shrink=0.8)
     boundary = ax.add_collection(LineCollection([], colors="black", linewidths=1.4))
-    points = data_points(ax, x, y, x_test, y_test, on_shading=True)  # redrawn each frame
+    points = data_points(ax, x, y, x_test, y_test, on_shading=True, classes=classes)
     not_finite = ax.text(
         0.5, 0.5, "the output is not finite (diverged)", ha="center", transform=ax.transAxes,
         bbox={"facecolor": "white"}, visible=False,
     )  # fmt: skip
     input_axes(ax)
-    boundary_line = Line2D([], [], color="black", lw=1.4, label="output 0.5")
+    border = "class border" if classes > 2 else "output 0.5"
+    boundary_line = Line2D([], [], color="black", lw=1.4, label=border)
     held_out = x_test is not None and y_test is not None
-    data_legend(fig, held_out, on_shading=True, extra=[boundary_line])
+    data_legend(fig, held_out, on_shading=True, extra=[boundary_line], classes=classes)
     fig.suptitle(title or "Decision boundary as it learns")
     ax.set_title("epoch 1, loss 0.25", fontweight="bold")  # as tall as every frame's title
     fig.draw_without_rendering()
@@ -194,13 +211,16 @@ def _background(fig: Figure, artists: Artists) -> Any:
     return fig.canvas.copy_from_bbox(fig.bbox)
 
 
-def _show(
-    fig: Figure, artists: Artists, frame: Frame, output: np.ma.MaskedArray, grid: InputGrid
-) -> None:
+def _show(fig: Figure, artists: Artists, frame: Frame, output: np.ndarray, grid: InputGrid) -> None:
     """Draw ``frame`` over the restored background."""
-    artists.shade.set_data(output)
-    artists.boundary.set_segments(_contour(output, grid))
-    artists.not_finite.set_visible(not output.count())
+    if output.ndim == 3:  # K class probabilities: the regions and their borders, in RGBA
+        artists.shade.set_data(class_shading(output))
+        artists.boundary.set_segments(class_borders(grid.x, grid.y, output))
+    else:
+        artists.shade.set_data(output)
+        artists.boundary.set_segments(_contour(output, grid))
+    shown = output.count() if np.ma.isMaskedArray(output) else np.isfinite(output).any()
+    artists.not_finite.set_visible(not shown)
     artists.title.set_text(_frame_title(frame))
     for artist in artists.drawn:
         fig.draw_artist(artist)

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from matplotlib import patheffects
+from matplotlib import colormaps, patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.colors import ListedColormap
@@ -22,6 +22,9 @@ from matplotlib.lines import Line2D
 from nnsweep.atomic import atomic_path
 
 CLASS_COLOURS = ListedColormap(["red", "blue"]).with_extremes(bad="grey")  # the lab's colours
+# More than two classes: Okabe & Ito's colour-blind-safe qualitative palette (its black left
+# for borders); beyond seven classes, evenly spaced colours of matplotlib's "turbo"
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442"]
 
 # The network's output over the input square (decision_boundary.png, boundary.gif): ten flat
 # bands from 0 (red) to 1 (blue), pale enough that the points on them stand out
@@ -128,6 +131,23 @@ def input_grid(x: np.ndarray, x_test: np.ndarray | None, steps: int) -> InputGri
     return InputGrid(gx, gy, np.column_stack([gx.ravel(), gy.ravel()]))
 
 
+def class_colours(classes: int = 2) -> ListedColormap:
+    """A colour per class, indexed 0..K-1, grey for NaN: the lab's red and blue for two."""
+    if classes <= 2:
+        return CLASS_COLOURS
+    if classes <= len(OKABE_ITO):
+        colours = OKABE_ITO[:classes]
+    else:
+        colours = colormaps["turbo"](np.linspace(0.05, 0.95, classes))
+    return ListedColormap(colours).with_extremes(bad="grey")
+
+
+def class_rgba(label: np.ndarray, classes: int = 2) -> np.ndarray:
+    """(n, 4) the colour of each label 0..K-1, grey where it is NaN."""
+    label = np.ravel(label).astype(float)
+    return class_colours(classes)(np.where(np.isnan(label), np.nan, label / max(classes - 1, 1)))
+
+
 def data_points(
     ax: Axes,
     x: np.ndarray,
@@ -135,14 +155,15 @@ def data_points(
     x_test: np.ndarray | None = None,
     test_label: np.ndarray | None = None,
     on_shading: bool = False,
+    classes: int = 2,
 ) -> list[PathCollection]:
-    """The training points ``x`` in their class colour (``label``: 0, 1, or NaN for grey),
+    """The training points ``x`` in their class colour (``label``: 0..K-1, or NaN for grey),
     edged white ``on_shading`` so that they stand out on the output's colours, then the
     held-out points as rings over them when both ``x_test`` and ``test_label`` are given."""
     style = {"edgecolors": "white", "s": 30} if on_shading else {"s": 25}
-    points = [ax.scatter(*x.T, c=np.ravel(label), cmap=CLASS_COLOURS, vmin=0, vmax=1, **style)]
+    points = [ax.scatter(*x.T, c=class_rgba(label, classes), **style)]
     if x_test is not None and test_label is not None:
-        points.append(held_out_points(ax, x_test, test_label))
+        points.append(held_out_points(ax, x_test, test_label, classes))
     return points
 
 
@@ -152,34 +173,100 @@ def data_legend(
     on_shading: bool = False,
     not_finite: bool = False,
     extra: Sequence[Line2D] = (),
+    classes: int = 2,
 ) -> None:
     """The legend below the axes of :func:`data_points`: the class colours (and the grey of
     outputs that are not finite), the held-out ring if ``held_out``, then ``extra``."""
-    handles = class_handles(not_finite, **({"markeredgecolor": "white"} if on_shading else {}))
+    edge = {"markeredgecolor": "white"} if on_shading else {}
+    handles = class_handles(not_finite, classes, **edge)
     if held_out:
         handles.append(held_out_handle())
     handles += extra
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    columns = len(handles) if len(handles) <= 4 else (len(handles) + 1) // 2  # two rows
+    fig.legend(handles=handles, loc="outside lower center", ncols=columns)
 
 
-def held_out_points(ax: Axes, x_test: np.ndarray, label: np.ndarray) -> PathCollection:
+def held_out_points(
+    ax: Axes, x_test: np.ndarray, label: np.ndarray, classes: int = 2
+) -> PathCollection:
     """Held-out points as rings of their class colour (grey where ``label`` is NaN), drawn
     over the training points: hollow, they hide nothing beneath them. A white halo keeps a
     ring seen on shading of its own colour."""
-    colours = CLASS_COLOURS(np.ravel(label).astype(float))
+    colours = class_rgba(label, classes)
     halo = [patheffects.withStroke(linewidth=3.2, foreground="white")]
     return ax.scatter(
         *x_test.T, facecolors="none", edgecolors=colours, s=40, linewidths=1.6, path_effects=halo
     )
 
 
-def class_handles(not_finite: bool = False, **style: Any) -> list[Line2D]:
+def class_handles(not_finite: bool = False, classes: int = 2, **style: Any) -> list[Line2D]:
     """Legend entries for the class colours (and the grey of outputs that are not finite)."""
-    names = {"class 0": CLASS_COLOURS(0), "class 1": CLASS_COLOURS(1)}
+    colours = class_rgba(np.arange(classes), classes)
+    names = {f"class {k}": colours[k] for k in range(classes)}
     if not_finite:
         names["output not finite"] = CLASS_COLOURS.get_bad()
     kw = {"marker": "o", "linestyle": "", "markersize": 6, **style}
     return [Line2D([], [], color=c, label=name, **kw) for name, c in names.items()]
+
+
+def predicted_classes(output: np.ndarray) -> np.ndarray:
+    """(n,) the class each output row says, NaN where it is not finite (a diverged network):
+    one unit, class 1 above 0.5; K units (probabilities), the most probable."""
+    output = np.asarray(output, dtype=float).reshape(len(output), -1)
+    finite = np.isfinite(output).all(axis=1)
+    winner = (output[:, 0] > 0.5) if output.shape[1] == 1 else output.argmax(axis=1)
+    return np.where(finite, winner, np.nan)
+
+
+# ------------------------------------------ more than two classes over the input square
+
+# How much of the class colour a region shows, from a tie of all K classes to certainty:
+# pale enough that the points, in the full colour, stand out on their own class's region
+SHADE_STRENGTH = (0.06, 0.5)
+
+
+def class_shading(probabilities: np.ndarray) -> np.ndarray:
+    """(..., 4) RGBA over a grid of K-class probabilities (..., K): each point its most
+    probable class's colour, faded towards white as that probability falls to 1/K (a tie
+    of all classes); light grey where the output is not finite."""
+    classes = probabilities.shape[-1]
+    finite = np.isfinite(probabilities).all(axis=-1)
+    winner = np.where(finite, np.nan_to_num(probabilities).argmax(axis=-1), 0)
+    certainty = (np.nan_to_num(probabilities).max(axis=-1) - 1 / classes) / (1 - 1 / classes)
+    weakest, strongest = SHADE_STRENGTH
+    strength = weakest + (strongest - weakest) * np.clip(certainty, 0, 1)
+    colours = class_colours(classes)(winner / (classes - 1))
+    rgba = 1 - strength[..., None] * (1 - colours)  # white blended with the class colour
+    rgba[..., 3] = 1.0
+    rgba[~finite] = (0.83, 0.83, 0.83, 1.0)
+    return rgba
+
+
+def winning_shades(classes: int) -> Any:
+    """The grey scale of :func:`class_shading`'s fading, for its colour bar: from a tie of
+    all K classes (1/K) to certainty (1)."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
+
+    # the fading of a dark grey "class colour": what the regions show, without their hue
+    weakest, strongest = (1 - s * 0.9 for s in SHADE_STRENGTH)
+    ramp = LinearSegmentedColormap.from_list("winning", [(weakest,) * 3, (strongest,) * 3])
+    return ScalarMappable(Normalize(1 / classes, 1), ramp)
+
+
+def class_borders(grid_x: np.ndarray, grid_y: np.ndarray, probabilities: np.ndarray) -> list:
+    """The borders between the most-probable-class regions: for each class the 0.5 contour
+    of being the winner, as line segments (k, 2)."""
+    import contourpy
+
+    winner = np.nan_to_num(probabilities, nan=-1).argmax(axis=-1)
+    lines = []
+    for k in range(probabilities.shape[-1]):
+        inside = (winner == k).astype(float)
+        lines += contourpy.contour_generator(grid_x, grid_y, inside, line_type="Separate").lines(
+            0.5
+        )
+    return lines
 
 
 def held_out_handle() -> Line2D:
@@ -191,7 +278,8 @@ def held_out_handle() -> Line2D:
 # ----------------------------------------------------------------------------------- names
 
 
-def network_label(hidden_units: int, hidden_layers: int) -> str:
-    """The layer sizes as the README writes them, 2 inputs and 1 output: ``2-4-4-1``; the
-    figures' captions and the report's settings both name a network so."""
-    return "-".join(map(str, [2, *[int(hidden_units)] * int(hidden_layers), 1]))
+def network_label(hidden_units: int, hidden_layers: int, outputs: int = 1) -> str:
+    """The layer sizes as the README writes them, 2 inputs first: ``2-4-4-1``, or
+    ``2-16-16-3`` for a softmax over 3 classes; the figures' captions and the report's
+    settings both name a network so."""
+    return "-".join(map(str, [2, *[int(hidden_units)] * int(hidden_layers), int(outputs)]))

@@ -1,5 +1,6 @@
 """One job's figures, drawn after its data are written: prediction.png,
-learning_curve.png, decision_boundary.png, gradients.png and boundary.gif. The modules of
+learning_curve.png, decision_boundary.png, gradients.png, boundary.gif and, for more than
+two classes, confusion.png. The modules of
 nnsweep.figures draw them from plain arrays; this module chooses which are drawn, and of
 which replicate, and picks the arrays.
 
@@ -20,7 +21,7 @@ from nnsweep.job import csv_tables
 from nnsweep.job.build import Experiment, build
 from nnsweep.job.console import outcomes, stops
 from nnsweep.job.params_npz import saved_history
-from nnsweep.job.schema import FIGURE_FILES
+from nnsweep.job.schema import FIGURE_FILES, layer_sizes
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def draw_figures(
     logged as a warning and returned, file name to error, for result.json to record."""
     from nnsweep.figures import (
         boundary_gif,
+        confusion,
         decision_boundary,
         gradients,
         learning_curve,
@@ -50,6 +52,8 @@ def draw_figures(
     params = history.params[shown : shown + 1]
     held_out = {"x_test": e.x_test, "y_test": e.y_test}
     test_output = None if e.x_test is None else predict(e, params, e.x_test)[0]
+    counts = None if history.diverged[shown] else history.final_confusion[shown]
+    classes = e.net.classes
 
     def figure(draw: Any) -> Any:  # a matplotlib figure's writer
         return lambda path: style.save(draw(), path)
@@ -70,13 +74,16 @@ def draw_figures(
         )),
         "boundary": lambda path: boundary_gif.boundary_gif(
             path, lambda row, x: predict(e, row[None], x)[0], frames(e, history, shown),
-            e.x, e.y, title, **held_out,
+            e.x, e.y, title, **held_out, classes=classes,
         ),
+        "confusion": figure(lambda: confusion.confusion_figure(counts, title)),
     }  # fmt: skip
     failed, names = {}, list(names if names is not None else [f.name for f in cfg.figures])
     if "boundary" in names and not len(history.snapshot_epochs):
         log.info("boundary.gif not drawn: snapshots=0 kept no parameters to animate")
         names.remove("boundary")
+    if "confusion" in names and classes <= 2:
+        names.remove("confusion")  # two classes: prediction.png says as much
     for name in names:
         path = job_dir / FIGURE_FILES[name]
         try:
@@ -91,6 +98,7 @@ def missing(cfg: DictConfig, job_dir: Path) -> list[str]:
     """The figures ``cfg.figures`` names that ``job_dir`` does not hold (boundary.gif only
     where snapshots were kept)."""
     names = [f.name for f in cfg.figures if not (job_dir / FIGURE_FILES[f.name]).is_file()]
+    names = [n for n in names if n != "confusion" or output_classes(cfg) > 2]
     return [n for n in names if n != "boundary" or cfg.snapshots > 0]
 
 
@@ -127,7 +135,7 @@ def frames(e: Experiment, history: History, r: int) -> list:
 
 def _loss(e: Experiment, row: np.ndarray) -> float:
     with np.errstate(all="ignore"):  # a diverged network's loss overflows
-        loss, _ = e.loss_fn(predict(e, row[None], e.x), e.y)
+        loss, _ = e.loss_fn(e.net.forward(row[None], e.x)[-1], e.y)  # a softmax's logits
     return float(loss[0])
 
 
@@ -140,7 +148,7 @@ def representative_replicate(history: History) -> int:
 def caption(cfg: DictConfig, shown: int | None = None, replicates: int = 1) -> str:
     from nnsweep.figures.style import network_label
 
-    layers = network_label(cfg.hidden_units, cfg.hidden_layers)
+    layers = network_label(cfg.hidden_units, cfg.hidden_layers, layer_sizes(cfg)[-1])
     # no hidden layer: a logistic regression, whose hidden units and activation are unused
     hidden = f" {cfg.activation.name}" if cfg.hidden_layers else " (no hidden layer)"
     text = f"{cfg.dataset.name}, {layers}{hidden}, {cfg.optimizer.name} lr={cfg.lr}"
@@ -155,9 +163,19 @@ def _output_grid(e: Experiment, params: np.ndarray) -> tuple[np.ndarray, ...]:
     from nnsweep.figures.style import input_grid
 
     grid = input_grid(e.x, e.x_test, GRID_STEPS)
-    return grid.x, grid.y, predict(e, params, grid.points)[0].reshape(grid.x.shape)
+    output = predict(e, params, grid.points)[0]
+    shape = grid.x.shape if output.shape[-1] == 1 else (*grid.x.shape, output.shape[-1])
+    return grid.x, grid.y, output.reshape(shape)
 
 
 def predict(e: Experiment, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The outputs (R, n, 1) the figures draw, or (R, n, K) class probabilities for K > 2;
+    a two-class softmax as its probability of class 1, drawn as one output is."""
     with np.errstate(all="ignore"):  # a diverged replicate's parameters may be inf or NaN
-        return e.net.predict(params, x)
+        output = e.net.predict(params, x)
+    return output[..., 1:] if output.shape[-1] == 2 else output
+
+
+def output_classes(cfg: DictConfig) -> int:
+    """The classes a job's network tells apart (figures drawn for K > 2 only)."""
+    return layer_sizes(cfg)[-1] if cfg.output_activation.name == "softmax" else 2

@@ -168,7 +168,7 @@ def load_networks(job_dir: Path | str) -> list[Network]:
         pairs = zip(saved["activations"], saved["alphas"], strict=True)
         names = [(str(name), _alpha(name, alpha)) for name, alpha in pairs]
         hidden = [make_activation(name, **alpha) for name, alpha in names[:-1]]
-        if any(h != hidden[0] for h in hidden):
+        if any((h.name, h.settings) != (hidden[0].name, hidden[0].settings) for h in hidden):
             raise ValueError(f"its hidden layers differ ({', '.join(h.name for h in hidden)})")
         output = make_output_activation(names[-1][0], **names[-1][1])
         no_hidden = make_activation("none")  # unused by a network without hidden layers
@@ -276,6 +276,14 @@ def saved_history(job_dir: Path, result: dict) -> History:
         final_loss=values("final_loss"),
         final_accuracy=values("final_accuracy"),
         final_test=np.column_stack([values(k) for k in HELD_OUT_KEYS]) if held_out else None,
+        final_confusion=_confusions(replicates, networks[0].classes),
         snapshot_epochs=networks[0].snapshot_epochs,
         snapshots=np.stack([n.snapshots for n in networks], axis=1),
     )
+
+
+def _confusions(replicates: list[dict], classes: int) -> np.ndarray:
+    """(R, K, K) result.json's confusion matrices; zeros where it kept none (a diverged
+    replicate, or a result written before nnsweep kept them)."""
+    empty = [[0] * classes] * classes
+    return np.array([r.get("confusion") or empty for r in replicates], dtype=np.int64)

@@ -3,6 +3,7 @@ refuses a config before anything trains (:func:`check`)."""
 
 import dataclasses
 import difflib
+from collections.abc import Sequence
 from typing import Any
 
 from omegaconf import OmegaConf
@@ -126,3 +127,14 @@ def _suggest(key: str, fields: list[str]) -> str:
 
 def _show(value: Any) -> str:
     return repr(OmegaConf.to_container(value) if OmegaConf.is_config(value) else value)
+
+
+def check_same_classes(configs: Sequence[Any]) -> None:
+    """Raise ConfigError for a sweep whose jobs tell different numbers of classes apart: its
+    report compares jobs on one K (their losses and accuracies are not alike across K)."""
+    counts = sorted({classes(cfg) for cfg in configs})
+    if len(counts) > 1:
+        raise ConfigError(
+            f"the sweep mixes dataset.classes={','.join(map(str, counts))}; allowed: one K per "
+            "sweep (its report compares jobs on one K): sweep each K into its own folder"
+        )

@@ -35,6 +35,7 @@ FIGURE_FILES = {
     "decision_boundary": "decision_boundary.png",
     "gradients": "gradients.png",
     "boundary": "boundary.gif",
+    "confusion": "confusion.png",  # K > 2 classes only
 }
 
 

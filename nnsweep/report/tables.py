@@ -119,6 +119,7 @@ def load(dirs: Path | str | Iterable[Path | str]) -> Sweep:
         for n, d in zip(job_names([*found, *missing]), [*found, *missing], strict=True)
     ]
     config = _config_table(jobs)
+    _check_same_classes(config)
     runs = _runs_table(jobs, config)
     swept = swept_fields(judged_jobs(runs), list(config.columns))
     runs.attrs["swept"] = swept
@@ -129,6 +130,21 @@ def load(dirs: Path | str | Iterable[Path | str]) -> Sweep:
         f"{len(layers)} layer-1 gradient points"
     )
     return Sweep(runs, curves, swept, list(config.columns), sources, layers)
+
+
+class MixedClasses(ValueError):
+    """Jobs that tell different numbers of classes apart: reported apart, never together."""
+
+
+def _check_same_classes(config: pd.DataFrame) -> None:
+    if "dataset.classes" not in config:
+        return
+    counts = sorted(set(config["dataset.classes"].fillna(2).astype(int)))  # no field: 2
+    if len(counts) > 1:
+        raise MixedClasses(
+            f"the jobs found tell {', '.join(map(str, counts))} classes apart; report each "
+            "dataset.classes on its own (one folder each, or --out per K)"
+        )
 
 
 def _not_started(overrides: list[str]) -> dict[str, Any]:

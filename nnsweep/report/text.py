@@ -49,7 +49,11 @@ def fixed_settings(sweep: Sweep) -> dict[str, Any]:
         if len(values) == 1:
             fixed[short_name(column)] = values[0]
     if all(f in fixed for f in NETWORK_FIELDS):
-        fixed = {"network": network_label(*(fixed.pop(f) for f in NETWORK_FIELDS)), **fixed}
+        # a softmax has one output per class (the sweep's one K: tables.MixedClasses)
+        softmax = fixed.get("output_activation") == "softmax"
+        outputs = int(fixed.get("dataset.classes", 2)) if softmax else 1
+        layers = network_label(*(fixed.pop(f) for f in NETWORK_FIELDS), outputs)
+        fixed = {"network": layers, **fixed}
     return fixed
 
 
