@@ -68,8 +68,12 @@ def test_yaml_values_match_the_engine_defaults(group, name):
 @pytest.mark.parametrize("experiment", names())
 def test_every_experiment_composes(experiment):
     cfg = compose_config(f"experiment={experiment}")
-    assert cfg.replicates == 5
-    assert cfg.dataset.name in ("linear", "xor")
+    if experiment == "spirals":  # beyond the lab: 3 classes, softmax, cross-entropy
+        assert (cfg.dataset.name, cfg.dataset.classes, cfg.replicates) == ("spiral", 3, 3)
+        assert (cfg.output_activation.name, cfg.loss.name) == ("softmax", "cross_entropy")
+    else:  # the lab report's: 5 replicates on its two datasets
+        assert cfg.replicates == 5
+        assert cfg.dataset.name in ("linear", "xor")
     build(cfg)
 
 

@@ -20,7 +20,8 @@ def prediction_figure(
     finite (a diverged network) is drawn grey. Held-out points (``x_test``, ``y_test``) are
     hollow: on the right only with ``test_prediction``, the network's output on them (a
     true label there would pass for a prediction)."""
-    classes = max(2, np.shape(prediction)[-1])
+    k = np.shape(prediction)[-1] if np.ndim(prediction) == 2 else 1  # (n, K) or (n, 1)
+    classes = max(2, k)
     fig = Figure(figsize=(9, 4.8), layout="constrained")
     panels = fig.subplots(1, 2, sharex=True, sharey=True)
     predicted = predicted_classes(prediction)
