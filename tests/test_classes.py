@@ -292,6 +292,9 @@ REFUSED = [
     (["loss=cross_entropy"], "loss=cross_entropy cannot be used with output_activation='sigmoid'"),
     (["output_activation=softmax", "loss=bce"], "cannot be used with loss=bce"),
     (["activation=softmax"], "softmax is an output activation only"),
+    (["dataset=spiral", "dataset.classes=10000", "dataset.n=1000000", "replicates=100",
+      "output_activation=softmax"], "dataset.classes=10000, dataset.n=1000000, "
+     "dataset.test_n=0, engine=numba needs about"),
     (["-m", "dataset=spiral", "dataset.classes=3,5", "output_activation=softmax"],
      "the sweep mixes dataset.classes=3,5"),
     (["-m", "dataset=spiral,linear", "dataset.classes=3", "output_activation=softmax"],

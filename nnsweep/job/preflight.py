@@ -5,6 +5,7 @@ import logging
 import os
 import resource
 import shutil
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,16 @@ def preflight(cfg: DictConfig) -> None:
         largest = max(parts, key=lambda part: parts[part][0])
         size, fields = parts[largest]
         raise ConfigError(
-            f"{', '.join(f'{f}={OmegaConf.select(cfg, f)}' for f in fields)} needs about "
+            f"{', '.join(f'{f}={_value(cfg, f)}' for f in fields)} needs about "
             f"{needed / 1e9:,.1f} GB, {size / needed:.0%} of it {largest}; allowed: at most the "
             f"{limit / 1e9:,.1f} GB of memory available"
         )
+
+
+def _value(cfg: DictConfig, field: str) -> Any:
+    """A field's value as the command line writes it (an enum's name: engine=numba)."""
+    value = OmegaConf.select(cfg, field)
+    return value.name if isinstance(value, Enum) else value
 
 
 def estimate_bytes(cfg: DictConfig) -> int:
