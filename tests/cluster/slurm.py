@@ -172,7 +172,9 @@ def _wait_for(condition, seconds: float, every: float = 0.1) -> bool:
     return condition()
 
 
-def up(root: Path = DEFAULT_DIR, accounting: bool = True, timeout: float = START_TIMEOUT) -> Cluster:
+def up(
+    root: Path = DEFAULT_DIR, accounting: bool = True, timeout: float = START_TIMEOUT
+) -> Cluster:
     """Install what is missing, write the configs into ``root`` (emptied first), start the
     daemons and wait until the node is idle. Whatever fails, the daemons started are stopped."""
     install()
@@ -213,8 +215,7 @@ def _start_munge(cluster: Cluster) -> None:
         ],
         user="munge",
     )  # fmt: skip
-    if not _wait_for((folder / "munge.socket").exists, 10):
-        raise RuntimeError(f"munged did not start: {_tail(cluster.root / 'log' / 'munged.out')}")
+    _wait_started(cluster, "munged", (folder / "munge.socket").exists, 10)
 
 
 def _start_accounting(cluster: Cluster, dbd_port: int, db_port: int) -> None:
@@ -231,16 +232,28 @@ def _start_accounting(cluster: Cluster, dbd_port: int, db_port: int) -> None:
             f"--log-error={cluster.root / 'log' / 'mariadbd.log'}",
         ],
     )  # fmt: skip
-    if not _wait_for(lambda: _listening(db_port), 20):
-        raise RuntimeError(f"mariadbd did not start: {_tail(cluster.root / 'log' / 'mariadbd.log')}")
+    _wait_started(cluster, "mariadbd", lambda: _listening(db_port), 20)
     dbd_conf = cluster.root / "etc" / "slurmdbd.conf"
     dbd_conf.write_text(slurmdbd_conf(cluster.root, dbd_port, db_port))
     dbd_conf.chmod(0o600)  # slurmdbd refuses a config others can read
     cluster.start("slurmdbd", ["slurmdbd", "-D"])
-    if not _wait_for(lambda: _listening(dbd_port), 30):
-        raise RuntimeError(f"slurmdbd did not start: {_tail(cluster.root / 'log' / 'slurmdbd.log')}")
+    _wait_started(cluster, "slurmdbd", lambda: _listening(dbd_port), 30)
     cluster.conf.write_text(slurm_conf(cluster.root, {"dbd": dbd_port}, True))  # for sacctmgr
     cluster.run("sacctmgr", "-i", "add", "cluster", CLUSTER_NAME)
+
+
+def _wait_started(cluster: Cluster, name: str, ready, seconds: float) -> None:
+    """Wait until ``ready()``; RuntimeError with the daemon's last log lines if it ends or
+    is not ready in time."""
+
+    def started() -> bool:
+        cluster.check_alive()
+        return ready()
+
+    if not _wait_for(started, seconds):
+        logs = [cluster.root / "log" / f"{name}.{kind}" for kind in ("log", "out")]
+        said = " ".join(_tail(log) for log in logs if log.is_file())
+        raise RuntimeError(f"{name} did not start in {seconds:.0f} s: {said}")
 
 
 def _listening(port: int) -> bool:
@@ -322,22 +335,25 @@ def slurm_conf(root: Path, ports: dict[str, int], accounting: bool) -> str:
 
 
 def slurmdbd_conf(root: Path, dbd_port: int, db_port: int) -> str:
-    return "\n".join(
-        [
-            "AuthType=auth/munge",
-            f"AuthInfo=socket={root / 'munge' / 'munge.socket'}",
-            "DbdHost=localhost",
-            f"DbdPort={dbd_port}",
-            "SlurmUser=root",
-            "StorageType=accounting_storage/mysql",
-            "StorageHost=127.0.0.1",
-            f"StoragePort={db_port}",
-            "StorageUser=root",
-            "StorageLoc=slurm_acct_db",
-            f"PidFile={root / 'slurmdbd.pid'}",
-            f"LogFile={root / 'log' / 'slurmdbd.log'}",
-        ]
-    ) + "\n"
+    return (
+        "\n".join(
+            [
+                "AuthType=auth/munge",
+                f"AuthInfo=socket={root / 'munge' / 'munge.socket'}",
+                "DbdHost=localhost",
+                f"DbdPort={dbd_port}",
+                "SlurmUser=root",
+                "StorageType=accounting_storage/mysql",
+                "StorageHost=127.0.0.1",
+                f"StoragePort={db_port}",
+                "StorageUser=root",
+                "StorageLoc=slurm_acct_db",
+                f"PidFile={root / 'slurmdbd.pid'}",
+                f"LogFile={root / 'log' / 'slurmdbd.log'}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def down(root: Path = DEFAULT_DIR) -> None:
