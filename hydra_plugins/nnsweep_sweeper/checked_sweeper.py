@@ -68,6 +68,10 @@ class CheckedSweeper(BasicSweeper):
             else:
                 record.write_bytes(earlier)
             raise
+        except Exception:
+            if getattr(self.launcher, "failures_said", False):  # each failure said in a line
+                raise SystemExit(1) from None
+            raise
         finally:
             if earlier is not None and record.read_bytes() == earlier:
                 kept.unlink()  # a resume, or a refused sweep: one record is enough

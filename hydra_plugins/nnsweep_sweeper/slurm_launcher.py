@@ -34,6 +34,7 @@ from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
 from nnsweep.job.preflight import memory_parts
+from nnsweep.job.result_json import read_result
 
 try:
     from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
@@ -84,11 +85,12 @@ class SlurmLauncher(SubmititSlurmLauncher):
             f"{len(jobs)} jobs queued on SLURM as array {array} "
             f"({_partition(self.params)}); their logs: {sweep_dir}/.submitit/"
         )
+        endings = wait_until_ended(jobs, accounting=sacct_answers(array))
         returns = [
-            _outcome(job, list(o), gone)
-            for job, o, gone in zip(jobs, job_overrides, wait_until_ended(jobs), strict=True)
+            _outcome(job, list(o), ended)
+            for job, o, ended in zip(jobs, job_overrides, endings, strict=True)
         ]
-        _say_what_failed(returns, numbers, jobs, sweep_dir)
+        self.failures_said = _say_what_failed(returns, numbers, jobs, sweep_dir)
         return returns
 
     def _executor(self, submitit: Any) -> Any:
@@ -108,6 +110,7 @@ class SlurmLauncher(SubmititSlurmLauncher):
         return executor
 
     minutes = MIN_MINUTES  # the checked sweeper sets it from the jobs' configs (time_limit)
+    failures_said = False  # the checked sweeper then exits 1 without a traceback
 
 
 def _partition(params: dict[str, Any]) -> str:
@@ -115,31 +118,58 @@ def _partition(params: dict[str, Any]) -> str:
     return f"partition {name}" if name else "SLURM's default partition"
 
 
-def wait_until_ended(jobs: Sequence[Any]) -> list[str | None]:
-    """Wait until every job has ended; for each, None if it ended with a result file (or
-    sacct says it ended), else the state SLURM last gave it (``CANCELLED``, ``gone``)."""
+def sacct_answers(array: str) -> bool:
+    """Whether ``sacct`` answers for the array; if not (a cluster without accounting), one
+    line says so, and the jobs' states come from squeue alone: submitit would call sacct,
+    and sacct print its error, at every look."""
+    try:
+        done = subprocess.run(["sacct", "-n", "-j", array], capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        said = str(error)
+    else:
+        if done.returncode == 0:
+            return True
+        said = done.stderr.decode(errors="replace").strip().split("\n")[0]
+    log.warning(f"sacct fails on this cluster ({said}): {NO_SACCT}")
+    return False
+
+
+NO_SACCT = "the jobs' states come from squeue and their result files instead"
+
+
+def wait_until_ended(jobs: Sequence[Any], accounting: bool = True) -> list[str | None]:
+    """Wait until every job has ended; for each, None if it left a result file, else how
+    SLURM says it ended (``CANCELLED by 0``, ``TIMEOUT``, ``gone``: no longer known). Without
+    ``accounting``, only squeue is asked."""
     ended: dict[int, str | None] = {}
-    gone_since: dict[int, float] = {}
-    while len(ended) < len(jobs):
-        queue = queue_states(jobs[0].job_id.split("_")[0])
+    first_seen: dict[int, float] = {}  # when each job was first seen ended without a result
+    while True:
+        queue, now = queue_states(jobs[0].job_id.split("_")[0]), time.monotonic()
         for i, job in enumerate(jobs):
             if i in ended:
                 continue
-            if job.done():
+            if job.paths.result_pickle.exists():
                 ended[i] = None
                 continue
-            if queue is None:  # squeue did not answer: nothing is known, keep waiting
-                continue
-            state = queue.get(job.job_id, "gone")
-            if state in ENDED or state == "gone":
-                first = gone_since.setdefault(i, time.monotonic())
-                if time.monotonic() - first > GONE_GRACE:
-                    ended[i] = state
-            else:
-                gone_since.pop(i, None)
-        if len(ended) < len(jobs):
-            time.sleep(POLL)
-    return [ended[i] for i in range(len(jobs))]
+            state = _end_state(job, queue, accounting)
+            if state is None:
+                first_seen.pop(i, None)
+            elif now - first_seen.setdefault(i, now) > GONE_GRACE:
+                ended[i] = state
+        if len(ended) == len(jobs):
+            return [ended[i] for i in range(len(jobs))]
+        time.sleep(POLL)
+
+
+def _end_state(job: Any, queue: dict[str, str] | None, accounting: bool) -> str | None:
+    """How the job ended, by sacct (submitit's watcher) or else by squeue; None while it
+    may still run. Nothing known (squeue not answering) counts as still running."""
+    if accounting and job.done():  # sacct says it ended (its result file was looked for)
+        return job.state
+    if queue is None:
+        return None
+    state = queue.get(job.job_id, "gone")
+    return state if state in ENDED or state == "gone" else None
 
 
 def queue_states(array: str) -> dict[str, str] | None:
@@ -157,16 +187,16 @@ def queue_states(array: str) -> dict[str, str] | None:
     return {job_id: state.split()[0] for job_id, state in rows}
 
 
-def _outcome(job: Any, overrides: list[str], gone: str | None) -> JobReturn:
+def _outcome(job: Any, overrides: list[str], ended: str | None) -> JobReturn:
     """The job's own return; or a failed one saying how it ended without a result."""
-    if gone is None:
+    if ended is None:
         try:
             return job.results()[0]
-        except Exception as error:  # no result file after all, or submitit's own failure
-            reason = str(error).split("\n")[0]
-            return _failed(overrides, f"SLURM job {job.job_id} ended without a result: {reason}")
-    state = "is no longer known to SLURM" if gone == "gone" else f"ended {gone}"
-    return _failed(overrides, f"SLURM job {job.job_id} {state}, without a result")
+        except Exception as error:  # a result file that cannot be read
+            first = str(error).strip().split("\n")[0]
+            return _failed(overrides, f"SLURM job {job.job_id}: {first}")
+    how = "is no longer known to SLURM" if ended == "gone" else f"ended {ended}"
+    return _failed(overrides, f"SLURM job {job.job_id} {how}, without a result")
 
 
 def _failed(overrides: list[str], message: str) -> JobReturn:
@@ -175,23 +205,34 @@ def _failed(overrides: list[str], message: str) -> JobReturn:
 
 def _say_what_failed(
     returns: list[JobReturn], numbers: list[int], jobs: Sequence[Any], sweep_dir: Path
-) -> None:
-    """One line per job that did not complete, with its error and its log; then one line
-    that says the others stand and how to resume. Hydra then exits 1."""
+) -> bool:
+    """One line per job that did not complete, with its error, what its result.json says
+    and its log; then one line that says the others stand and how to resume. Whether any
+    failed (Hydra then exits 1)."""
     failed = [i for i, r in enumerate(returns) if r.status == JobStatus.FAILED]
     for i in failed:
         error = returns[i]._return_value
-        what = str(error).strip().split("\n")[-1] if str(error).strip() else type(error).__name__
-        if not isinstance(error, JobEnded):
-            what = f"{type(error).__name__}: {what}"
-        job_log = jobs[i].paths.stderr
+        what = f"{error}" if isinstance(error, JobEnded) else f"{type(error).__name__}: {error}"
+        record = _recorded(sweep_dir / str(numbers[i]), what)
         place = f"job {numbers[i]} {', '.join(returns[i].overrides)}"
-        log.error(f"{place}: {what} (its log: {job_log})")
+        log.error(f"{place}: {what.strip()}; {record} (its log: {jobs[i].paths.stderr})")
     if failed:
         log.error(
             f"{len(failed)} of {len(returns)} jobs did not complete; the others' results "
             f"stand; resume with: {resume_command(sweep_dir)}"
         )
+    return bool(failed)
+
+
+def _recorded(job_dir: Path, said: str) -> str:
+    """What the job's result.json says of it, for the line that names a failed job (its
+    error once: not again where ``said`` has it)."""
+    try:
+        result = read_result(job_dir)
+    except (OSError, ValueError):
+        return "it wrote no result.json"
+    error = f", {result['error']}" if result.get("error", said) not in said else ""
+    return f"its result.json says {result['status']}{error}"
 
 
 def resume_command(sweep_dir: Path) -> str:
@@ -285,8 +326,8 @@ class SacctWarnings(logging.Filter):
             return False
         self.said = True
         record.msg = (
-            "sacct fails on this cluster (no accounting?): job states come from squeue and "
-            "the jobs' result files instead; further sacct warnings are not shown"
+            "sacct fails on this cluster (no accounting?), and submitit will say so at every "
+            "look at its jobs: said once here"
         )
         record.args = ()
         return True
