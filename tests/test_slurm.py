@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,12 +77,24 @@ def nnsweep(cluster: slurm.Cluster, folder: Path, *args: str, **env: str) -> sub
 
 
 def finish(sweep: subprocess.Popen) -> tuple[int, str]:
-    out, err = sweep.communicate(timeout=SWEEP_TIMEOUT)
+    """The sweep's exit code and console; a sweep still waiting after SWEEP_TIMEOUT hangs:
+    it is killed and the test fails."""
+    try:
+        out, err = sweep.communicate(timeout=SWEEP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        sweep.kill()
+        out, err = sweep.communicate()
+        pytest.fail(f"the sweep still waited after {SWEEP_TIMEOUT} s: {out}{err}")
     return sweep.returncode, out + err
 
 
 def result(job_dir: Path) -> dict:
     return json.loads((job_dir / "result.json").read_text())
+
+
+def job_logs(folder: Path) -> list[Path]:
+    """The sweep's .submitit/ folders of its array's jobs (``12_0``, ``12_1``, ...)."""
+    return [p for p in (folder / ".submitit").iterdir() if re.fullmatch(r"\d+_\d+", p.name)]
 
 
 def without_times(record: dict) -> dict:
@@ -178,7 +191,7 @@ def cancel_job_1(cluster: slurm.Cluster, folder: Path) -> tuple[int, str, float]
     while not _says_running(folder / "1"):
         assert sweep.poll() is None and time.monotonic() < deadline, "job 1 never ran"
         time.sleep(0.2)
-    [job_1] = [p.name for p in (folder / ".submitit").iterdir() if p.name.endswith("_1")]
+    [job_1] = [p.name for p in job_logs(folder) if p.name.endswith("_1")]
     cluster.run("scancel", job_1)
     cancelled = time.monotonic()
     go.touch()
@@ -253,6 +266,26 @@ def test_without_accounting_a_cancelled_job_still_ends_the_sweep_in_one_line(
     assert said.count("accounting storage is disabled") == 1, said  # sacct's words, once
 
 
+def test_ctrl_c_stops_the_sweep_and_its_slurm_jobs_each_marked_failed(cluster, tmp_path):
+    folder = tmp_path / "sweep"
+    sweep = nnsweep(
+        cluster, folder, "seed=0,1", "epochs=1000", *ON_SLURM,
+        PYTHONPATH=FAULTS, NNSWEEP_WAIT_FOR=str(tmp_path / "never"),
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (_says_running(folder / "0") and _says_running(folder / "1")):
+        assert sweep.poll() is None and time.monotonic() < deadline, "the jobs never ran"
+        time.sleep(0.2)
+    sweep.send_signal(signal.SIGINT)
+    code, said = finish(sweep)
+    assert code == 130, said
+    assert "interrupted: 2 marked failed; resume with: python -m nnsweep" in said, said
+    assert [result(folder / j)["status"] for j in "01"] == ["failed", "failed"]
+    [array] = {p.name.split("_")[0] for p in job_logs(folder)}
+    left = cluster.run("squeue", "-h", "-j", array, "--states=pending,running", check=False)
+    assert not left.stdout.strip(), left.stdout  # nothing of the sweep's left on SLURM
+
+
 def test_submitits_sacct_warnings_are_said_once(bare_cluster, monkeypatch, capfd):
     """hydra/launcher=submitit_slurm calls sacct at every look: the checked sweeper puts a
     filter on submitit's logger that says it once."""
@@ -307,9 +340,7 @@ def test_two_sweeps_submitted_at_once_into_different_folders_do_not_mix(sweeps):
         tasks = {result(j)["environment"]["slurm_array_task"] for j in jobs}
         arrays[name] = {t.split("_")[0] for t in tasks}
         assert len(arrays[name]) == 1  # one array per sweep
-        logs = {
-            p.name for p in (folder / ".submitit").iterdir() if re.fullmatch(r"\d+_\d+", p.name)
-        }
+        logs = {p.name for p in job_logs(folder)}
         assert logs == tasks  # its own jobs' logs, only
     assert arrays["a"] != arrays["b"]
 

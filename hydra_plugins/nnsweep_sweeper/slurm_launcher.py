@@ -63,14 +63,22 @@ class JobEnded(CompactHydraException):
     """A SLURM job that ended without a result: cancelled, out of time, its node lost."""
 
 
+class JobRefused(CompactHydraException):
+    """A job that would not fit in the memory asked of SLURM: nothing is queued."""
+
+
 class SlurmLauncher(SubmititSlurmLauncher):
     """submitit_slurm's launcher, waiting on every job until SLURM says it ended."""
+
+    minutes: int | None = None  # the checked sweeper sets it from every job's config
+    failures_said = False  # the checked sweeper then exits 1 without a traceback
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list:
         import submitit  # as the parent launcher does: plugin discovery stays fast
 
         quiet_sacct()  # submitit configured its logger as it was imported
-        executor = self._executor(submitit)
+        minutes = self.minutes or self._check(job_overrides)
+        executor = self._executor(submitit, minutes)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         state = Singleton.get_state()
@@ -85,7 +93,11 @@ class SlurmLauncher(SubmititSlurmLauncher):
             f"{len(jobs)} jobs queued on SLURM as array {array} "
             f"({_partition(self.params)}); their logs: {sweep_dir}/.submitit/"
         )
-        endings = wait_until_ended(jobs, accounting=sacct_answers(array))
+        try:
+            endings = wait_until_ended(jobs, accounting=sacct_answers(array))
+        except KeyboardInterrupt:  # the sweep stops, and so do its jobs (each marks itself)
+            subprocess.run(["scancel", array], capture_output=True, timeout=60)
+            raise
         returns = [
             _outcome(job, list(o), ended)
             for job, o, ended in zip(jobs, job_overrides, endings, strict=True)
@@ -93,7 +105,18 @@ class SlurmLauncher(SubmititSlurmLauncher):
         self.failures_said = _say_what_failed(returns, numbers, jobs, sweep_dir)
         return returns
 
-    def _executor(self, submitit: Any) -> Any:
+    def _check(self, job_overrides: Sequence[Sequence[str]]) -> int:
+        """Under a sweeper other than the checked one (Optuna's): this batch's jobs checked
+        against the memory asked, here, before any is queued; their time limit."""
+        loader = self.hydra_context.config_loader
+        configs = [loader.load_sweep_config(self.config, list(o)) for o in job_overrides]
+        for cfg, overrides in zip(configs, job_overrides, strict=True):
+            problem = memory_refusal(cfg)
+            if problem is not None:
+                raise JobRefused(f"refused: {problem} (job: {' '.join(overrides)})")
+        return time_limit(configs)
+
+    def _executor(self, submitit: Any, minutes: int) -> Any:
         """submitit's executor with this launcher's parameters, as the parent builds it."""
         executor = submitit.AutoExecutor(
             cluster="slurm",
@@ -105,12 +128,9 @@ class SlurmLauncher(SubmititSlurmLauncher):
         params = {
             k if k in base else f"slurm_{k}": v for k, v in self.params.items() if k not in own
         }
-        params["timeout_min"] = params["timeout_min"] or self.minutes
+        params["timeout_min"] = params["timeout_min"] or minutes
         executor.update_parameters(**params)
         return executor
-
-    minutes = MIN_MINUTES  # the checked sweeper sets it from the jobs' configs (time_limit)
-    failures_said = False  # the checked sweeper then exits 1 without a traceback
 
 
 def _partition(params: dict[str, Any]) -> str:
