@@ -33,8 +33,10 @@ from hydra.core.utils import JobReturn, JobStatus
 from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
+from nnsweep.data import make_dataset
 from nnsweep.job.preflight import memory_parts
 from nnsweep.job.result_json import read_result
+from nnsweep.job.schema import layer_sizes
 
 try:
     from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
@@ -317,8 +319,9 @@ def time_limit(configs: Sequence[DictConfig]) -> int:
 
 
 def _seconds(cfg: DictConfig) -> float:
-    n = cfg.dataset.get("n", 21) + cfg.dataset.get("test_n", 0)
-    sizes = (2,) + (cfg.hidden_units,) * cfg.hidden_layers + (1,)
+    n = cfg.dataset.n if "n" in cfg.dataset else len(make_dataset(cfg.dataset.name, None)[0])
+    n += cfg.dataset.get("test_n", 0)
+    sizes = layer_sizes(cfg)
     weights = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     updates = 1 if cfg.batch_size is None else math.ceil(n / cfg.batch_size)
     fixed, per = RATES.get(cfg.engine.name, RATES["numpy"])
