@@ -363,6 +363,16 @@ def test_a_job_too_large_for_mem_gb_is_refused_before_anything_is_queued(cluster
     assert _jobs_known(cluster) == queued_before
 
 
+def test_a_partition_sbatch_refuses_is_one_line_without_a_traceback(cluster, tmp_path):
+    sweep = nnsweep(
+        cluster, tmp_path / "sweep", "lr=0.5,1", *ON_SLURM, "hydra.launcher.partition=nope"
+    )
+    code, said = finish(sweep)
+    assert code == 1, said
+    assert "SLURM refused the jobs: sbatch: error: invalid partition specified: nope" in said
+    assert "Traceback" not in said
+
+
 def _jobs_known(cluster: slurm.Cluster) -> list[str]:
     """Every job the controller knows of, ended ones too."""
     listed = cluster.run("squeue", "-h", "--states=all", "-o", "%i").stdout

@@ -66,7 +66,8 @@ class JobEnded(CompactHydraException):
 
 
 class JobRefused(CompactHydraException):
-    """A job that would not fit in the memory asked of SLURM: nothing is queued."""
+    """Jobs refused before they were queued: by nnsweep (the memory asked of SLURM) or
+    by sbatch (a partition that does not exist, ...)."""
 
 
 class SlurmLauncher(SubmititSlurmLauncher):
@@ -83,13 +84,19 @@ class SlurmLauncher(SubmititSlurmLauncher):
         executor = self._executor(submitit, minutes)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
+        if "mode" in self.config.hydra.sweep:  # as the parent launcher does
+            sweep_dir.chmod(int(str(self.config.hydra.sweep.mode), 8))
         state = Singleton.get_state()
         numbers = [initial_job_idx + i for i in range(len(job_overrides))]
         params = [
             (list(o), "hydra.sweep.dir", num, f"job_id_for_{num}", state)
             for num, o in zip(numbers, job_overrides, strict=True)
         ]
-        jobs = executor.map_array(self, *zip(*params, strict=True))
+        try:
+            jobs = executor.map_array(self, *zip(*params, strict=True))
+        except submitit.core.utils.FailedJobError as error:  # sbatch said no: its own words
+            said = "; ".join(line for line in str(error).splitlines() if line.strip())
+            raise JobRefused(f"SLURM refused the jobs: {said}") from None
         array = jobs[0].job_id.split("_")[0]
         log.info(
             f"{len(jobs)} jobs queued on SLURM as array {array} "
