@@ -4,8 +4,10 @@ the report once at the end, a cancelled or failing job reported and resumable, t
 at once apart, and a job too large for the memory asked of SLURM refused before anything
 is queued.
 
-The cluster is started once for this module (all its tests run in one pytest-xdist
-worker: the ``slurm`` group) and stopped at the end, pass or fail. Where it cannot start
+The cluster is started once (all these tests run in one pytest-xdist worker: the
+``slurm`` group) and stopped at the end, pass or fail. Its fixtures are the session's,
+not the module's: xdist may run other modules' tests between these in that worker, and a
+module's fixtures would then be stopped and started again each time. Where it cannot start
 (not root, no apt-get) the tests that need it are skipped with the reason; in CI
 (``CI=true``) they fail instead.
 """
@@ -51,13 +53,13 @@ def start_cluster(accounting: bool) -> Iterator[slurm.Cluster]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster() -> Iterator[slurm.Cluster]:
     """The cluster with accounting (slurmdbd on MariaDB), as real clusters run."""
     yield from start_cluster(accounting=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bare_cluster() -> Iterator[slurm.Cluster]:
     """A cluster without accounting: sacct fails there."""
     yield from start_cluster(accounting=False)
@@ -115,7 +117,7 @@ SWEEP = ("seed=0,1", "lr=0.5,1", "epochs=1500", "replicates=2", "figures=[]")
 TWO_AT_ONCE = {"a": ("0", "1"), "b": ("5", "6")}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sweeps(cluster, tmp_path_factory) -> dict[str, tuple[Path, int, str]]:
     """Each sweep's folder, exit code and console: the 4-job SLURM sweep (its report
     without figures) and the default launcher's; a 3-job sweep whose job 1 raises; and two
@@ -136,7 +138,7 @@ def sweeps(cluster, tmp_path_factory) -> dict[str, tuple[Path, int, str]]:
     return {name: (root / name, *finish(sweep)) for name, sweep in started.items()}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def both_sweeps(sweeps) -> dict:
     for name in ("slurm", "basic"):
         _, code, said = sweeps[name]
@@ -221,7 +223,7 @@ def resume(cluster: slurm.Cluster, said: str) -> tuple[int, str]:
     return done.returncode, done.stdout + done.stderr
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cancelled(cluster, bare_cluster, tmp_path_factory) -> dict[str, tuple[Path, int, str, float]]:
     """cancel_job_1 on the cluster with accounting and on the one without, at once."""
     root = tmp_path_factory.mktemp("cancelled")
