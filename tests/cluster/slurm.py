@@ -289,8 +289,9 @@ def _tail(path: Path) -> str:
 
 def node_line() -> str:
     """This host as SLURM sees it (``slurmd -C``): its name, cores and memory."""
-    line = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True).stdout
-    words = line.split("\n")[0].split()
+    env = {**os.environ, "PATH": _sbin_path()}
+    said = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True, env=env)
+    words = said.stdout.split("\n")[0].split()
     return " ".join([*words, "NodeAddr=127.0.0.1", "State=UNKNOWN"])
 
 
