@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -304,7 +305,7 @@ def memory_refusal(cfg: DictConfig) -> str | None:
     if needed <= limit:
         return None
     largest = max(parts, key=lambda part: parts[part][0])
-    fields = ", ".join(f"{f}={OmegaConf.select(cfg, f)}" for f in parts[largest][1])
+    fields = ", ".join(f"{f}={_value(cfg, f)}" for f in parts[largest][1])
     gb = math.ceil(needed / _UNIT["G"])
     return (
         f"{fields} needs about {needed / 1e9:,.1f} GB ({parts[largest][0] / needed:.0%} of it "
@@ -312,6 +313,12 @@ def memory_refusal(cfg: DictConfig) -> str | None:
         f"{limit / 1e9:,.1f} GB that {field} asks of SLURM; allowed: "
         f"hydra.launcher.mem_gb={gb} or more, or a smaller job"
     )
+
+
+def _value(cfg: DictConfig, field: str) -> Any:
+    """A field's value as the command line writes it (an enum's name: engine=numba)."""
+    value = OmegaConf.select(cfg, field)
+    return value.name if isinstance(value, Enum) else value
 
 
 # seconds of training per epoch: a fixed cost per update and a cost per sample and weight,
