@@ -68,6 +68,10 @@ class CheckedSweeper(BasicSweeper):
             else:
                 record.write_bytes(earlier)
             raise
+        except Exception:
+            if getattr(self.launcher, "failures_said", False):  # each failure said in a line
+                raise SystemExit(1) from None
+            raise
         finally:
             if earlier is not None and record.read_bytes() == earlier:
                 kept.unlink()  # a resume, or a refused sweep: one record is enough
@@ -86,6 +90,10 @@ class CheckedSweeper(BasicSweeper):
                 # a compact Hydra error: the message alone, no traceback, exit code 1
                 raise ConfigCompositionException(f"bad config: {error} (job: {job})") from None
             problem = refusal(self._job_dir(cfg), task_config(cfg), rerun=cfg.rerun)
+            if problem is None and on_slurm(cfg):
+                from hydra_plugins.nnsweep_sweeper.slurm_launcher import memory_refusal
+
+                problem = memory_refusal(cfg)  # before anything is queued
             if problem is not None:
                 raise ConfigCompositionException(f"refused: {problem} (job: {job})")
             configs.append(cfg)
@@ -93,10 +101,23 @@ class CheckedSweeper(BasicSweeper):
             check_same_classes(configs)
         except ConfigError as error:
             raise ConfigCompositionException(f"bad sweep: {error}") from None
+        if configs and on_slurm(configs[0]):
+            self._prepare_slurm(configs)
         warm_up_engine(configs)
         # how many jobs the sweep has, for each job's end line ("job 3/8"); the launchers
         # start their workers after this, so they inherit it
         os.environ[SWEEP_JOBS] = str(sum(len(jobs) for jobs in self.overrides or [batch]))
+
+    def _prepare_slurm(self, configs: Sequence[DictConfig]) -> None:
+        """submitit's sacct warnings collapsed (for submitit_slurm too), and the time limit
+        that hydra/launcher=slurm asks of SLURM, from the jobs' epoch caps."""
+        import submitit  # noqa: F401 (it configures its logger as it is imported)
+
+        from hydra_plugins.nnsweep_sweeper import slurm_launcher
+
+        slurm_launcher.quiet_sacct()
+        if isinstance(self.launcher, slurm_launcher.SlurmLauncher):
+            self.launcher.minutes = slurm_launcher.time_limit(configs)
 
     def _job_dir(self, cfg: DictConfig) -> Path:
         """The folder Hydra will give this job: the sweep's, then its subdir for its number."""
@@ -104,6 +125,11 @@ class CheckedSweeper(BasicSweeper):
             cfg.hydra.job.num = cfg.hydra.job.id = self._next_job
         self._next_job += 1
         return Path(cfg.hydra.sweep.dir) / str(cfg.hydra.sweep.subdir)
+
+
+def on_slurm(cfg: DictConfig) -> bool:
+    """Whether the sweep's jobs go to SLURM (hydra/launcher=slurm or submitit_slurm)."""
+    return str(cfg.hydra.launcher.get("_target_", "")).endswith(".SlurmLauncher")
 
 
 def stopped_line(sweep_dir: Path, jobs: int, stop: BaseException) -> str:

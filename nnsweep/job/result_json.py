@@ -3,9 +3,10 @@ and the checksums of the data files it vouches for.
 
 A job's result.json says its ``status`` (:class:`JobStatus`: ``running`` with its pid and
 host, ``complete``, or ``failed`` with the error), the nnsweep version, the resolved
-config and the overrides; once complete, the environment, one :class:`ReplicateResult`
-per replicate, each data file's size and sha256 (``files``), and the figures that could
-not be drawn (``figures_failed``), if any.
+config and the overrides; once complete, the environment (in a SLURM job its ids too:
+``nnsweep.job.run.environment``), one :class:`ReplicateResult` per replicate, each data
+file's size and sha256 (``files``), and the figures that could not be drawn
+(``figures_failed``), if any.
 """
 
 import hashlib

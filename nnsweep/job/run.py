@@ -7,6 +7,7 @@ the figures (nnsweep.job.figures), which can fail without costing the data.
 """
 
 import logging
+import os
 import platform
 import traceback
 from pathlib import Path
@@ -103,13 +104,20 @@ def _record_failure(job_dir: Path, base: dict, error: BaseException) -> None:
 
 
 def environment() -> dict[str, Any]:
-    """What the numbers were computed with: versions and the BLAS threads in force."""
+    """What the numbers were computed with: versions and the BLAS threads in force; and,
+    in a SLURM job, which one (its SLURM_JOB_ID, and its array task as squeue names it)."""
     threads = [pool["num_threads"] for pool in threadpool_info()]
-    return {
+    found = {
         "python": platform.python_version(),
         "numpy": np.__version__,
         "blas_threads": max(threads, default=None),
     }
+    if "SLURM_JOB_ID" in os.environ:
+        found["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
+        if "SLURM_ARRAY_TASK_ID" in os.environ:
+            array = os.environ.get("SLURM_ARRAY_JOB_ID")
+            found["slurm_array_task"] = f"{array}_{os.environ['SLURM_ARRAY_TASK_ID']}"
+    return found
 
 
 def resolved(cfg: DictConfig) -> dict[str, Any]:
