@@ -14,9 +14,11 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import config, write_job
 from web_sweeps import DATASETS, FAILED, LRS, real_sweep, synthetic_sweep
 
 from nnsweep import report
+from nnsweep.lab import discussion, discussion_page
 from nnsweep.report.answer import answer_lines
 from nnsweep.report.web import browser as chromium
 
@@ -44,6 +46,29 @@ def real(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> Path:
     return synthetic_sweep(tmp_path_factory.mktemp("web_200") / "sweep")
+
+
+@pytest.fixture(scope="module")
+def discussed(tmp_path_factory) -> tuple[Path, list]:
+    """The discussion's page of a synthetic activations sweep (sigmoid slowest), with the
+    findings it was written from."""
+    folder = tmp_path_factory.mktemp("web_discussion")
+    runs = {
+        "sigmoid": (18_000, 0.002, 0.2),
+        "tanh": (2_300, 0.008, 0.75),
+        "relu": (2_100, 0.008, 0.5),
+    }
+    for job, (name, (epochs, norm, derivative)) in enumerate(runs.items()):
+        cfg = config(dataset="linear", activation=name, lr=0.05, epochs=10**5, replicates=2)
+        write_job(
+            folder / "activations" / str(job),
+            cfg,
+            [epochs, epochs + 100],
+            gradient=(norm, derivative),
+        )
+    sweeps = {"activations": report.load(folder / "activations")}
+    found = discussion.findings(sweeps)
+    return discussion_page.write_page(found, sweeps, folder / "out", "Written by a test."), found
 
 
 class Opened:
@@ -351,3 +376,25 @@ def test_a_phone_gets_the_panels_one_above_the_other(opened, synthetic):
     )
     assert len(boxes) == 2 and boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"]
     assert page.page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+# ------------------------------------------------------------- the discussion's page
+
+
+def test_the_discussion_page_sets_each_verdict_above_its_figures(opened, discussed):
+    path, found = discussed
+    page = opened(path)
+    page.draw_every_figure()
+    assert page.problems == []
+    sections = page.page.locator("section.discussion-section")
+    assert sections.count() == len(found) == 2
+    for i, finding in enumerate(found):
+        text = sections.nth(i).inner_text()
+        assert text.startswith(f"Section {finding.section}: {finding.claim}")
+        for verdict in finding.verdicts:  # markdown's emphasis aside, word for word
+            assert str(verdict).replace("*", "").replace("`", "") in text
+    # the experiment's figures under its last claim, below every verdict
+    last = sections.nth(1).bounding_box()
+    figures = page.page.locator("#figures-activations figure")
+    assert figures.count() == 3  # curves, outcomes, gradients
+    assert figures.first.bounding_box()["y"] > last["y"] + last["height"] - 1

@@ -113,6 +113,7 @@ def _no_none(value: Any, in_list: bool = False) -> Any:
 
 def write(text: str, path: Path) -> Path:
     """The page, and plotly.js beside it (written again only when it differs)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     plotly = path.parent / PLOTLY_JS
     source = resources.files("plotly") / "package_data" / PLOTLY_JS
     if not plotly.is_file() or plotly.stat().st_size != len(source.read_bytes()):
