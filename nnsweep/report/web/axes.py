@@ -40,10 +40,10 @@ def cells(rows: int, columns: int, stacked: bool) -> dict[int, tuple[list, list]
 
 
 def log_axis(low: float, high: float) -> dict[str, Any]:
-    """A log axis from ``low`` to ``high``; a tick per decade where it spans two or more
-    (plotly's own minor ticks, 2 and 5, crowd a long axis)."""
+    """A log axis from ``low`` to ``high``: a tick per decade where it spans two or more
+    (plotly's own labels of 2 to 9 crowd a long axis), else at 2 and 5 as well."""
     spec = {"type": "log", "range": list(np.log10([low, high]))}
-    return spec | ({"dtick": 1} if high / low >= 100 else {})
+    return spec | {"dtick": 1 if high / low >= 100 else "D2"}  # D2: 2 and 5 between powers
 
 
 def panel_layouts(
@@ -65,9 +65,9 @@ def _layout(
     for axis, (x, y) in cells(rows, columns, stacked).items():
         r, c = divmod(axis - 1, columns)
         bottom, left = r == rows - 1, c == 0 or stacked
-        layout[ref("xaxis", axis)] = {
+        epochs = {"type": "log", "dtick": 1} if x_log else {"type": "linear"}  # 1, 10, 100...
+        layout[ref("xaxis", axis)] = epochs | {
             "domain": x,
-            "type": "log" if x_log else "linear",
             "anchor": ref("y", axis),
             "matches": None if axis == 1 else "x",
             "showticklabels": bottom,

@@ -27,9 +27,9 @@ from nnsweep.report.aggregate import (
 )
 from nnsweep.report.curves import _loss_limits, band_legend
 from nnsweep.report.layers import GRADIENTS
-from nnsweep.report.style import context, is_numeric, ordered, pooled_over, series_colours
+from nnsweep.report.style import is_numeric, ordered, pooled, pooled_over, series_colours
 from nnsweep.report.tables import Sweep
-from nnsweep.report.text import format_value, ordered_values, short_name
+from nnsweep.report.text import fixed_text, format_value, ordered_values, short_name
 from nnsweep.report.web.axes import PANEL_HEIGHT, cells, log_axis, panel_layouts, ref
 
 # Each job's curve at this many log-spaced and this many evenly spaced epochs of the longest
@@ -95,8 +95,8 @@ def learning_curves(sweep: Sweep) -> dict[str, Any] | None:
         "kind": "jobs",
         "title": title,
         "caption": (
-            f"{context(sweep, field)}. Per job: line, the {STATISTIC}, band, min–max over its "
-            f"replicates ({pooled_over(sweep, *sweep.swept)}); ● where its last replicate "
+            f"{_held(sweep, field)}. Per job: line, the {STATISTIC}, band, min–max over its "
+            f"{pooled_over(sweep, *sweep.swept)}; ● where its last replicate "
             "stopped. Hover a curve for its job, click it for the job's figures; click a "
             "legend entry to hide it."
         ),
@@ -119,6 +119,17 @@ def _labels(sweep: Sweep) -> list[str]:
     if parts:
         text += ": " + pd.concat(parts, axis=1).agg(", ".join, axis=1)
     return text.tolist()
+
+
+def _held(sweep: Sweep, field: str | None) -> str:
+    """The figures' titles' context (what was held fixed, pooled) as a caption's sentence."""
+    text = fixed_text(sweep, width=10**6)  # the caption wraps itself
+    over = pooled(sweep, (field,))
+    return _capital(text + (f"; pooled over: {', '.join(over)}" if over else ""))
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _by(field: str | None) -> str:
@@ -293,7 +304,7 @@ def _gradient_figure(sweep: Sweep, field: str | None) -> dict[str, Any]:
         "id": f"gradients-{name}",
         "kind": "series",
         "title": f"Gradient reaching layer 1 (the first hidden layer){_by(field)}",
-        "caption": f"{context(sweep, field)}. {band_legend(sweep, field)}.",
+        "caption": f"{_held(sweep, field)}. {_capital(band_legend(sweep, field))}.",
         "data": traces,
         "layout": layout,
         "narrow": narrow,

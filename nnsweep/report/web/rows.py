@@ -60,12 +60,13 @@ def _job_rows(sweep: Sweep) -> pd.DataFrame:
     if per_job.empty:
         return jobs
     table = jobs.merge(per_job[["job", *shown]], on="job", how="left")
+    table = table[["job", *sweep.swept, *shown, "status"]]  # the outcomes first: a phone's view
     return table.rename(columns={c: JOB_OUTCOMES[c] for c in shown})
 
 
 def _replicate_rows(sweep: Sweep) -> pd.DataFrame:
     outcomes = [c for c in REPLICATE_OUTCOMES if c in sweep.runs]
-    return sweep.runs[["job", *sweep.swept, "status", *outcomes]]
+    return sweep.runs[["job", *sweep.swept, *outcomes, "status"]]
 
 
 def _table(frame: pd.DataFrame, folders: dict[str, str]) -> dict[str, Any]:
