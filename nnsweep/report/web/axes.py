@@ -41,9 +41,9 @@ def cells(rows: int, columns: int, stacked: bool) -> dict[int, tuple[list, list]
 
 def log_axis(low: float, high: float) -> dict[str, Any]:
     """A log axis from ``low`` to ``high``: a tick per decade where it spans two or more
-    (plotly's own labels of 2 to 9 crowd a long axis), else at 2 and 5 as well."""
+    (plotly's own labels, 2 and 5 between the powers, crowd a long axis), else plotly's."""
     spec = {"type": "log", "range": list(np.log10([low, high]))}
-    return spec | {"dtick": 1 if high / low >= 100 else "D2"}  # D2: 2 and 5 between powers
+    return spec | ({"dtick": 1} if high / low >= 100 else {})
 
 
 def panel_layouts(

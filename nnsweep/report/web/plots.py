@@ -41,7 +41,12 @@ COLOURBAR = {"title": {"text": "converged"}, "thickness": 10, "tickformat": ".0%
 
 def typed(values: Any, dtype: str = "f4") -> dict[str, str]:
     """``values`` as plotly.js's typed-array spec: little-endian bytes in base64."""
-    array = np.ascontiguousarray(np.asarray(values, dtype=np.dtype(dtype).newbyteorder("<")))
+    wanted = np.dtype(dtype).newbyteorder("<")
+    source = np.asarray(values, dtype=np.float64 if wanted.kind == "f" else None)
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = np.ascontiguousarray(source.astype(wanted))
+    if wanted.kind == "f":
+        array[~np.isfinite(array)] = np.nan  # a loss beyond float32's range (diverging): a gap
     return {"dtype": dtype, "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
 
 
