@@ -19,6 +19,7 @@ from web_sweeps import synthetic_sweep
 
 from nnsweep import report
 from nnsweep.report.web import PAGE, PLOTLY_JS, markdown_html
+from nnsweep.report.web import browser as chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,3 +129,11 @@ def test_the_page_s_assets_are_in_the_built_wheel(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for asset in ["page.html", "page.js", "page.css"]:
         assert f"nnsweep/report/web/assets/{asset}" in names
+
+
+def test_a_missing_browser_is_one_line_saying_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(chromium, "CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(chromium.NoBrowser) as error:
+        chromium.stop(*chromium.start())
+    assert str(error.value).startswith("no browser at /nonexistent/chromium: install Chromium")
+    assert "apt-get install -y chromium" in str(error.value)
