@@ -37,7 +37,8 @@ def write_page(sweep: Sweep, out_dir: Path) -> Path:
     """report.html (and plotly.min.js) into ``out_dir``: the answer, the runs table, the
     interactive figures and each job's view. Returns the page's path."""
     out_dir = Path(out_dir)
-    # report.md's header and answer, from the same functions, as report.md writes them
+    # report.md's header and answer from the very functions report.md takes them from (its
+    # private helpers rather than a second copy): word for word, whoever rewrites them
     lines = answer_lines(sweep) or _setting_lines(summary_table(sweep))
     figures = sweep_figures(sweep)
     body = section("answer", "The answer", markdown_html("\n".join(lines)))
