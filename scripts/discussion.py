@@ -8,7 +8,8 @@ beside nnsweep's measurement (nnsweep.lab).
 
 Each experiment runs as a Hydra multirun on every core into --work/<name> (emptied
 first); a job whose config an earlier experiment of the same run already ran is copied
-from it, not trained again. Figures and discussion.md go to --out, overwritten.
+from it, not trained again. Figures, discussion.md and index.html (the same as a web page,
+its figures interactive, plotly.min.js beside it) go to --out, overwritten.
 """
 
 import argparse
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 
 from nnsweep import report
-from nnsweep.lab import discussion, experiments
+from nnsweep.lab import discussion, discussion_page, experiments
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,8 +75,9 @@ def main() -> None:
     drawing = time.perf_counter() - drawing
     total = time.perf_counter() - start
     header = timing(runs, drawing, total, sweeps)
-    text = discussion.markdown(discussion.findings(sweeps), figures, args.out, header)
-    (args.out / "discussion.md").write_text(text)
+    found = discussion.findings(sweeps)
+    (args.out / "discussion.md").write_text(discussion.markdown(found, figures, args.out, header))
+    discussion_page.write_page(found, sweeps, args.out, header)  # index.html, the same findings
     print(f"discussion written to {args.out / 'discussion.md'}\n{header}")
 
 

@@ -81,6 +81,7 @@ def test_a_tiny_discussion_reuses_shared_jobs_and_claims_nothing_unsupported(tmp
     assert "training" in text and "figures" in text  # the time, broken down
     assert (tmp_path / "out" / "learning_rates" / "curves_lr.png").is_file()
     assert "](learning_rates/curves_lr.png)" in text
+    assert (tmp_path / "out" / "index.html").is_file()  # the same, a web page (test_web.py)
 
 
 def activations_discussion(tmp_path: Path, gradients: bool) -> str:

@@ -20,6 +20,7 @@ from nnsweep.report.style import pooled_over
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
+WEB_PAGE = {"report.html", "plotly.min.js"}  # written whenever report.md is (test_web*.py)
 # the figures of a sweep of lr and hidden_units on two datasets
 FIGURES = {
     "gradients_lr.png",
@@ -91,7 +92,7 @@ def test_the_callback_wrote_the_report_when_the_multirun_ended(two_fields):
     folder, done = two_fields
     assert "report: " in done.stderr
     written = {p.name for p in (folder / "report").iterdir()}
-    assert written == FIGURES | {"runs.csv", "curves.csv", "report.md"}
+    assert written == FIGURES | {"runs.csv", "curves.csv", "report.md"} | WEB_PAGE
     for name in FIGURES:
         assert (folder / "report" / name).read_bytes()[:8] == PNG, name
     markdown = (folder / "report" / "report.md").read_text()
@@ -150,7 +151,8 @@ def test_a_parent_folder_and_several_folders(two_fields, plain, tmp_path):
     with pytest.raises(ValueError, match="several folders"):
         report.write_report([two_fields[0], plain])
     out = report.write_report([two_fields[0], plain], tmp_path / "out", figures=False)
-    assert sorted(p.name for p in out.parent.iterdir()) == ["curves.csv", "report.md", "runs.csv"]
+    written = sorted(p.name for p in out.parent.iterdir())
+    assert written == sorted(["curves.csv", "report.md", "runs.csv", *WEB_PAGE])
     assert out == tmp_path / "out" / "report.md"
     assert len(pd.read_csv(tmp_path / "out" / "runs.csv")) == 16 + 3 * 2
 

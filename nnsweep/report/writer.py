@@ -1,4 +1,5 @@
-"""Writing a report: runs.csv, curves.csv, the figures and report.md into one folder."""
+"""Writing a report: runs.csv, curves.csv, the figures, report.md and report.html into one
+folder."""
 
 import logging
 from collections.abc import Iterable
@@ -9,6 +10,7 @@ from nnsweep.report.jobs import REPORT_DIR
 from nnsweep.report.markdown import markdown_report
 from nnsweep.report.sweep_figures import draw_sweep_figures
 from nnsweep.report.tables import Sweep, load
+from nnsweep.report.web import write_page
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +18,9 @@ log = logging.getLogger(__name__)
 def write_report(
     dirs: Path | str | Iterable[Path | str], out_dir: Path | str | None = None, figures: bool = True
 ) -> Path:
-    """Load ``dirs`` and write runs.csv, curves.csv, the figures and report.md into
-    ``out_dir`` (default: ``<dir>/report``; required when several folders are given).
-    Returns the path of report.md."""
+    """Load ``dirs`` and write runs.csv, curves.csv, the figures, report.md and report.html
+    (with plotly.min.js) into ``out_dir`` (default: ``<dir>/report``; required when several
+    folders are given). Returns the path of report.md."""
     sweep = load(dirs)
     if out_dir is None:
         if len(sweep.sources) > 1:
@@ -31,6 +33,7 @@ def write_report(
     path = out_dir / "report.md"
     with atomic.atomic_path(path) as tmp:
         tmp.write_text(markdown_report(sweep, written))
+    write_page(sweep, out_dir)  # the same tables as one web page, whenever report.md is written
     log.info(f"report: {path}")
     return path
 
