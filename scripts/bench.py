@@ -12,9 +12,10 @@ descent, one full batch per epoch, on ``linear`` (100 points) and ``xor`` (21 po
 - ``numba R=...``: :func:`nnsweep.engines.compiled.train`, the compiled engine (the default),
   on one thread.
 
-A last table times the K-class path: a 3-arm spiral (300 points) on a 2-16-16-3 tanh
-network with a softmax output and cross-entropy, full batch, one network, on both engines
-and on scikit-learn's ``MLPClassifier`` (the same network, loss and data; ``solver="sgd"``,
+A last table times the K-class path: a 3-arm spiral (300 points) on a 2-16-16-3 network,
+relu (scikit-learn's default) and tanh on the hidden layers, with a softmax output and
+cross-entropy, full batch, one network, on both engines and on scikit-learn's
+``MLPClassifier`` (the same network, loss and data; ``solver="sgd"``,
 ``batch_size`` = n, no momentum, no L2 term, no early stop: one full-batch step per epoch).
 scikit-learn is a benchmark extra (``pip install -e '.[bench]'``), not a dependency.
 
@@ -207,8 +208,10 @@ def report(epochs: int, repeats: int) -> None:
 SPIRAL_SIZES, SPIRAL_CLASSES, SPIRAL_N = (2, 16, 16, 3), 3, 300
 
 
-def softmax_run(engine: str, x: np.ndarray, y: np.ndarray, epochs: int) -> Callable[[], object]:
-    net = MLP(SPIRAL_SIZES, make_activation("tanh"), make_output_activation("softmax"))
+def softmax_run(
+    engine: str, activation: str, x: np.ndarray, y: np.ndarray, epochs: int
+) -> Callable[[], object]:
+    net = MLP(SPIRAL_SIZES, make_activation(activation), make_output_activation("softmax"))
     params = net.init([np.random.default_rng(0)])
     optimizer, loss_fn = make_optimizer("gd", LR), get_loss("cross_entropy", softmax=True)
     settings = TrainSettings(epochs=epochs, loss_threshold=0.0)
@@ -219,7 +222,9 @@ def softmax_run(engine: str, x: np.ndarray, y: np.ndarray, epochs: int) -> Calla
     return run
 
 
-def sklearn_run(x: np.ndarray, y: np.ndarray, epochs: int) -> Callable[[], object] | None:
+def sklearn_run(
+    activation: str, x: np.ndarray, y: np.ndarray, epochs: int
+) -> Callable[[], object] | None:
     """scikit-learn's MLPClassifier on the same network and data, one full-batch gradient
     step per epoch; None where scikit-learn is not installed."""
     try:
@@ -230,7 +235,7 @@ def sklearn_run(x: np.ndarray, y: np.ndarray, epochs: int) -> Callable[[], objec
     import warnings
 
     hidden = SPIRAL_SIZES[1:-1]
-    model = MLPClassifier(hidden, activation="tanh", solver="sgd", alpha=0.0, batch_size=len(x),
+    model = MLPClassifier(hidden, activation=activation, solver="sgd", alpha=0.0, batch_size=len(x),
                           learning_rate_init=LR, momentum=0.0, max_iter=epochs, shuffle=False,
                           tol=0.0, n_iter_no_change=epochs + 1, random_state=0)  # fmt: skip
 
@@ -243,27 +248,32 @@ def sklearn_run(x: np.ndarray, y: np.ndarray, epochs: int) -> Callable[[], objec
 
 
 def report_classes(epochs: int, repeats: int) -> None:
-    """The K = 3 spiral table: each engine, then scikit-learn, against the NumPy engine."""
+    """The K = 3 spiral table: per activation each engine, then scikit-learn, against the
+    NumPy engine."""
     x, y = make_dataset("spiral", np.random.default_rng(0), n=SPIRAL_N, classes=SPIRAL_CLASSES)
     layers = "-".join(map(str, SPIRAL_SIZES))
-    print(f"\n{layers} tanh, softmax + cross-entropy, gd, full batch, {SPIRAL_N} points, R=1")
-    print("{:<8} {:<14} {:>7} {:>9} {:>9}".format("dataset", "engine", "epochs", "us/epoch",
+    print(f"\n{layers}, softmax + cross-entropy, gd, full batch, {SPIRAL_N} points, R=1")
+    print("{:<8} {:<14} {:>7} {:>9} {:>9}".format("hidden", "engine", "epochs", "us/epoch",
                                                   "vs numpy"))  # fmt: skip
-    timed = {}
-    for engine in ENGINES:
-        row_epochs = epochs_for(engine, 1, epochs)
-        timed[engine] = best_seconds(softmax_run(engine, x, y, row_epochs), repeats) / row_epochs
-    sklearn = sklearn_run(x, y, epochs)
-    if sklearn is not None:
-        timed["scikit-learn"] = best_seconds(sklearn, repeats) / epochs
-    for engine, seconds in timed.items():
-        row_epochs = epochs_for(engine, 1, epochs) if engine in ENGINES else epochs
-        ratio = timed["numpy"] / seconds
-        print(f"{'spiral3':<8} {engine:<14} {row_epochs:>7} {seconds * 1e6:>9.2f} {ratio:>8.2f}x")
+    for activation in ("relu", "tanh"):
+        timed = {}
+        for engine in ENGINES:
+            row_epochs = epochs_for(engine, 1, epochs)
+            run = softmax_run(engine, activation, x, y, row_epochs)
+            timed[engine] = best_seconds(run, repeats) / row_epochs
+        sklearn = sklearn_run(activation, x, y, epochs)
+        if sklearn is not None:
+            timed["scikit-learn"] = best_seconds(sklearn, repeats) / epochs
+        for engine, seconds in timed.items():
+            row_epochs = epochs_for(engine, 1, epochs) if engine in ENGINES else epochs
+            ratio = timed["numpy"] / seconds
+            print(f"{activation:<8} {engine:<14} {row_epochs:>7} {seconds * 1e6:>9.2f} "
+                  f"{ratio:>8.2f}x")  # fmt: skip
+        if sklearn is not None:
+            faster = timed["scikit-learn"] / timed["numba"]
+            print(f"{activation:<8} numba is {faster:.1f}x scikit-learn's speed")
     if sklearn is None:
         print("scikit-learn: not installed (pip install -e '.[bench]' adds it)")
-    else:
-        print(f"numba vs scikit-learn: {timed['scikit-learn'] / timed['numba']:.1f}x faster")
 
 
 if __name__ == "__main__":
