@@ -299,7 +299,9 @@ def _peak_bytes(overrides: list[str], folder) -> int:
 
 @pytest.fixture(scope="module")
 def tiny_peak(tmp_path_factory) -> int:
-    return _peak_bytes(["epochs=10"], tmp_path_factory.mktemp("tiny"))
+    """A tiny job's peak, the least of two: a first run may compile what numba's cache
+    lacks (another process writing it at the time), which costs a compiler's memory."""
+    return min(_peak_bytes(["epochs=10"], tmp_path_factory.mktemp("tiny")) for _ in range(2))
 
 
 @pytest.mark.slow
