@@ -337,12 +337,17 @@ def optimizers(tmp_path) -> Path:
     return folder
 
 
-def test_report_md_leads_with_the_best_value_and_how_much_better(optimizers):
+def test_report_md_leads_with_the_best_value_and_how_sure(optimizers):
     text = report.write_report(optimizers, figures=False).read_text()
     answer = text.split("## The answer")[1].split("##")[0]
-    assert "median over the replicates" in answer
-    assert "- xor, best `optimizer`: adam: 267 epochs, 300x fewer than gd's 79,829; " in answer
-    assert "3/3 replicates converged" in answer
+    assert "Kaplan-Meier" in answer and "Holm" in answer
+    assert (
+        "- xor, best `optimizer`: adam reaches the threshold first for 3 of 3 seeds (sign test "
+        "p = 0.25): the likely winner, but 3 replicates cannot make it certain at 95%; "
+        "`replicates=6` would, if every seed again went its way." in answer
+    )
+    assert "adam: median 267 epochs [219, open), 3/3 converged (Wilson 95% 44%-100%)" in answer
+    assert "per seed gd took 300x [" in answer
     assert "none reached the threshold at gd" in answer
     assert text.index("## The answer") < text.index("## Every setting")
 
@@ -405,23 +410,54 @@ def test_a_column_of_large_numbers_has_one_format():
     ]
 
 
-def test_the_answer_counts_replicates_in_whole_numbers_with_two_swept_fields(tmp_path):
+def test_settings_of_two_swept_fields_are_never_pooled_as_replicates(tmp_path):
     folder = tmp_path / "grid"
     for job, (lr, units) in enumerate([(0.1, 2), (0.1, 4), (1.0, 2), (1.0, 4)]):
         cfg = config(lr=lr, hidden_units=units, epochs=100_000, replicates=3)
         write_job(folder / str(job), cfg, [1_000 * job + 500] * 3)
     answer = report.write_report(folder, figures=False).read_text().split("## The answer")[1]
-    assert "6/6 replicates converged" in answer and ".0/" not in answer  # pooled: 2 x 3
+    line = answer.split("\n- ")[1].split("\n")[0]
+    assert line.startswith("best `lr`, `hidden_units`: lr=0.1, hidden_units=2 ")
+    assert "3/3 converged" in line and "6/6" not in line  # each setting its own 3
+    assert "Holm-corrected" in line  # against 3 others
 
 
-def test_the_answer_says_when_the_value_ranked_worse_reached_the_threshold_sooner(tmp_path):
-    folder = tmp_path / "stuck"
-    for job, (name, epochs) in enumerate(
-        {"tanh": [17_000] * 3, "relu": [8_000, 1000, 10**5]}.items()
-    ):
-        cfg = config(activation=name, epochs=10**5, replicates=3)
-        write_job(folder / str(job), cfg, epochs)
+def test_a_swept_epoch_cap_is_a_setting_not_a_replicate_count(tmp_path):
+    """The bug of issue 19: ``epochs=2000,20000`` split each replicate into its own row."""
+    folder = tmp_path / "caps"
+    write_job(folder / "0", config(epochs=2000, replicates=3), [2000] * 3)
+    write_job(folder / "1", config(epochs=20_000, replicates=3), [3786, 3993, 5470])
+    table = report.summary_table(report.load(folder))
+    assert table["epochs"].tolist() == [2000, 20_000]
+    assert table["replicates"].tolist() == [3, 3]
     answer = report.write_report(folder, figures=False).read_text().split("## The answer")[1]
-    assert "best `activation`: tanh: 17,000 epochs; the 2/3 of relu that reached it took " in answer
-    assert "fewer, 4,500; 3/3 replicates converged." in answer
-    assert "about as many" not in answer
+    # the 2,000-epoch replicates stopped before the others' epochs: no seed tells them apart
+    assert "cannot tell: 20000 and 2000 tie for all 3 seeds" in answer
+    assert "20000: median 3,993 epochs [3,786, open), 3/3 converged" in answer
+
+
+def test_values_that_print_alike_get_the_digits_that_tell_them_apart(tmp_path):
+    folder = tmp_path / "alike"
+    write_job(folder / "0", config(lr=1.0, replicates=2), [500, 600])
+    write_job(folder / "1", config(lr=0.9999999999, replicates=2), [500, 600])
+    text = report.write_report(folder, figures=False).read_text()
+    assert "Swept: `lr` (0.9999999999, 1)." in text
+    assert "| 0.9999999999 | 2/2" in text and "| 1 | 2/2" in text
+    assert "cannot tell: 1 and 0.9999999999 tie for all 2 seeds" in text
+
+
+def test_the_censored_median_not_the_cap_counted_as_epochs(tmp_path):
+    """3 of 5 reach the threshold at 100, 200, 300; 2 stop at the cap of 1,000. The median of
+    epochs_run with the cap counted would be 300 only by luck of the order; with 3 at the
+    cap it is the cap. Kaplan-Meier: the share above the threshold falls to 0.8, 0.6, 0.4 at
+    100, 200, 300, so the median is 300; with 3 at the cap (2 reached) it is not reached."""
+    folder = tmp_path / "capped"
+    write_job(folder / "0", config(lr=0.1, replicates=5), [100, 200, 300, 1000, 1000])
+    write_job(folder / "1", config(lr=0.2, replicates=5), [100, 200, 1000, 1000, 1000])
+    table = report.summary_table(report.load(folder)).set_index("lr")
+    assert table.loc[0.1, "epochs_km_median"] == 300
+    assert np.isinf(table.loc[0.2, "epochs_km_median"])  # 2 of 5: fewer than half
+    text = report.write_report(folder, figures=False).read_text()
+    assert "| 0.2 | 2/5 (12%-77%) | not reached |" in text
+    settings = pd.read_csv(folder / "report" / "settings.csv")
+    assert settings["epochs_km_median"].tolist()[0] == 300
