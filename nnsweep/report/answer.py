@@ -114,26 +114,30 @@ def verdict(s: Standing) -> str:
     best, found = str(s.best["label"]), s.comparisons
     if not found:
         return f"{best} is the only setting"
-    rivals = "; ".join(f"against {c.b}: {c.a_first} to {c.b_first} ({p_text(c)})" for c in found)
     if s.word == WINNER:
-        weakest = max(found, key=lambda c: c.p_used)
-        many = f" (over {len(found)} comparisons, each {p_text(weakest)} or less)"
-        if len(found) == 1:
-            return f"{best} {first_text(found[0])} ({p_text(found[0])}): the winner at 95%"
-        return f"{best} is first against every other setting{many}: the winner at 95%; {rivals}"
+        return f"{_head(best, found)}: the winner at 95%"
     if s.word == LIKELY:
         n = int(max(c.seeds for c in found))
-        head = (
-            f"{best} {first_text(found[0])} ({p_text(found[0])})"
-            if len(found) == 1
-            else (f"{best} is first for every seed against every other setting ({rivals})")
-        )
         return (
-            f"{head}: the likely winner, but {n} replicates cannot make it certain at 95%; "
-            f"`replicates={replicates_to_decide(len(found))}` would, if every seed again "
-            f"went its way"
+            f"{_head(best, found)}: the likely winner, but {n} replicates cannot make it "
+            f"certain at 95%; `replicates={replicates_to_decide(len(found))}` would, if every "
+            "seed again went its way"
         )
     return "cannot tell: " + _undecided(best, found)
+
+
+def _head(best: str, found: Sequence[Paired]) -> str:
+    """``adam reaches the threshold first for 5 of 5 seeds (sign test p = 0.06)``, or with
+    several others each one's count and the largest corrected p-value."""
+    if len(found) == 1:
+        return f"{best} {first_text(found[0])} ({p_text(found[0])})"
+    counts = ", ".join(f"{c.b} {c.a_first} to {c.b_first}" for c in found)
+    tests = " and ".join(dict.fromkeys(c.test for c in found))
+    weakest = max(c.p_used for c in found)
+    return (
+        f"{best} is ahead of every other setting seed by seed ({counts}; {tests}, "
+        f"Holm-corrected over {len(found)} comparisons: p = {weakest:.2g} at most)"
+    )
 
 
 def _undecided(best: str, found: Sequence[Paired]) -> str:
