@@ -15,13 +15,18 @@ from synthetic import config, write_job
 
 from nnsweep import report
 from nnsweep.cli.report import main
+from nnsweep.report.aggregate import replicate_points
 from nnsweep.report.heatmaps import compact
 from nnsweep.report.style import pooled_over
+from nnsweep.report.summary import summary_figure
+from nnsweep.report.time_to_threshold import survival_figure, write_time_to_threshold
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
 # the figures of a sweep of lr and hidden_units on two datasets
 FIGURES = {
+    "time_to_threshold_lr.png",
+    "time_to_threshold_hidden_units.png",
     "gradients_lr.png",
     "gradients_hidden_units.png",
     "curves_lr.png",
@@ -380,7 +385,11 @@ def test_a_curve_ends_where_its_last_replicate_stopped(optimizers):
 
 def test_the_figures_and_their_names(optimizers, tmp_path):
     written = report.draw_sweep_figures(report.load(optimizers), tmp_path)
-    assert [p.name for p in written] == ["curves_optimizer.png", "summary_optimizer.png"]
+    assert [p.name for p in written] == [
+        "curves_optimizer.png",
+        "summary_optimizer.png",
+        "time_to_threshold_optimizer.png",
+    ]
     assert all(p.read_bytes()[:8] == PNG for p in written)
 
 
@@ -461,3 +470,57 @@ def test_the_censored_median_not_the_cap_counted_as_epochs(tmp_path):
     assert "| 0.2 | 2/5 (12%-77%) | not reached |" in text
     settings = pd.read_csv(folder / "report" / "settings.csv")
     assert settings["epochs_km_median"].tolist()[0] == 300
+
+
+def test_the_time_to_threshold_figure_has_a_panel_per_other_field_and_ticks_the_censored(tmp_path):
+    folder = tmp_path / "grid"
+    for job, (lr, units) in enumerate([(0.1, 2), (0.1, 4), (1.0, 2), (1.0, 4)]):
+        cfg = config(lr=lr, hidden_units=units, epochs=1000, replicates=3)
+        write_job(folder / str(job), cfg, [300 + 100 * job, 500, 1000])  # the third missed
+    loaded = report.load(folder)
+    path = write_time_to_threshold(loaded, "lr", tmp_path)
+    assert path.name == "time_to_threshold_lr.png" and path.read_bytes()[:8] == PNG
+    runs = loaded.done.assign(panel=loaded.done["hidden_units"], series=loaded.done["lr"])
+    fig = survival_figure(runs, [0.1, 1.0], "t", "lr")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == ["2", "4"]  # hidden_units never pooled
+    for ax in shown:
+        assert ax.get_xscale() == "log"
+        ticks = [line for line in ax.lines if line.get_marker() == "|"]
+        assert [(t.get_xdata()[0], t.get_ydata()[0]) for t in ticks] == [
+            (1000, pytest.approx(1 / 3))
+        ] * 2
+
+
+def test_nothing_reached_the_summary_leaves_the_epochs_panel_out_and_says_why(tmp_path):
+    for job, lr in enumerate([0.1, 1.0]):
+        write_job(tmp_path / "s" / str(job), config(lr=lr, epochs=1000, replicates=3), [1000] * 3)
+    loaded = report.load(tmp_path / "s")
+    assert write_time_to_threshold(loaded, "lr", tmp_path) is None
+    points = replicate_points(loaded, "lr")
+    fig = summary_figure(points, "lr", 0.001, "t", joined=True)
+    assert len(fig.axes) == 1
+    assert "no replicate reached loss < 0.001 within its epoch cap" in fig.get_suptitle()
+
+
+def test_censored_replicates_are_open_markers_at_the_cap_and_the_median_is_kaplan_meiers(tmp_path):
+    write_job(tmp_path / "s" / "0", config(lr=0.1, epochs=1000, replicates=3), [100, 200, 1000])
+    write_job(tmp_path / "s" / "1", config(lr=1.0, epochs=1000, replicates=3), [100, 1000, 1000])
+    fig = summary_figure(
+        replicate_points(report.load(tmp_path / "s"), "lr"), "lr", 0.001, "t", True
+    )
+    epochs_ax = fig.axes[1]
+    dots, capped, _ = epochs_ax.collections  # reached, censored at the cap, diverged
+    assert [tuple(p) for p in dots.get_offsets()] == [(0, 100), (0, 200), (1, 100)]
+    assert [tuple(p) for p in capped.get_offsets()] == [(0, 1000), (1, 1000), (1, 1000)]
+    assert (capped.get_facecolors()[:, 3] == 0).all()  # open: at least the cap
+    median = epochs_ax.lines[0]
+    assert list(median.get_ydata()[:1]) == [200]  # 1 of 3 at lr=1: not reached, no marker
+    assert np.isnan(median.get_ydata()[1])
+
+
+def test_a_line_that_coincides_with_a_later_one_is_drawn_wider():
+    from nnsweep.report.curves import _width
+
+    colours = {"relu": 0, "leaky_relu": 1}
+    assert _width("relu", colours) > _width("leaky_relu", colours)

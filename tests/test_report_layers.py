@@ -121,7 +121,11 @@ def test_no_layers_csv_anywhere_gives_no_gradients_and_the_report_as_before(tmp_
     loaded = report.load(folder)
     assert loaded.layers.empty and early_gradients(loaded, ["activation.name"]).empty
     written = report.draw_sweep_figures(loaded, tmp_path)
-    assert [p.name for p in written] == ["curves_activation.png", "summary_activation.png"]
+    assert [p.name for p in written] == [
+        "curves_activation.png",
+        "summary_activation.png",
+        "time_to_threshold_activation.png",
+    ]
     text = report.markdown_report(loaded, written)
     assert "gradient" not in text.lower()
 

@@ -30,6 +30,12 @@ HELD_OUT_COLUMNS = {  # beside the training accuracy, where the jobs held out te
     f"final_test_accuracy_{STATISTIC}": "held-out accuracy",
     "final_test_accuracy_min": "held-out min",
 }
+TIME_TO_THRESHOLD = (
+    "`time_to_threshold_<field>.png` shows what the learning curves do not: the share of "
+    "replicates still above the loss threshold against epoch (Kaplan-Meier, with its 95% "
+    "band), so when each replicate reached it and how many never did (a tick at the cap, "
+    "with their count), where a median curve shows only the middle replicate's loss."
+)
 GRADIENTS_LEAD = (
     "From each job's layers.csv: the norm of the loss gradient of layer 1's weights (the "
     "first hidden layer, reached by the gradient last) and the mean |f'(z)| of its units, "
@@ -56,6 +62,8 @@ def markdown_report(sweep: Sweep, figures: Sequence[Path]) -> str:
     others = [p for p in figures if p not in gradient_figures]
     if others:
         parts += ["## Figures", _images(others)]
+    if any(p.name.startswith("time_to_threshold_") for p in others):
+        parts[-1] = f"{TIME_TO_THRESHOLD}\n\n{parts[-1]}"
     parts += ["## Every replicate", _runs(sweep)]
     return "\n\n".join(parts) + "\n"
 
