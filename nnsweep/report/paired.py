@@ -165,11 +165,31 @@ def holm(p: np.ndarray) -> np.ndarray:
     return corrected
 
 
+def corrected(found: list[Paired]) -> list[Paired]:
+    """``found`` with Holm's correction over all of them (one comparison: as it is)."""
+    if len(found) < 2:
+        return found
+    ps = holm([f.p for f in found])
+    return [_with(f, p_holm=c, comparisons=len(found)) for f, c in zip(found, ps, strict=True)]
+
+
 def against(best: str, settings: dict[str, pd.DataFrame]) -> list[Paired]:
     """``best`` against each other setting, Holm-corrected over those comparisons."""
     found = [compare(settings[best], runs, best, name) for name, runs in settings.items()
              if name != best]  # fmt: skip
-    corrected = holm([f.p for f in found]) if len(found) > 1 else [np.nan] * len(found)
-    return [
-        _with(f, p_holm=c, comparisons=len(found)) for f, c in zip(found, corrected, strict=True)
-    ]
+    return corrected(found)
+
+
+def median_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """The median of ``values`` (the finite ones) and its bootstrap 95% interval."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.nan, np.nan, np.nan
+    if np.all(values == values[0]):  # nothing to resample: the interval is the value
+        return float(values[0]), float(values[0]), float(values[0])
+    ci = stats.bootstrap(
+        (values,), np.median, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
+        method="percentile", rng=np.random.default_rng(0),
+    ).confidence_interval  # fmt: skip
+    return float(np.median(values)), float(ci.low), float(ci.high)
