@@ -251,3 +251,42 @@ def test_a_real_sweep_of_two_rates_1e_9_apart_cannot_tell(tmp_path):
     assert "best `lr`: cannot tell: " in text and "winner" not in text
     assert "Swept: `lr` (0.9999999999, 1)." in text
     assert isinstance(report.load(tmp_path / "sweep"), report.Sweep)
+
+
+def test_the_verdict_on_final_losses_where_nothing_reached_the_threshold():
+    rows = pd.concat(
+        [
+            runs([1000] * 6, losses=[0.01, 0.02, 0.03, 0.02, 0.01, 0.02]).assign(lr=1.0),
+            runs([1000] * 6, losses=[0.1, 0.2, 0.3, 0.2, 0.1, 0.2]).assign(lr=0.1),
+        ]
+    )
+    found = answer.standing(rows, ["lr"])
+    assert answer.verdict(found) == (
+        "1 ends with the lower final loss for 6 of 6 seeds (Wilcoxon signed-rank test "
+        "p = 0.031): the winner at 95%"
+    )
+    same = rows.assign(final_loss=0.05)
+    assert answer.verdict(answer.standing(same, ["lr"])) == (
+        "cannot tell: 1 and 0.1 tie for all 6 seeds (the same final loss)"
+    )
+
+
+def test_the_verdict_where_one_is_first_for_some_seeds_and_the_rest_tie():
+    word, text = lead(adam=[10, 20, 1000, 1000, 1000], gd=[100, 200, 1000, 1000, 1000])
+    assert word == answer.LIKELY  # 2 to 0, 3 ties: every seed that tells went adam's way
+    assert "adam reaches the threshold first for 2 of 5 seeds (sign test p = 0.5)" in text
+    word, text = lead(adam=[10, 20, 30, 40, 50], gd=[1000, 200, 300, 400, 500])
+    assert word == answer.LIKELY
+    # rmsprop ran with a cap of 200: first for 5 seeds, censored before adam's 500 on 5
+    rows = pd.concat(
+        [
+            runs([100] * 5 + [500] * 5).assign(**{"optimizer.name": "adam"}),
+            runs([50] * 5 + [200] * 5, cap=200).assign(**{"optimizer.name": "rmsprop"}),
+            runs([900] * 10).assign(**{"optimizer.name": "gd"}),
+        ]
+    )
+    found = answer.standing(rows, ["optimizer.name"])  # adam first: 10/10 reached it
+    text = answer.verdict(found)
+    assert found.word == answer.CANNOT_TELL
+    assert "rmsprop is first for 5 of 10 seeds between adam and rmsprop, the others tied" in text
+    assert text.endswith("adam is first against gd at 95%")
