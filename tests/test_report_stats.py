@@ -125,9 +125,8 @@ def test_the_ratio_interval_is_scipys_paired_bootstrap():
     found = paired.compare(a, b, "a", "b")
     expected = stats.bootstrap(
         (b["epochs_run"].to_numpy(), a["epochs_run"].to_numpy()),
-        lambda x, y: np.median(x / y),
+        lambda x, y, axis=-1: np.median(x / y, axis=axis),
         paired=True,
-        vectorized=False,
         n_resamples=paired.RESAMPLES,
         method="percentile",
         rng=np.random.default_rng(0),
@@ -164,6 +163,9 @@ def test_the_replicates_that_would_decide():
     for m in range(1, 30):
         n = answer.replicates_to_decide(m)
         assert m * stats.binomtest(n, n).pvalue < 0.05 <= m * stats.binomtest(n - 1, n - 1).pvalue
+
+
+KEY = ["optimizer.name"]
 
 
 def settings(**epochs: list[float]) -> pd.DataFrame:
@@ -288,5 +290,8 @@ def test_the_verdict_where_one_is_first_for_some_seeds_and_the_rest_tie():
     found = answer.standing(rows, ["optimizer.name"])  # adam first: 10/10 reached it
     text = answer.verdict(found)
     assert found.word == answer.CANNOT_TELL
-    assert "rmsprop is first for 5 of 10 seeds between adam and rmsprop, the others tied" in text
+    assert "rmsprop is first against adam for 5 of 10 seeds, 5 tied, not decided at 95%" in text
     assert text.endswith("adam is first against gd at 95%")
+    tanh = [11, 21, 31, 4, 5]  # first for 2 seeds against adam
+    five = answer.standing(settings(adam=[10, 20, 30, 40, 50], gd=[100] * 5, tanh=tanh), KEY)
+    assert "tanh is first against gd for 5 of 5 seeds, not decided at 95%" in answer.verdict(five)

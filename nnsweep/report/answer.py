@@ -156,9 +156,10 @@ def _undecided(best: str, found: Sequence[Paired]) -> str:
             )
             parts.append(f"{best} and {c.b} tie for all {c.seeds} seeds ({how})")
         else:
-            leader, n = (best, c.a_first) if c.a_first else (c.b, c.b_first)
-            parts.append(f"{leader} is first for {n} of {c.seeds} seeds between {best} and "
-                         f"{c.b}, the others tied ({p_text(c)})")  # fmt: skip
+            leader, other, n = (best, c.b, c.a_first) if c.a_first else (c.b, best, c.b_first)
+            tied = f", {c.ties} tied" if c.ties else ""
+            parts.append(f"{leader} is first against {other} for {n} of {c.seeds} seeds{tied}, "
+                         f"not decided at 95% ({p_text(c)})")  # fmt: skip
     decided = [c.b for c in found if c not in open_]
     if decided:
         parts.append(f"{best} is first against {', '.join(decided)} at 95%")
