@@ -24,9 +24,8 @@ from nnsweep.report.time_to_threshold import survival_figure, write_time_to_thre
 ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
 # the figures of a sweep of lr and hidden_units on two datasets
+# (500 epochs: no replicate reaches the threshold, so no time_to_threshold_<field>.png)
 FIGURES = {
-    "time_to_threshold_lr.png",
-    "time_to_threshold_hidden_units.png",
     "gradients_lr.png",
     "gradients_hidden_units.png",
     "curves_lr.png",
@@ -96,7 +95,7 @@ def test_the_callback_wrote_the_report_when_the_multirun_ended(two_fields):
     folder, done = two_fields
     assert "report: " in done.stderr
     written = {p.name for p in (folder / "report").iterdir()}
-    assert written == FIGURES | {"runs.csv", "curves.csv", "report.md"}
+    assert written == FIGURES | {"runs.csv", "settings.csv", "curves.csv", "report.md"}
     for name in FIGURES:
         assert (folder / "report" / name).read_bytes()[:8] == PNG, name
     markdown = (folder / "report" / "report.md").read_text()
@@ -155,7 +154,8 @@ def test_a_parent_folder_and_several_folders(two_fields, plain, tmp_path):
     with pytest.raises(ValueError, match="several folders"):
         report.write_report([two_fields[0], plain])
     out = report.write_report([two_fields[0], plain], tmp_path / "out", figures=False)
-    assert sorted(p.name for p in out.parent.iterdir()) == ["curves.csv", "report.md", "runs.csv"]
+    names = sorted(p.name for p in out.parent.iterdir())
+    assert names == ["curves.csv", "report.md", "runs.csv", "settings.csv"]
     assert out == tmp_path / "out" / "report.md"
     assert len(pd.read_csv(tmp_path / "out" / "runs.csv")) == 16 + 3 * 2
 
