@@ -18,7 +18,21 @@ from nnsweep.report.text import count, fixed_text, short_name, swept_text, value
 
 MAX_RUNS_IN_MARKDOWN = 200  # report.md lists every replicate up to this; runs.csv always
 WHOLE_FROM = 1000  # a column reaching this is written in whole numbers with commas
+# setting_table's columns by the names report.md's table once gave them (report.html's
+# runs table takes them per job); "epochs to threshold" is over the replicates that reached it
 SUMMARY_COLUMNS = {
+    "replicates": "replicates",
+    "converged": "converged",
+    "diverged": "diverged",
+    f"epochs_{STATISTIC}": "epochs to threshold",
+    f"final_loss_{STATISTIC}": "final loss",
+    "final_loss_min": "loss min",
+    "final_loss_max": "loss max",
+    f"final_accuracy_{STATISTIC}": "accuracy",
+    "final_accuracy_min": "accuracy min",
+}
+# report.md's table beside the share converged and the censored median epochs
+SETTING_COLUMNS = {
     "diverged": "diverged",
     f"final_loss_{STATISTIC}": "final loss",
     "final_loss_min": "loss min",
@@ -136,7 +150,7 @@ def settings_shown(table: pd.DataFrame) -> pd.DataFrame:
         interval(lo, hi)
         for lo, hi in zip(table["epochs_km_low"], table["epochs_km_high"], strict=True)
     ]
-    names = SUMMARY_COLUMNS | (HELD_OUT_COLUMNS if HELD_OUT_COLUMNS.keys() <= set(table) else {})
+    names = SETTING_COLUMNS | (HELD_OUT_COLUMNS if HELD_OUT_COLUMNS.keys() <= set(table) else {})
     return pd.concat([shown, table[list(names)].rename(columns=names)], axis=1)
 
 
