@@ -224,8 +224,11 @@ def test_gradients_of_several_replicates_are_their_median_and_quartile_band():
     assert list(first.get_ydata()) == pytest.approx([0.3, 0.6, 0.9])  # the median is x3
     assert len(left.collections) == 2  # a band per layer
     title = fig.legends[0].get_title().get_text()
-    assert "median of the 5 replicates still training, band 25-75%" in title
+    assert "median of the 5 replicates, band 25-75%" in title
     texts_apart(fig)
+    stopped = table[(table["replicate"] < 2) | (table["epoch"] < table["epoch"].max())]
+    title = gradients.gradients_figure(stopped).legends[0].get_title().get_text()
+    assert "median of the replicates still training (5 at first, 2 at the end)" in title
 
 
 def test_gradients_that_are_zero_inf_or_nan_are_left_out_and_the_rest_drawn():
@@ -254,8 +257,7 @@ def test_gradients_of_a_run_that_diverged_at_once_draw_empty_panels_that_say_why
     legend = fig.legends[0]
     assert [t.get_text() for t in legend.get_texts()][:2] == ["layer 1", "layer 2 (output)"]
     assert legend.get_title().get_text() == (
-        "median of the 3 replicates still training, band 25-75%; "
-        "values 0, inf or NaN (diverged) not drawn"
+        "median of the 3 replicates, band 25-75%; values 0, inf or NaN (diverged) not drawn"
     )
 
 

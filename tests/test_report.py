@@ -15,13 +15,17 @@ from synthetic import config, write_job
 
 from nnsweep import report
 from nnsweep.cli.report import main
+from nnsweep.report.aggregate import replicate_points
 from nnsweep.report.heatmaps import compact
 from nnsweep.report.style import pooled_over
+from nnsweep.report.summary import summary_figure
+from nnsweep.report.time_to_threshold import survival_figure, write_time_to_threshold
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
 WEB_PAGE = {"report.html", "plotly.min.js"}  # written whenever report.md is (test_web*.py)
 # the figures of a sweep of lr and hidden_units on two datasets
+# (500 epochs: no replicate reaches the threshold, so no time_to_threshold_<field>.png)
 FIGURES = {
     "gradients_lr.png",
     "gradients_hidden_units.png",
@@ -92,7 +96,7 @@ def test_the_callback_wrote_the_report_when_the_multirun_ended(two_fields):
     folder, done = two_fields
     assert "report: " in done.stderr
     written = {p.name for p in (folder / "report").iterdir()}
-    assert written == FIGURES | {"runs.csv", "curves.csv", "report.md"} | WEB_PAGE
+    assert written == FIGURES | {"runs.csv", "settings.csv", "curves.csv", "report.md"} | WEB_PAGE
     for name in FIGURES:
         assert (folder / "report" / name).read_bytes()[:8] == PNG, name
     markdown = (folder / "report" / "report.md").read_text()
@@ -152,7 +156,7 @@ def test_a_parent_folder_and_several_folders(two_fields, plain, tmp_path):
         report.write_report([two_fields[0], plain])
     out = report.write_report([two_fields[0], plain], tmp_path / "out", figures=False)
     written = sorted(p.name for p in out.parent.iterdir())
-    assert written == sorted(["curves.csv", "report.md", "runs.csv", *WEB_PAGE])
+    assert written == sorted(["curves.csv", "report.md", "runs.csv", "settings.csv", *WEB_PAGE])
     assert out == tmp_path / "out" / "report.md"
     assert len(pd.read_csv(tmp_path / "out" / "runs.csv")) == 16 + 3 * 2
 
@@ -339,12 +343,17 @@ def optimizers(tmp_path) -> Path:
     return folder
 
 
-def test_report_md_leads_with_the_best_value_and_how_much_better(optimizers):
+def test_report_md_leads_with_the_best_value_and_how_sure(optimizers):
     text = report.write_report(optimizers, figures=False).read_text()
     answer = text.split("## The answer")[1].split("##")[0]
-    assert "median over the replicates" in answer
-    assert "- xor, best `optimizer`: adam: 267 epochs, 300x fewer than gd's 79,829; " in answer
-    assert "3/3 replicates converged" in answer
+    assert "Kaplan-Meier" in answer and "Holm" in answer
+    assert (
+        "- xor, best `optimizer`: adam reaches the threshold first for 3 of 3 seeds (sign test "
+        "p = 0.25): the likely winner, but 3 replicates cannot make it certain at 95%; "
+        "`replicates=6` would, if every seed again went its way." in answer
+    )
+    assert "adam: median 267 epochs [219, open), 3/3 converged (Wilson 95% 44%-100%)" in answer
+    assert "per seed gd took 300x [" in answer
     assert "none reached the threshold at gd" in answer
     assert text.index("## The answer") < text.index("## Every setting")
 
@@ -377,7 +386,11 @@ def test_a_curve_ends_where_its_last_replicate_stopped(optimizers):
 
 def test_the_figures_and_their_names(optimizers, tmp_path):
     written = report.draw_sweep_figures(report.load(optimizers), tmp_path)
-    assert [p.name for p in written] == ["curves_optimizer.png", "summary_optimizer.png"]
+    assert [p.name for p in written] == [
+        "curves_optimizer.png",
+        "summary_optimizer.png",
+        "time_to_threshold_optimizer.png",
+    ]
     assert all(p.read_bytes()[:8] == PNG for p in written)
 
 
@@ -407,23 +420,108 @@ def test_a_column_of_large_numbers_has_one_format():
     ]
 
 
-def test_the_answer_counts_replicates_in_whole_numbers_with_two_swept_fields(tmp_path):
+def test_settings_of_two_swept_fields_are_never_pooled_as_replicates(tmp_path):
     folder = tmp_path / "grid"
     for job, (lr, units) in enumerate([(0.1, 2), (0.1, 4), (1.0, 2), (1.0, 4)]):
         cfg = config(lr=lr, hidden_units=units, epochs=100_000, replicates=3)
         write_job(folder / str(job), cfg, [1_000 * job + 500] * 3)
     answer = report.write_report(folder, figures=False).read_text().split("## The answer")[1]
-    assert "6/6 replicates converged" in answer and ".0/" not in answer  # pooled: 2 x 3
+    line = answer.split("\n- ")[1].split("\n")[0]
+    assert line.startswith("best `lr`, `hidden_units`: lr=0.1, hidden_units=2 ")
+    assert "3/3 converged" in line and "6/6" not in line  # each setting its own 3
+    assert "Holm-corrected" in line  # against 3 others
 
 
-def test_the_answer_says_when_the_value_ranked_worse_reached_the_threshold_sooner(tmp_path):
-    folder = tmp_path / "stuck"
-    for job, (name, epochs) in enumerate(
-        {"tanh": [17_000] * 3, "relu": [8_000, 1000, 10**5]}.items()
-    ):
-        cfg = config(activation=name, epochs=10**5, replicates=3)
-        write_job(folder / str(job), cfg, epochs)
+def test_a_swept_epoch_cap_is_a_setting_not_a_replicate_count(tmp_path):
+    """The bug of issue 19: ``epochs=2000,20000`` split each replicate into its own row."""
+    folder = tmp_path / "caps"
+    write_job(folder / "0", config(epochs=2000, replicates=3), [2000] * 3)
+    write_job(folder / "1", config(epochs=20_000, replicates=3), [3786, 3993, 5470])
+    table = report.summary_table(report.load(folder))
+    assert table["epochs"].tolist() == [2000, 20_000]
+    assert table["replicates"].tolist() == [3, 3]
     answer = report.write_report(folder, figures=False).read_text().split("## The answer")[1]
-    assert "best `activation`: tanh: 17,000 epochs; the 2/3 of relu that reached it took " in answer
-    assert "fewer, 4,500; 3/3 replicates converged." in answer
-    assert "about as many" not in answer
+    # the 2,000-epoch replicates stopped before the others' epochs: no seed tells them apart
+    assert "cannot tell: 20000 and 2000 tie for all 3 seeds" in answer
+    assert "20000: median 3,993 epochs [3,786, open), 3/3 converged" in answer
+
+
+def test_values_that_print_alike_get_the_digits_that_tell_them_apart(tmp_path):
+    folder = tmp_path / "alike"
+    write_job(folder / "0", config(lr=1.0, replicates=2), [500, 600])
+    write_job(folder / "1", config(lr=0.9999999999, replicates=2), [500, 600])
+    text = report.write_report(folder, figures=False).read_text()
+    assert "Swept: `lr` (0.9999999999, 1)." in text
+    assert "| 0.9999999999 | 2/2" in text and "| 1 | 2/2" in text
+    assert "cannot tell: 1 and 0.9999999999 tie for all 2 seeds" in text
+
+
+def test_the_censored_median_not_the_cap_counted_as_epochs(tmp_path):
+    """3 of 5 reach the threshold at 100, 200, 300; 2 stop at the cap of 1,000. The median of
+    epochs_run with the cap counted would be 300 only by luck of the order; with 3 at the
+    cap it is the cap. Kaplan-Meier: the share above the threshold falls to 0.8, 0.6, 0.4 at
+    100, 200, 300, so the median is 300; with 3 at the cap (2 reached) it is not reached."""
+    folder = tmp_path / "capped"
+    write_job(folder / "0", config(lr=0.1, replicates=5), [100, 200, 300, 1000, 1000])
+    write_job(folder / "1", config(lr=0.2, replicates=5), [100, 200, 1000, 1000, 1000])
+    table = report.summary_table(report.load(folder)).set_index("lr")
+    assert table.loc[0.1, "epochs_km_median"] == 300
+    assert np.isinf(table.loc[0.2, "epochs_km_median"])  # 2 of 5: fewer than half
+    text = report.write_report(folder, figures=False).read_text()
+    assert "| 0.2 | 2/5 (12%-77%) | not reached |" in text
+    settings = pd.read_csv(folder / "report" / "settings.csv")
+    assert settings["epochs_km_median"].tolist()[0] == 300
+
+
+def test_the_time_to_threshold_figure_has_a_panel_per_other_field_and_ticks_the_censored(tmp_path):
+    folder = tmp_path / "grid"
+    for job, (lr, units) in enumerate([(0.1, 2), (0.1, 4), (1.0, 2), (1.0, 4)]):
+        cfg = config(lr=lr, hidden_units=units, epochs=1000, replicates=3)
+        write_job(folder / str(job), cfg, [300 + 100 * job, 500, 1000])  # the third missed
+    loaded = report.load(folder)
+    path = write_time_to_threshold(loaded, "lr", tmp_path)
+    assert path.name == "time_to_threshold_lr.png" and path.read_bytes()[:8] == PNG
+    runs = loaded.done.assign(panel=loaded.done["hidden_units"], series=loaded.done["lr"])
+    fig = survival_figure(runs, [0.1, 1.0], "t", "lr")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == ["2", "4"]  # hidden_units never pooled
+    for ax in shown:
+        assert ax.get_xscale() == "log"
+        ticks = [line for line in ax.lines if line.get_marker() == "|"]
+        assert [(t.get_xdata()[0], t.get_ydata()[0]) for t in ticks] == [
+            (1000, pytest.approx(1 / 3))
+        ] * 2
+
+
+def test_nothing_reached_the_summary_leaves_the_epochs_panel_out_and_says_why(tmp_path):
+    for job, lr in enumerate([0.1, 1.0]):
+        write_job(tmp_path / "s" / str(job), config(lr=lr, epochs=1000, replicates=3), [1000] * 3)
+    loaded = report.load(tmp_path / "s")
+    assert write_time_to_threshold(loaded, "lr", tmp_path) is None
+    points = replicate_points(loaded, "lr")
+    fig = summary_figure(points, "lr", 0.001, "t", joined=True)
+    assert len(fig.axes) == 1
+    assert "no replicate reached loss < 0.001 within its epoch cap" in fig.get_suptitle()
+
+
+def test_censored_replicates_are_open_markers_at_the_cap_and_the_median_is_kaplan_meiers(tmp_path):
+    write_job(tmp_path / "s" / "0", config(lr=0.1, epochs=1000, replicates=3), [100, 200, 1000])
+    write_job(tmp_path / "s" / "1", config(lr=1.0, epochs=1000, replicates=3), [100, 1000, 1000])
+    fig = summary_figure(
+        replicate_points(report.load(tmp_path / "s"), "lr"), "lr", 0.001, "t", True
+    )
+    epochs_ax = fig.axes[1]
+    dots, capped, _ = epochs_ax.collections  # reached, censored at the cap, diverged
+    assert [tuple(p) for p in dots.get_offsets()] == [(0, 100), (0, 200), (1, 100)]
+    assert [tuple(p) for p in capped.get_offsets()] == [(0, 1000), (1, 1000), (1, 1000)]
+    assert (capped.get_facecolors()[:, 3] == 0).all()  # open: at least the cap
+    median = epochs_ax.lines[0]
+    assert list(median.get_ydata()[:1]) == [200]  # 1 of 3 at lr=1: not reached, no marker
+    assert np.isnan(median.get_ydata()[1])
+
+
+def test_a_line_that_coincides_with_a_later_one_is_drawn_wider():
+    from nnsweep.report.curves import _width
+
+    colours = {"relu": 0, "leaky_relu": 1}
+    assert _width("relu", colours) > _width("leaky_relu", colours)

@@ -121,7 +121,11 @@ def test_no_layers_csv_anywhere_gives_no_gradients_and_the_report_as_before(tmp_
     loaded = report.load(folder)
     assert loaded.layers.empty and early_gradients(loaded, ["activation.name"]).empty
     written = report.draw_sweep_figures(loaded, tmp_path)
-    assert [p.name for p in written] == ["curves_activation.png", "summary_activation.png"]
+    assert [p.name for p in written] == [
+        "curves_activation.png",
+        "summary_activation.png",
+        "time_to_threshold_activation.png",
+    ]
     text = report.markdown_report(loaded, written)
     assert "gradient" not in text.lower()
 
@@ -218,7 +222,7 @@ def test_held_out_accuracy_stands_beside_the_training_accuracy(tmp_path):
     assert {"test_loss", "test_accuracy"} <= set(loaded.curves)
     text = report.write_report(folder, figures=False).read_text()
     assert "| accuracy | accuracy min | held-out accuracy | held-out min |" in text
-    assert "| 1 | 1 | 0.9 | 0.9 |\n| 1 | 2 |" in text and "| 1 | 1 | 0.8 | 0.8 |\n\n" in text
+    assert "| 1 | 1 | 0.9 | 0.9 |\n| 1 | 1/2 (" in text and "| 1 | 1 | 0.8 | 0.8 |\n\n" in text
     assert "final_accuracy | final_test_accuracy | epochs_run" in text
     assert "final_test_accuracy" in pd.read_csv(folder / "report" / "runs.csv").columns
 

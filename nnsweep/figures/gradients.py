@@ -42,6 +42,7 @@ def gradients_figure(layers: pd.DataFrame, title: str = "") -> Figure:
     last = int(layers["layer"].max())
     shown = np.unique(np.linspace(1, last, min(last, DRAWN_LAYERS)).round().astype(int))
     replicates = layers["replicate"].nunique()
+    training = layers.groupby("epoch")["replicate"].nunique()  # those with rows: still training
     drawn = layers[layers["layer"].isin(shown)]
     for ax, (column, (heading, ylabel)) in zip(panels, LAYER_PANELS.items(), strict=True):
         _layer_panel(ax, drawn, column, last, band=replicates > 1)
@@ -53,7 +54,7 @@ def gradients_figure(layers: pd.DataFrame, title: str = "") -> Figure:
     epoch_axis(panels[0], epochs.max())  # the panels share it
     panels[0].set_xlim(epochs.min(), epochs.max())  # the whole run, where lines stop too
     hidden = not drawable(drawn[list(LAYER_PANELS)]).notna().all(axis=None)
-    _layers_legend(fig, shown, last, replicates, hidden)
+    _layers_legend(fig, shown, last, (int(training.iloc[0]), int(training.iloc[-1])), hidden)
     fig.suptitle(title or "Gradients per layer")
     return fig
 
@@ -104,9 +105,18 @@ def _layer_name(layer: int, last: int) -> str:
     return f"layer {layer} (output)" if layer == last else f"layer {layer}"
 
 
+def still_training(first: int, last: int) -> str:
+    """What the median is over: ``the 10 replicates``, or ``the replicates still training
+    (10 at first, 3 at the end)`` once some stopped."""
+    if first == last:
+        return f"median of the {first:,} replicates"
+    return f"median of the replicates still training ({first:,} at first, {last:,} at the end)"
+
+
 def _layers_legend(
-    fig: Figure, shown: np.ndarray, last: int, replicates: int, hidden: bool
+    fig: Figure, shown: np.ndarray, last: int, training: tuple[int, int], hidden: bool
 ) -> None:
+    """``training``: how many replicates were training at the first and the last epoch."""
     handles = [
         Line2D([], [], color=_layer_colour(k, last), lw=1.6, label=_layer_name(k, last))
         for k in shown
@@ -116,8 +126,8 @@ def _layers_legend(
         for style, text in SLOPE_MARKS.values()
     ]
     heading = [f"{last:,} layers, {len(shown)} drawn"] if len(shown) < last else []
-    if replicates > 1:
-        heading.append(f"median of the {replicates:,} replicates still training, band 25-75%")
+    if max(training) > 1:
+        heading.append(f"{still_training(*training)}, band 25-75%")
     if hidden:  # else a line that stops or a band that thins would puzzle
         heading.append("values 0, inf or NaN (diverged) not drawn")
     fig.legend(

@@ -7,11 +7,13 @@ One job per module:
 - :mod:`.tables`: :func:`load`, the ``runs``, ``curves`` and ``layers`` tables and the
   swept fields;
 - :mod:`.text`: how fields and values are named, and what was held fixed;
-- :mod:`.aggregate`: medians per setting, the curves on one epoch grid;
-- :mod:`.answer`: the best value of each swept field;
+- :mod:`.aggregate`: per setting, medians and the censored epochs; the curves on one grid;
+- :mod:`.survival`: epochs to the threshold as censored data (Kaplan-Meier, Wilson);
+- :mod:`.paired`: two settings compared seed by seed (sign test, bootstrap, Wilcoxon, Holm);
+- :mod:`.answer`: the best setting of the swept fields, and how sure (the verdict's words);
 - :mod:`.early_gradients`: the layer-1 gradient per value over the same early epochs;
-- :mod:`.sweep_figures` (with :mod:`.curves`, :mod:`.summary`, :mod:`.gradients`,
-  :mod:`.heatmaps`, :mod:`.style`): the comparison figures;
+- :mod:`.sweep_figures` (with :mod:`.curves`, :mod:`.summary`, :mod:`.time_to_threshold`,
+  :mod:`.gradients`, :mod:`.heatmaps`, :mod:`.style`): the comparison figures;
 - :mod:`.markdown`: report.md; :mod:`.writer`: every file of a report.
 
 ``nnsweep-report`` is :mod:`nnsweep.cli.report`, the Hydra callback

@@ -1,9 +1,10 @@
 """Aggregation: per setting of the swept fields, medians over the replicates, and the
 curves of each setting on one epoch grid.
 
-Every statistic the report shows is a median over replicates: in report.md's tables,
-in the curves (median line, min-max band) and in the summary figures. Epochs to the
-threshold count only the replicates that reached it; ``converged`` says how many did.
+The curves and the final loss and accuracy are medians over replicates (median line,
+min-max band). Epochs to the threshold are censored data (:mod:`.survival`): each
+setting's Kaplan-Meier median with its 95% interval, and the share converged with its
+Wilson interval; ``epochs_median`` beside them is over the replicates that reached it.
 """
 
 from collections.abc import Sequence
@@ -13,11 +14,13 @@ import pandas as pd
 
 from nnsweep.engines import schedule
 from nnsweep.report.jobs import COMPLETE
+from nnsweep.report.survival import survival_columns
 from nnsweep.report.tables import PANEL, POOLED, Sweep
-from nnsweep.report.text import format_value, ordered_values, short_name
+from nnsweep.report.text import ordered_values, short_name, value_labels
 
 STATISTIC = "median"  # the one statistic of every table and figure
 GRID_POINTS = 200  # log-spaced and evenly spaced epochs each, for the figures
+REACHED = "_epochs_"  # epochs_run of the replicates that reached the threshold
 
 
 def setting_table(runs: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -25,18 +28,24 @@ def setting_table(runs: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     converged, diverged; epochs to the threshold over the converged ones, final loss and
     final accuracy (and held-out accuracy, where ``runs`` has it): median, min and max."""
     reached = runs["epochs_run"].where(runs["converged"].fillna(False).astype(bool))
-    runs = runs.assign(epochs=reached.astype("float64"))
-    stats = ["epochs", "final_loss", "final_accuracy"]
+    # its own name: a swept cap is the config column ``epochs``, a key of the grouping
+    runs = runs.assign(**{REACHED: reached.astype("float64")})
+    stats = [REACHED, "final_loss", "final_accuracy"]
     stats += [c for c in ["final_test_accuracy"] if c in runs]
     named = {
-        f"{column}_{how}": (column, how) for column in stats for how in (STATISTIC, "min", "max")
+        f"{column.strip('_')}_{how}": (column, how)
+        for column in stats
+        for how in (STATISTIC, "min", "max")
     }
-    table = runs.groupby(list(keys), dropna=False, sort=False).agg(
+    groups = runs.groupby(list(keys), dropna=False, sort=False)
+    table = groups.agg(
         replicates=("replicate", "count"),
         converged=("converged", "sum"),
         diverged=("diverged", "sum"),
         **named,
     )
+    censored = groups[runs.columns.tolist()].apply(survival_columns)
+    table = table.join(censored)
     return table.reset_index().astype({"converged": "int64", "diverged": "int64"})
 
 
@@ -123,7 +132,7 @@ def labels_of(sweep: Sweep, field: str | None, named: bool = True) -> pd.DataFra
 def category(jobs: pd.DataFrame, field: str, with_name: bool) -> pd.Categorical:
     values = jobs[field]
     prefix = f"{short_name(field)}=" if with_name else ""
-    labels = {v: f"{prefix}{format_value(v)}" for v in ordered_values(values)}
+    labels = {v: f"{prefix}{text}" for v, text in value_labels(ordered_values(values)).items()}
     names = values.map(labels).fillna(f"{prefix}(unset)")
     categories = list(dict.fromkeys([*labels.values(), f"{prefix}(unset)"]))
     return pd.Categorical(names, categories=categories, ordered=True)

@@ -28,6 +28,7 @@ from nnsweep.report.style import (
 from nnsweep.report.tables import Sweep
 
 LOSS_GROWTH = 100  # the loss axis reaches at most this many times the highest first loss
+NARROWEST, WIDER = 1.4, 2.4  # the last series' line width; the first's is this much wider
 
 
 def write_curves(sweep: Sweep, field: str | None, out_dir: Path) -> Path | None:
@@ -98,16 +99,27 @@ def draw_panel(
     over a grid, against epoch up to the figure's ``last_epoch``
     (:func:`~nnsweep.figures.style.epoch_axis`)."""
     for series, rows in table[table["panel"] == panel].groupby("series", observed=True):
-        draw_series(ax, rows, colours[series], styles[series], len(colours))
+        draw_series(
+            ax, rows, colours[series], styles[series], len(colours), _width(series, colours)
+        )
     epoch_axis(ax, last_epoch)
     ax.grid(True, which="both", alpha=0.3)
 
 
-def draw_series(ax: Axes, rows: pd.DataFrame, colour: tuple, style: str, n: int) -> None:
+def _width(series: str, colours: dict) -> float:
+    """Earlier series drawn wider: a line that coincides with a later one (relu and
+    leaky_relu) shows on both sides of it instead of hiding under it."""
+    order, n = list(colours).index(series), len(colours)
+    return NARROWEST + WIDER * (n - 1 - order) / max(n - 1, 1)
+
+
+def draw_series(
+    ax: Axes, rows: pd.DataFrame, colour: tuple, style: str, n: int, width: float = 1.8
+) -> None:
     """One series of a :func:`curve_bands` table: its median line, its min-max band (paler
     when ``n`` series overlap), and a dot where it ends."""
     alpha = 0.2 if n <= 3 else 0.5 / n  # bands that overlap stay legible
-    ax.plot(rows["epoch"], rows[STATISTIC], color=colour, ls=style, lw=1.8)
+    ax.plot(rows["epoch"], rows[STATISTIC], color=colour, ls=style, lw=width)
     ax.fill_between(rows["epoch"], rows["low"], rows["high"], color=colour, alpha=alpha, lw=0)
     end = rows.dropna(subset=STATISTIC).iloc[-1:]
     ax.plot(end["epoch"], end[STATISTIC], "o", color=colour, ms=6, mec="white", mew=0.8)

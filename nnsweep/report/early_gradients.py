@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 
 from nnsweep.report.aggregate import STATISTIC
-from nnsweep.report.answer import CLEARLY_FEWER, times
+from nnsweep.report.answer import times
 from nnsweep.report.layers import GRADIENTS
 from nnsweep.report.tables import PANEL, Sweep
 from nnsweep.report.text import format_value, ordered_values, short_name
 
 WINDOW_POINTS = 50  # log-spaced epochs from 1 to the window's end
+CLEARLY_FEWER = 1.1  # below this ratio two values are called about the same
 NAMES = {"grad_norm": "layer-1 gradient norm", "mean_abs_derivative": "mean |f'|"}
 
 

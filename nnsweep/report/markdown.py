@@ -11,13 +11,15 @@ import pandas as pd
 
 from nnsweep import __version__
 from nnsweep.report.aggregate import STATISTIC, not_complete, summary_table
-from nnsweep.report.answer import answer_lines
+from nnsweep.report.answer import answer_lines, epochs_text
 from nnsweep.report.early_gradients import WINDOW_POINTS, gradient_lines
 from nnsweep.report.tables import Sweep
-from nnsweep.report.text import count, fixed_text, short_name, swept_text
+from nnsweep.report.text import count, fixed_text, short_name, swept_text, value_labels
 
 MAX_RUNS_IN_MARKDOWN = 200  # report.md lists every replicate up to this; runs.csv always
 WHOLE_FROM = 1000  # a column reaching this is written in whole numbers with commas
+# setting_table's columns by the names report.md's table once gave them (report.html's
+# runs table takes them per job); "epochs to threshold" is over the replicates that reached it
 SUMMARY_COLUMNS = {
     "replicates": "replicates",
     "converged": "converged",
@@ -29,10 +31,25 @@ SUMMARY_COLUMNS = {
     f"final_accuracy_{STATISTIC}": "accuracy",
     "final_accuracy_min": "accuracy min",
 }
+# report.md's table beside the share converged and the censored median epochs
+SETTING_COLUMNS = {
+    "diverged": "diverged",
+    f"final_loss_{STATISTIC}": "final loss",
+    "final_loss_min": "loss min",
+    "final_loss_max": "loss max",
+    f"final_accuracy_{STATISTIC}": "accuracy",
+    "final_accuracy_min": "accuracy min",
+}
 HELD_OUT_COLUMNS = {  # beside the training accuracy, where the jobs held out test points
     f"final_test_accuracy_{STATISTIC}": "held-out accuracy",
     "final_test_accuracy_min": "held-out min",
 }
+TIME_TO_THRESHOLD = (
+    "`time_to_threshold_<field>.png` shows what the learning curves do not: the share of "
+    "replicates still above the loss threshold against epoch (Kaplan-Meier, with its 95% "
+    "band), so when each replicate reached it and how many never did (a tick at the cap, "
+    "with their count), where a median curve shows only the middle replicate's loss."
+)
 GRADIENTS_LEAD = (
     "From each job's layers.csv: the norm of the loss gradient of layer 1's weights (the "
     "first hidden layer, reached by the gradient last) and the mean |f'(z)| of its units, "
@@ -59,6 +76,8 @@ def markdown_report(sweep: Sweep, figures: Sequence[Path]) -> str:
     others = [p for p in figures if p not in gradient_figures]
     if others:
         parts += ["## Figures", _images(others)]
+    if any(p.name.startswith("time_to_threshold_") for p in others):
+        parts[-1] = f"{TIME_TO_THRESHOLD}\n\n{parts[-1]}"
     parts += ["## Every replicate", _runs(sweep)]
     return "\n\n".join(parts) + "\n"
 
@@ -83,8 +102,15 @@ def _header(sweep: Sweep) -> str:
 
 def _answer(sweep: Sweep) -> str:
     lead = (
-        f"Every number here, in the table and in the figures is the {STATISTIC} over the "
-        "replicates; epochs to the threshold count only the replicates that reached it."
+        "Epochs to the threshold are censored: a replicate that stopped at the epoch cap (or "
+        "diverged) would have taken more than the cap, so each setting's median is the "
+        "Kaplan-Meier estimate, with its 95% interval (open where no finite end is "
+        "bounded), and the share that converged has its Wilson 95% interval. Replicate r of "
+        "every setting starts from the same seed, so the best setting is compared with each "
+        "other seed by seed: the sign test on which reached the threshold first (the "
+        "Wilcoxon signed-rank test on log final loss where neither reached it), "
+        "Holm-corrected for the number of comparisons. Final loss and accuracy are "
+        f"{STATISTIC}s over the replicates."
     )
     lines = answer_lines(sweep) or _setting_lines(summary_table(sweep))
     return "\n".join([lead, "", *lines])
@@ -93,30 +119,52 @@ def _answer(sweep: Sweep) -> str:
 def _setting_lines(table: pd.DataFrame) -> list[str]:
     """Where no field but the dataset was swept: each setting's outcome in one line."""
     keys = table.columns[: list(table.columns).index("replicates")]
-    lines = []
-    for _, row in table.iterrows():
-        name = ", ".join(str(row[k]) for k in keys)
-        epochs = row[f"epochs_{STATISTIC}"]
-        reached = f"{epochs:,.0f} epochs to the threshold" if np.isfinite(epochs) else "no epochs"
-        lines.append(
-            f"- {name}: {row['converged']}/{row['replicates']} replicates reached the threshold; "
-            f"{reached}, final accuracy {row[f'final_accuracy_{STATISTIC}']:.3g}."
-        )
-    return lines
+    return [
+        f"- {', '.join(str(row[k]) for k in keys)}: {epochs_text(row)}; final accuracy "
+        f"{row[f'final_accuracy_{STATISTIC}']:.3g}."
+        for _, row in table.iterrows()
+    ]
+
+
+def interval(low: float, high: float) -> str:
+    """``[219, 296]``, ``[219, open)``; empty when nothing reached the threshold."""
+    if not np.isfinite(low):
+        return ""
+    return f"[{low:,.0f}, " + (f"{high:,.0f}]" if np.isfinite(high) else "open)")
+
+
+def settings_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`summary_table` as report.md shows it: each value with the digits that tell
+    it apart, the share converged with its interval, the censored median epochs."""
+    keys = list(table.columns[: list(table.columns).index("replicates")])
+    shown = pd.DataFrame({short_name(k): table[k].map(value_labels(table[k])) for k in keys})
+    shown["converged"] = [
+        f"{r.converged}/{r.replicates} ({r.converged_share_low:.0%}-{r.converged_share_high:.0%})"
+        for r in table.itertuples()
+    ]
+    median = table["epochs_km_median"]
+    shown["median epochs to threshold"] = [
+        f"{m:,.0f}" if np.isfinite(m) else "not reached" for m in median
+    ]
+    shown["95% interval"] = [
+        interval(lo, hi)
+        for lo, hi in zip(table["epochs_km_low"], table["epochs_km_high"], strict=True)
+    ]
+    names = SETTING_COLUMNS | (HELD_OUT_COLUMNS if HELD_OUT_COLUMNS.keys() <= set(table) else {})
+    return pd.concat([shown, table[list(names)].rename(columns=names)], axis=1)
 
 
 def _summary(sweep: Sweep) -> str:
-    table = summary_table(sweep)
-    keys = table.columns[: list(table.columns).index("replicates")]
-    names = SUMMARY_COLUMNS | (HELD_OUT_COLUMNS if HELD_OUT_COLUMNS.keys() <= set(table) else {})
-    shown = table[[*keys, *names]].rename(columns={**{k: short_name(k) for k in keys}, **names})
-    held_out = " and on the held-out test points" if len(names) > len(SUMMARY_COLUMNS) else ""
+    shown = settings_shown(summary_table(sweep))
+    held_out = " and on the held-out test points" if "held-out accuracy" in shown else ""
     return (
         "Per setting of the swept fields, over its complete replicates: how many reached "
-        f"the loss threshold (converged) or diverged; the {STATISTIC} epochs to the "
-        f"threshold of those that reached it; the final loss ({STATISTIC}, min, max) and "
-        f"the final accuracy ({STATISTIC}, min) on the training points{held_out}.\n\n"
-        + markdown_table(shown)
+        "the loss threshold (converged, with the Wilson 95% interval of that share) or "
+        "diverged; the Kaplan-Meier median epochs to the threshold, censored at the cap, "
+        "with its 95% interval (not reached: fewer than half converged); the final loss "
+        f"({STATISTIC}, min, max) and the final accuracy ({STATISTIC}, min) on the training "
+        f"points{held_out}. `settings.csv` holds these per setting, with the {STATISTIC}, min "
+        "and max epochs of the replicates that converged.\n\n" + markdown_table(shown)
     )
 
 
@@ -131,7 +179,10 @@ def _runs(sweep: Sweep) -> str:
     columns = ["job", "replicate", *sweep.swept, "final_loss", "final_accuracy", *held_out]
     columns += ["epochs_run"]
     columns += ["converged", "diverged", "status"]
-    return text + "\n\n" + markdown_table(sweep.runs[columns])
+    runs = sweep.runs[columns].copy()
+    for field in sweep.swept:  # values that print alike get the digits that tell them apart
+        runs[field] = runs[field].map(value_labels(runs[field]))
+    return text + "\n\n" + markdown_table(runs)
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

@@ -2,7 +2,8 @@
 
 Per swept field (the dataset makes panels, a seed pools with the replicates): the
 learning curves (:mod:`.curves`), final accuracy and epochs against its values
-(:mod:`.summary`) and, where jobs wrote layers.csv, the gradient reaching layer 1
+(:mod:`.summary`), the share still above the loss threshold against epoch
+(:mod:`.time_to_threshold`) and, where jobs wrote layers.csv, the gradient reaching layer 1
 (:mod:`.gradients`); for every pair of up to three swept fields, heat maps
 (:mod:`.heatmaps`).
 """
@@ -15,6 +16,7 @@ from nnsweep.report.gradients import write_gradients
 from nnsweep.report.heatmaps import write_heatmaps
 from nnsweep.report.summary import write_summary
 from nnsweep.report.tables import PANEL, Sweep
+from nnsweep.report.time_to_threshold import write_time_to_threshold
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ def draw_sweep_figures(sweep: Sweep, out_dir: Path) -> list[Path]:
     written = [write_curves(sweep, f, out_dir) for f in fields or [None]]
     summary_fields = fields or ([PANEL] if PANEL in sweep.swept else [])
     written += [write_summary(sweep, f, out_dir) for f in summary_fields]
+    written += [write_time_to_threshold(sweep, f, out_dir) for f in fields]
     written += [write_gradients(sweep, f, out_dir) for f in fields or [None]]
     if len(fields) > MAX_HEAT_MAP_FIELDS:
         log.info(f"{len(fields)} swept fields: no heat maps (drawn for 2 to 3 fields)")

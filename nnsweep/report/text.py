@@ -18,10 +18,22 @@ def short_name(field: str) -> str:
     return field.removesuffix(".name")
 
 
-def format_value(value: Any) -> str:
+def format_value(value: Any, digits: int = 6) -> str:
+    """A value as the report prints it: a float to ``digits`` significant digits."""
     if isinstance(value, (float, np.floating)):
-        return f"{value:g}"
+        return f"{value:.{digits}g}"
     return str(value)
+
+
+def value_labels(values: Any) -> dict[Any, str]:
+    """Each distinct value's label, floats with as many digits as it takes to tell them apart
+    (``lr=1.0,0.9999999999`` reads 1 and 0.9999999999, not 1 and 1)."""
+    distinct = list(dict.fromkeys(v for v in values if not pd.isna(v)))
+    for digits in range(6, 18):
+        labels = {v: format_value(v, digits) for v in distinct}
+        if len(set(labels.values())) == len(distinct):
+            return labels
+    return {v: repr(v) for v in distinct}
 
 
 def count(n: int, noun: str) -> str:
@@ -66,7 +78,7 @@ def swept_text(sweep: Sweep) -> str:
     """``Swept: `lr` (0.1, 1); `dataset` (linear, xor).``, over the complete jobs."""
     jobs = judged_jobs(sweep.runs)
     swept = "; ".join(
-        f"`{short_name(f)}` ({', '.join(map(format_value, ordered_values(jobs[f])))})"
+        f"`{short_name(f)}` ({', '.join(value_labels(ordered_values(jobs[f])).values())})"
         for f in sweep.swept
     )
     return f"Swept: {swept or 'nothing'}."

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nnsweep import atomic
+from nnsweep.report.aggregate import summary_table
 from nnsweep.report.jobs import REPORT_DIR
 from nnsweep.report.markdown import markdown_report
 from nnsweep.report.sweep_figures import draw_sweep_figures
@@ -39,9 +40,14 @@ def write_report(
 
 
 def write_tables(sweep: Sweep, out_dir: Path) -> list[Path]:
-    """runs.csv and curves.csv, as pandas writes them."""
+    """runs.csv, its per-setting summary settings.csv, and curves.csv, as pandas writes them."""
     paths = []
-    for name, table in {"runs.csv": sweep.runs, "curves.csv": sweep.curves}.items():
+    tables = {
+        "runs.csv": sweep.runs,
+        "settings.csv": summary_table(sweep),
+        "curves.csv": sweep.curves,
+    }
+    for name, table in tables.items():
         with atomic.atomic_path(Path(out_dir) / name) as tmp:
             table.to_csv(tmp, index=False, float_format="%.8g")
         paths.append(Path(out_dir) / name)
