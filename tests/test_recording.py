@@ -205,7 +205,7 @@ def test_held_out_points_of_the_fixed_xor_set_are_refused_with_the_reason():
 @pytest.fixture(scope="module")
 def held_out_job(tmp_path_factory):
     overrides = ["dataset=linear", "dataset.test_n=50", "replicates=2", "epochs=300", "lr=1"]
-    folder = tmp_path_factory.mktemp("held_out")
+    folder = tmp_path_factory.mktemp("held_out") / "job"  # its parent holds this job alone
     run(compose_config(*overrides, "figures=[prediction,learning_curve]"), folder)
     return folder
 
@@ -354,5 +354,6 @@ def test_a_figure_named_twice_is_refused_with_the_names_allowed():
         build(compose_config("figures=[prediction,boundary,prediction]"))
     assert str(refused.value) == (
         "figures=['prediction', 'boundary', 'prediction'] names prediction twice; allowed: "
-        "each of prediction, learning_curve, decision_boundary, gradients, boundary at most once"
+        "each of prediction, learning_curve, decision_boundary, gradients, boundary, "
+        "confusion at most once"
     )
