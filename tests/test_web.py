@@ -7,7 +7,10 @@ nnsweep.report.web.browser. They share one pytest-xdist worker and one browser.
 """
 
 import io
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import matplotlib.image
@@ -28,8 +31,22 @@ READY = "document.documentElement.dataset.ready === 'true'"
 ROWS = "#runs-table tbody tr:not([hidden])"
 
 
+def install_chromium() -> None:
+    """Debian's Chromium, with apt-get, where it is missing and this is root (as
+    tests/cluster/slurm.py installs SLURM): README's test command then works on a fresh
+    machine too. Elsewhere the browser fixture fails saying how to install it."""
+    if Path(chromium.CHROMIUM).is_file() or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "chromium"]
+    if subprocess.run(install, env=env, capture_output=True).returncode:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True)
+        subprocess.run(install, env=env, capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def browser():
+    install_chromium()
     try:
         playwright, started = chromium.start()
     except chromium.NoBrowser as error:
