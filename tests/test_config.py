@@ -294,10 +294,18 @@ def _peak_bytes(overrides: list[str], folder, cache=None) -> int:
     compiled kernels from numba's cache in ``cache`` (a folder of its own: see numba_cache)."""
     command = [sys.executable, "-c", PEAK, *overrides, "figures=[]", "print_predictions=false",
                f"hydra.run.dir={folder}"]  # fmt: skip
-    env = {**os.environ, **({"NUMBA_CACHE_DIR": str(cache)} if cache else {})}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env=_clean_env(cache))  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     return 1024 * int(done.stderr.split("PEAK")[-1].split()[0])  # Linux: kilobytes
+
+
+def _clean_env(cache) -> dict[str, str]:
+    """A fresh shell's environment: in the full suite the worker's own holds what other
+    tests' in-process sweeps set (the sweeper's pid among it), and jobs started from it
+    peaked 140 MB higher, the tiny one included."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    return {**keep, **({"NUMBA_CACHE_DIR": str(cache)} if cache else {})}
 
 
 @pytest.fixture(scope="module")
@@ -308,8 +316,7 @@ def numba_cache(tmp_path_factory):
     what the large jobs add."""
     folder = tmp_path_factory.mktemp("numba_cache")
     warm = "from nnsweep.engines.compiled import warm_up; warm_up()"
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(folder)}
-    subprocess.run([sys.executable, "-c", warm], env=env, check=True, timeout=600)
+    subprocess.run([sys.executable, "-c", warm], env=_clean_env(folder), check=True, timeout=600)
     return folder
 
 
