@@ -25,7 +25,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
 from nnsweep.data import make_dataset
-from nnsweep.job.preflight import memory_parts
+from nnsweep.job.preflight import memory_parts, shown_fields
 from nnsweep.job.result_json import read_result
 from nnsweep.job.schema import layer_sizes
 
@@ -305,7 +304,7 @@ def memory_refusal(cfg: DictConfig) -> str | None:
     if needed <= limit:
         return None
     largest = max(parts, key=lambda part: parts[part][0])
-    fields = ", ".join(f"{f}={_value(cfg, f)}" for f in parts[largest][1])
+    fields = shown_fields(cfg, parts[largest][1])
     gb = math.ceil(needed / _UNIT["G"])
     return (
         f"{fields} needs about {needed / 1e9:,.1f} GB ({parts[largest][0] / needed:.0%} of it "
@@ -313,12 +312,6 @@ def memory_refusal(cfg: DictConfig) -> str | None:
         f"{limit / 1e9:,.1f} GB that {field} asks of SLURM; allowed: "
         f"hydra.launcher.mem_gb={gb} or more, or a smaller job"
     )
-
-
-def _value(cfg: DictConfig, field: str) -> Any:
-    """A field's value as the command line writes it (an enum's name: engine=numba)."""
-    value = OmegaConf.select(cfg, field)
-    return value.name if isinstance(value, Enum) else value
 
 
 # seconds of training per epoch: a fixed cost per update and a cost per sample and weight,

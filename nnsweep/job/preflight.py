@@ -46,16 +46,18 @@ def preflight(cfg: DictConfig) -> None:
         largest = max(parts, key=lambda part: parts[part][0])
         size, fields = parts[largest]
         raise ConfigError(
-            f"{', '.join(f'{f}={_value(cfg, f)}' for f in fields)} needs about "
+            f"{shown_fields(cfg, fields)} needs about "
             f"{needed / 1e9:,.1f} GB, {size / needed:.0%} of it {largest}; allowed: at most the "
             f"{limit / 1e9:,.1f} GB of memory available"
         )
 
 
-def _value(cfg: DictConfig, field: str) -> Any:
-    """A field's value as the command line writes it (an enum's name: engine=numba)."""
-    value = OmegaConf.select(cfg, field)
-    return value.name if isinstance(value, Enum) else value
+def shown_fields(cfg: DictConfig, fields: tuple[str, ...]) -> str:
+    """``field=value, ...`` as the command line writes them (an enum's name: engine=numba)."""
+    values = [OmegaConf.select(cfg, f) for f in fields]
+    return ", ".join(
+        f"{f}={v.name if isinstance(v, Enum) else v}" for f, v in zip(fields, values, strict=True)
+    )
 
 
 def estimate_bytes(cfg: DictConfig) -> int:
