@@ -368,18 +368,6 @@ def layer_statistics(sizes, offsets, codes, alphas, acts, grads, m, out):
         out[layer, 1] = mean_abs_slope(codes[layer], acts[layer + 1], units, m, alphas[layer])
 
 
-@njit
-def evaluate(w, network, loss_code, acts, y, grad, scratch, out):
-    """Loss and accuracy of one network on the inputs in ``acts[0]`` and targets ``y``, into
-    ``out`` (2,); ``grad`` (units, y's length) and ``scratch`` (2, y's length) are
-    overwritten."""
-    sizes, offsets, codes, alphas = network
-    n, top = len(y), len(sizes) - 1
-    forward(w, sizes, offsets, codes, alphas, acts, n)
-    out[0] = output_loss(loss_code, acts[top], y, sizes[top], n, grad, scratch)
-    out[1] = accuracy(acts[top], y, sizes[top], n)
-
-
 # ---------------------------------------------------------------- optimizers
 
 
@@ -432,6 +420,11 @@ def train_replicate(r, first, last, network, rule, data, state, out):
       the recorded arrays, -1 where nothing is recorded; accuracy (K, R); layers (K, R, L, 2):
       gradient norm and mean |f'| per layer; test (K, R, 2): held-out loss and accuracy;
       last_layers (R, L, 2): the layers at the epoch the replicate stops at).
+
+    An epoch is a row of passes, each a forward pass and its loss on a set of samples: the
+    whole data set (the epoch's loss, the stop test, what is recorded), the held-out data
+    when recorded, then each minibatch. Every kernel has one call site here, which keeps
+    the compiled function, and its compile time, to one copy of each.
     """
     sizes, offsets, codes, alphas = network
     loss_code, opt_code, lr, h, threshold, batch = rule
@@ -440,51 +433,57 @@ def train_replicate(r, first, last, network, rule, data, state, out):
     loss_out, slots, accuracy_out, layers_out, test_out, last_layers = out
     w, v1, v2 = params[r], s1[r], s2[r]
     inputs, n, width, top = x_t.shape[0], x_t.shape[1], sizes.max(), len(sizes) - 1
+    units, n_test = sizes[top], len(y_test)
     acts = np.zeros((len(sizes), width, n))  # every buffer once per block, none per epoch
-    incoming, other = np.zeros((width, n)), np.zeros((width, n))
-    grads, target = np.zeros(w.shape[0]), np.zeros(n)
-    acts[0, :inputs] = x_t  # the inputs; only minibatches overwrite them, and put them back
-    test_acts = np.zeros((len(sizes), width, len(y_test)))
+    incoming, other = np.zeros((width, max(n, n_test))), np.zeros((width, max(n, n_test)))
+    grads, target, layers = np.zeros(w.shape[0]), np.zeros(n), np.zeros((top, 2))
+    test_acts = np.zeros((len(sizes), width, n_test))
     test_acts[0, :inputs] = x_test_t
-    test_grad, test_scratch = np.zeros((width, len(y_test))), np.zeros((2, len(y_test)))
+    batches = 0 if batch == 0 else (n + batch - 1) // batch
     for epoch in range(first, last + 1):
-        row = epoch - first
-        forward(w, sizes, offsets, codes, alphas, acts, n)
-        loss = output_loss(loss_code, acts[top], y, sizes[top], n, incoming, other)
-        loss_out[row, r] = loss
-        slot = slots[row]
-        if slot >= 0:  # recorded: the full-data gradient, which a full batch steps with
-            accuracy_out[slot, r] = accuracy(acts[top], y, sizes[top], n)
-            backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
-            layer_statistics(sizes, offsets, codes, alphas, acts, grads, n, layers_out[slot, r])
-            if len(y_test):
-                evaluate(w, network, loss_code, test_acts, y_test, test_grad, test_scratch,
-                         test_out[slot, r])  # fmt: skip
-        if loss < threshold or not math.isfinite(loss):
-            status[r] = CONVERGED if loss < threshold else DIVERGED
-            stopped_at[r] = epoch
-            if slot < 0:  # the layers at the last epoch, recorded there or not
-                backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
-            layer_statistics(sizes, offsets, codes, alphas, acts, grads, n, last_layers[r])
-            return
-        if batch == 0:
-            if slot < 0:
-                backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
-            steps[r] += 1
-            update(opt_code, w, grads, v1, v2, float(steps[r]), lr, h)
-            continue
-        order = orders[r, row]
-        for start in range(0, n, batch):
-            m = min(batch, n - start)
-            for i in range(m):  # gather the batch, samples last
-                acts[0, :inputs, i] = x_t[:, order[start + i]]
-                target[i] = y[order[start + i]]
-            forward(w, sizes, offsets, codes, alphas, acts, m)
-            output_loss(loss_code, acts[top], target, sizes[top], m, incoming, other)
-            backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads)
-            steps[r] += 1
-            update(opt_code, w, grads, v1, v2, float(steps[r]), lr, h)
-        acts[0, :inputs] = x_t  # the whole data set again, for the next epoch's loss
+        row, slot = epoch - first, slots[epoch - first]
+        held = 1 if slot >= 0 and n_test > 0 else 0  # a held-out pass this epoch
+        for p in range(held + 1 + batches):  # held out (recorded epochs), all data, batches
+            held_out, whole = p < held, p == held
+            a, labels, m = acts, y, n
+            if whole:
+                acts[0, :inputs] = x_t  # minibatches overwrite the inputs
+            elif held_out:
+                a, labels, m = test_acts, y_test, n_test
+            else:
+                order, start = orders[r, row], (p - held - 1) * batch
+                m = min(batch, n - start)
+                for i in range(m):  # gather the batch, samples last
+                    acts[0, :inputs, i] = x_t[:, order[start + i]]
+                    target[i] = y[order[start + i]]
+                labels = target
+            forward(w, sizes, offsets, codes, alphas, a, m)
+            loss = output_loss(loss_code, a[top], labels, units, m, incoming, other)
+            right = accuracy(a[top], labels, units, m) if whole and slot >= 0 or held_out else 0.0
+            if held_out:  # its loss and accuracy, nothing else
+                test_out[slot, r, 0], test_out[slot, r, 1] = loss, right
+                continue
+            stopping = whole and (loss < threshold or not math.isfinite(loss))
+            if whole:
+                loss_out[row, r] = loss
+                if slot >= 0:
+                    accuracy_out[slot, r] = right
+            if not whole or batch == 0 or slot >= 0 or stopping:
+                # the whole data set's gradient is what a full batch steps with, and what
+                # the layer statistics are of
+                backward(w, sizes, offsets, codes, alphas, a, incoming, other, m, grads)
+            if whole and (slot >= 0 or stopping):
+                layer_statistics(sizes, offsets, codes, alphas, a, grads, m, layers)
+                if slot >= 0:
+                    layers_out[slot, r] = layers
+                if stopping:  # the layers at the last epoch, recorded there or not
+                    last_layers[r] = layers
+                    status[r] = CONVERGED if loss < threshold else DIVERGED
+                    stopped_at[r] = epoch
+                    return
+            if not whole or batch == 0:
+                steps[r] += 1
+                update(opt_code, w, grads, v1, v2, float(steps[r]), lr, h)
 
 
 @njit
