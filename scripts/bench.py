@@ -19,6 +19,13 @@ cross-entropy, full batch, one network, on both engines and on scikit-learn's
 ``batch_size`` = n, no momentum, no L2 term, no early stop: one full-batch step per epoch).
 scikit-learn is a benchmark extra (``pip install -e '.[bench]'``), not a dependency.
 
+A last table sets the compiled engine beside the C floor (``scripts/floor/``: floor.c, the
+lab's 2-4-4-1 loop in plain C, and floor_mlp.c, the same loop for 2-H-H-K networks),
+built here with ``gcc -O3 -march=native -ffast-math`` and fed the same data and initial
+weights: the kernel alone (``compiled.train``), and a whole run through the command line
+as a user's run pays it (``python -m nnsweep ... figures=[]``, the epoch's cost taken as
+the difference of a short and a long run, so start-up and files cancel out).
+
 For R > 1 the time shown is per network (epoch time divided by R). R=1 and R=5 are what
 most runs and sweeps use, so their rows matter most. Each figure is the best of
 ``--repeats`` timed runs after one warm-up run (which also loads the compiled code), all
@@ -34,9 +41,14 @@ import argparse
 import ctypes
 import glob
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -173,10 +185,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2000, help="epochs per timed run (R<=8)")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per row; best kept")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (jobs use 1)")
+    parser.add_argument("--floor", action="store_true", help="only the C floor's table")
     args = parser.parse_args()
     with threadpool_limits(limits=args.threads):
-        report(args.epochs, args.repeats)
-        report_classes(args.epochs, args.repeats)
+        if not args.floor:
+            report(args.epochs, args.repeats)
+            report_classes(args.epochs, args.repeats)
+        report_floor(args.epochs * COMPILED_EPOCHS, args.repeats)
 
 
 def report(epochs: int, repeats: int) -> None:
@@ -274,6 +289,129 @@ def report_classes(epochs: int, repeats: int) -> None:
             print(f"{activation:<8} numba is {faster:.1f}x scikit-learn's speed")
     if sklearn is None:
         print("scikit-learn: not installed (pip install -e '.[bench]' adds it)")
+
+
+# ---------------------------------------------------------------- the C floor
+
+FLOOR = Path(__file__).resolve().parent / "floor"
+GCC = ("gcc", "-O3", "-march=native", "-ffast-math")
+ACTIVATION_MACRO = {"sigmoid": 0, "tanh": 1, "relu": 2}
+CLI_SECONDS = 3.0  # the long command-line run lasts about this long
+
+
+class FloorCase(NamedTuple):
+    """One network the engine and the C floor both train: full batch, gd, lr 0.01."""
+
+    label: str
+    dataset: str
+    sizes: tuple[int, ...]
+    activation: str
+    data: dict  # the dataset's own parameters
+
+
+FLOOR_CASES = (
+    FloorCase("linear 2-4-4-1", "linear", SIZES, "sigmoid", {}),
+    FloorCase("xor 2-4-4-1", "xor", SIZES, "sigmoid", {}),
+    FloorCase("linear 2-16-16-1", "linear", (2, 16, 16, 1), "sigmoid", {}),
+    FloorCase("spiral 2-16-16-3 tanh", "spiral", (2, 16, 16, 3), "tanh",
+              {"n": SPIRAL_N, "classes": SPIRAL_CLASSES}),
+    FloorCase("spiral 2-16-16-3 relu", "spiral", (2, 16, 16, 3), "relu",
+              {"n": SPIRAL_N, "classes": SPIRAL_CLASSES}),
+)  # fmt: skip
+
+
+def build_floor(case: FloorCase, folder: Path) -> Path:
+    """The C loop for ``case``, compiled into ``folder``: floor.c for the lab's network,
+    floor_mlp.c with the sizes and activation as constants for the others."""
+    hidden, outputs = case.sizes[1], case.sizes[-1]
+    exe = folder / f"floor_{hidden}_{outputs}_{case.activation}"
+    if case.sizes == SIZES:
+        source, macros = FLOOR / "floor.c", []
+    else:
+        source = FLOOR / "floor_mlp.c"
+        macros = [f"-DH={hidden}", f"-DK={outputs}", f"-DACT={ACTIVATION_MACRO[case.activation]}"]
+    if not exe.exists():
+        subprocess.run([*GCC, *macros, str(source), "-o", str(exe), "-lm"], check=True)
+    return exe
+
+
+def floor_us(exe: Path, x: np.ndarray, y: np.ndarray, params: np.ndarray, epochs: int,
+             repeats: int) -> tuple[float, float]:  # fmt: skip
+    """(microseconds per epoch, final loss): the best of ``repeats`` runs of the C loop."""
+    numbers = " ".join  # every value as text, exactly
+    text = (f"{len(x)} {LR} -1 {epochs} {repeats}\n" + numbers(f"{v:.17g}" for v in x.ravel())
+            + "\n" + numbers(f"{v:.17g}" for v in y.ravel()) + "\n"
+            + numbers(f"{v:.17g}" for v in params) + "\n")  # fmt: skip
+    out = subprocess.run([str(exe)], input=text, capture_output=True, text=True, check=True)
+    _stop, loss, _median, fastest, _slowest = out.stdout.split()
+    return float(fastest), float(loss)
+
+
+def initial_params(case: FloorCase) -> np.ndarray:
+    """Replicate 0's initial parameters (N(0, 1): they depend on the sizes only)."""
+    sigmoid = make_activation("sigmoid")
+    return MLP(case.sizes, sigmoid, sigmoid).init([np.random.default_rng(0)])[0]
+
+
+def engine_run(case: FloorCase, x: np.ndarray, y: np.ndarray, params: np.ndarray, epochs: int):
+    output = (
+        make_activation("sigmoid") if case.sizes[-1] == 1 else make_output_activation("softmax")
+    )
+    net = MLP(case.sizes, make_activation(case.activation), output)
+    loss_fn = get_loss("mse") if case.sizes[-1] == 1 else get_loss("cross_entropy", softmax=True)
+    settings = TrainSettings(epochs=epochs, loss_threshold=0.0)
+
+    def run():
+        return compiled.train(net, params[None], make_optimizer("gd", LR), loss_fn, x, y, settings)
+
+    return run
+
+
+def cli_us(case: FloorCase, epochs: int) -> float:
+    """Microseconds per epoch of ``python -m nnsweep`` on ``case``: the wall time of a run
+    of ``epochs`` less that of a 2,000-epoch run, per epoch of difference."""
+    hidden, outputs = case.sizes[1], case.sizes[-1]
+    fields = [f"dataset={case.dataset}", f"hidden_units={hidden}", f"activation={case.activation}",
+              "loss_threshold=0", "figures=[]", "print_predictions=false", "rerun=true",
+              "progress=false"]  # fmt: skip
+    if outputs > 1:
+        fields += [f"dataset.classes={outputs}", f"dataset.n={SPIRAL_N}",
+                   "output_activation=softmax", "loss=cross_entropy"]  # fmt: skip
+    seconds = {}
+    with tempfile.TemporaryDirectory() as work:
+        for cap in (2000, epochs):
+            cmd = [sys.executable, "-m", "nnsweep", *fields, f"epochs={cap}",
+                   f"hydra.run.dir={work}/{cap}"]  # fmt: skip
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            seconds[cap] = time.perf_counter() - start
+    return (seconds[epochs] - seconds[2000]) / (epochs - 2000) * 1e6
+
+
+def report_floor(epochs: int, repeats: int) -> None:
+    """The engine against the C floor, kernel alone and through the command line, every
+    figure of a row measured in this run on the same data and initial weights."""
+    if shutil.which("gcc") is None:
+        print("\nthe C floor: gcc not found, its table is left out")
+        return
+    print(f"\nthe C floor ({' '.join(GCC)}); gd, full batch, R=1; us per epoch, best of {repeats}")
+    header = ("network", "floor", "kernel", "x floor", "command line", "x floor")
+    print("{:<24} {:>8} {:>8} {:>8} {:>13} {:>8}".format(*header))
+    with tempfile.TemporaryDirectory() as folder:
+        for case in FLOOR_CASES:
+            x, y = make_dataset(case.dataset, np.random.default_rng(0), **case.data)
+            params = initial_params(case)
+            floor, floor_loss = floor_us(build_floor(case, Path(folder)), x, y, params, epochs,
+                                         repeats)  # fmt: skip
+            run = engine_run(case, x, y, params, epochs)
+            kernel = best_seconds(run, repeats) / epochs * 1e6
+            engine_loss = float(run().loss[-1, 0])
+            if not np.isclose(engine_loss, floor_loss, rtol=1e-6):
+                print(f"{case.label}: the C loop's final loss {floor_loss} is not the engine's "
+                      f"{engine_loss}: not the same training")  # fmt: skip
+            cli = cli_us(case, max(int(CLI_SECONDS / (kernel * 1e-6)), 20000))
+            print(f"{case.label:<24} {floor:>8.2f} {kernel:>8.2f} {kernel / floor:>7.2f}x "
+                  f"{cli:>13.2f} {cli / floor:>7.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":
