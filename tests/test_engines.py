@@ -403,3 +403,16 @@ def conditioning_summary() -> str:
 
 if __name__ == "__main__":
     print(conditioning_summary())
+
+
+def test_a_first_call_that_compiles_says_so_while_it_runs(monkeypatch, caplog):
+    """A newcomer's first run compiles for half a minute: the notice comes while that runs
+    (a cache load ends before it, and cancelling the timer keeps it quiet)."""
+    monkeypatch.setattr(compiled, "LOADING_SECONDS", 0.05)
+    with caplog.at_level("INFO", logger=compiled.log.name):
+        compiled._notice_if_compiling().join(timeout=5)  # a call still running: it speaks
+        quiet = compiled._notice_if_compiling()
+        quiet.cancel()  # the call ended first: a load from the cache
+        quiet.join(timeout=5)
+    said = [r.getMessage() for r in caplog.records if "compiling" in r.getMessage()]
+    assert said == [said[0]] and "only a first run does this" in said[0]

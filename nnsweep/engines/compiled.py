@@ -12,6 +12,7 @@ overrides both), so only the first run on a machine pays the compilation.
 """
 
 import logging
+import threading
 import time
 from typing import NamedTuple
 
@@ -29,6 +30,7 @@ from nnsweep.nn.optimizers import Optimizer, make_optimizer
 Array = np.ndarray
 BLOCK_SECONDS = 0.1  # Python gets control back about this often
 COMPILE_NOTICE_SECONDS = 3.0  # a longer first call compiled, not loaded from the disk cache
+LOADING_SECONDS = 1.5  # a first call still running after this is compiling: say so at once
 log = logging.getLogger(__name__)
 _IDENTITY = make_activation("none")
 
@@ -128,9 +130,11 @@ def train(
         running = state.status == kernels.RUNNING
         orders = _sample_orders(rngs, running, last - first + 1, len(x), rule.batch)
         out, data = record.block(first, last), (*train_data, orders, *test_data)
-        began = time.perf_counter()
+        began, notice = time.perf_counter(), _notice_if_compiling() if loading else None
         kernel(first, last, network, tuple(rule), data, tuple(state), tuple(out))
         took = time.perf_counter() - began
+        if notice is not None:
+            notice.cancel()
         if loading:  # the training clock starts after the loading
             start, loading = start + took, _say_if_compiled(took)
         record.keep(first, last, out, state.params)
@@ -161,6 +165,18 @@ def _test_data(recording: Recording, x: Array) -> tuple[Array, Array]:
     if recording.x_test is None:
         return np.zeros((0, x.shape[1])), np.zeros((0, 1))
     return recording.x_test, recording.y_test
+
+
+def _notice_if_compiling() -> threading.Timer:
+    """A timer that tells the user, while the first call is still running, that it is
+    compiling: a cache load takes under a second, a compile up to half a minute, and a
+    newcomer's first run would otherwise sit silent for all of it."""
+    notice = threading.Timer(LOADING_SECONDS, log.info, args=(
+        "compiling the training kernels for this machine (only a first run does this; it can "
+        "take half a minute)...",))  # fmt: skip
+    notice.daemon = True
+    notice.start()
+    return notice
 
 
 def _say_if_compiled(seconds: float) -> bool:
