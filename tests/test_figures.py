@@ -296,7 +296,11 @@ def test_held_out_points_are_rings_in_the_legend_only_when_given(xor):
         without, given = draw(), draw(x_test=x_test, y_test=y_test)
         assert not rings(without.axes[0]), name
         (ring,) = rings(given.axes[0])
-        assert np.array_equal(ring.get_offsets(), x_test)
+        # each point drawn twice, a wide white halo then its ring: a path effect's drawing
+        assert np.array_equal(ring.get_offsets()[1::2], x_test)
+        assert np.array_equal(ring.get_offsets()[0::2], x_test)
+        assert (ring.get_edgecolors()[0::2] == 1).all()  # white
+        assert list(ring.get_linewidths()[:2]) == [3.2, 1.6]
         assert "held-out" in [t.get_text() for t in given.legends[0].get_texts()]
         texts_apart(given)
 
