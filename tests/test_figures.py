@@ -368,3 +368,30 @@ def test_labelled_minor_ticks_of_a_narrow_log_axis_are_left_to_matplotlib():
     style.light_minor_ticks(fig)
     assert ax.yaxis.get_minorticklocs().size and not ax.xaxis.get_minorticklocs().size
     assert np.abs(_log_panel(True, 2e-3) - _log_panel(False, 2e-3)).max() <= 1
+
+
+def test_boundary_gif_puts_the_points_back_as_drawn_once(xor):
+    """The points' picture, put on a white canvas, is the points drawn there directly
+    (within rounding): the right way up, in the right place."""
+    from nnsweep.figures import boundary_gif
+
+    x, y = xor
+
+    def canvas() -> tuple:
+        fig = Figure(figsize=(3, 3), dpi=80)
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        style.data_points(ax, x, y, x[:5] + 0.05, y[:5], on_shading=True)
+        return fig, ax
+
+    fig, ax = canvas()
+    fig.canvas.draw()
+    direct = np.asarray(fig.canvas.buffer_rgba()).astype(int)
+    fig, ax = canvas()
+    fig.canvas.draw()  # as boundary.gif draws its background first
+    points = boundary_gif._pixels_of(fig, ax.collections[:])
+    for collection in ax.collections[:]:
+        collection.set_visible(False)
+    fig.canvas.draw()
+    fig.draw_artist(points)
+    assert np.abs(np.asarray(fig.canvas.buffer_rgba()).astype(int) - direct).max() <= 2
