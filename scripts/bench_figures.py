@@ -23,6 +23,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from nnsweep.engines.history import History
+from nnsweep.job import csv_tables, figures, result_json
+from nnsweep.job.build import Experiment, build
+from nnsweep.job.hydra_files import HYDRA_CONFIG
+from nnsweep.job.params_npz import saved_history
+from nnsweep.job.schema import RunConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = {  # name: overrides of a job this script trains when no --jobs are given
     "default": [],
@@ -34,36 +44,23 @@ JOBS = {  # name: overrides of a job this script trains when no --jobs are given
 }  # fmt: skip
 
 
-def load(job_dir: Path):  # noqa: ANN201 (the job's drawing inputs)
+def load(job_dir: Path) -> tuple[DictConfig, Experiment, History, csv_tables.JobTables]:
     """What draw_figures takes, read from a complete job folder (as ``redraw`` reads it)."""
-    import pandas as pd
-    from omegaconf import OmegaConf
-
-    from nnsweep.job import csv_tables, result_json
-    from nnsweep.job.build import build
-    from nnsweep.job.hydra_files import HYDRA_CONFIG
-    from nnsweep.job.params_npz import saved_history
-    from nnsweep.job.schema import RunConfig
-
     # the job's saved config over the schema, which turns the figures' names into enums
     cfg = OmegaConf.merge(OmegaConf.structured(RunConfig), OmegaConf.load(job_dir / HYDRA_CONFIG))
-    result = result_json.read_result(job_dir)
     layers = pd.read_csv(job_dir / csv_tables.LAYERS_CSV)
     tables = csv_tables.JobTables(csv_tables.read_loss_csv(job_dir), layers)
-    return cfg, build(cfg), saved_history(job_dir, result), tables
+    history = saved_history(job_dir, result_json.read_result(job_dir))
+    return cfg, build(cfg), history, tables
 
 
-def names(cfg) -> list[str]:  # noqa: ANN001
+def names(cfg: DictConfig) -> list[str]:
     """The figures the job draws: those a folder without any would miss."""
-    from nnsweep.job import figures
-
     return [f.name for f in cfg.figures if f.name in figures.missing(cfg, Path("/nonexistent"))]
 
 
 def per_figure(job_dir: Path, out: Path, repeats: int) -> dict[str, float]:
     """CPU ms of each figure of ``job_dir``, the least of ``repeats`` warm draws."""
-    from nnsweep.job import figures
-
     cfg, e, history, tables = load(job_dir)
     out.mkdir(parents=True, exist_ok=True)
     figures.draw_figures(cfg, e, history, tables, out)  # imports and caches warm
@@ -83,8 +80,6 @@ def per_figure(job_dir: Path, out: Path, repeats: int) -> dict[str, float]:
 def once(job_dir: Path, out: Path) -> None:
     """In a fresh process: every figure drawn once, imports included; prints CPU ms."""
     cfg, e, history, tables = load(job_dir)
-    from nnsweep.job import figures
-
     out.mkdir(parents=True, exist_ok=True)
     start = time.process_time()
     failed = figures.draw_figures(cfg, e, history, tables, out)
@@ -96,12 +91,8 @@ def once(job_dir: Path, out: Path) -> None:
 def fresh(job_dir: Path, out: Path, repeats: int) -> float:
     """CPU ms a job's own process pays for its figures, the least of ``repeats``."""
     cmd = [sys.executable, __file__, "--once", str(job_dir), "--out", str(out)]
-    runs = [float(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)]
-    runs += [
-        float(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-        for _ in range(repeats - 1)
-    ]
-    return min(runs)
+    runs = [subprocess.run(cmd, check=True, capture_output=True, text=True) for _ in range(repeats)]
+    return min(float(run.stdout) for run in runs)
 
 
 def train(folder: Path) -> list[Path]:
