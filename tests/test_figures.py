@@ -296,7 +296,11 @@ def test_held_out_points_are_rings_in_the_legend_only_when_given(xor):
         without, given = draw(), draw(x_test=x_test, y_test=y_test)
         assert not rings(without.axes[0]), name
         (ring,) = rings(given.axes[0])
-        assert np.array_equal(ring.get_offsets(), x_test)
+        # each point drawn twice, a wide white halo then its ring: a path effect's drawing
+        assert np.array_equal(ring.get_offsets()[1::2], x_test)
+        assert np.array_equal(ring.get_offsets()[0::2], x_test)
+        assert (ring.get_edgecolors()[0::2] == 1).all()  # white
+        assert list(ring.get_linewidths()[:2]) == [3.2, 1.6]
         assert "held-out" in [t.get_text() for t in given.legends[0].get_texts()]
         texts_apart(given)
 
@@ -326,3 +330,68 @@ def test_the_held_out_loss_is_drawn_only_when_the_table_has_it():
     assert list(line.get_ydata()[:2]) == pytest.approx([0.4, 0.325])
     assert np.isnan(line.get_ydata()[2])
     texts_apart(fig)
+
+
+def _log_panel(light: bool, top: float) -> np.ndarray:
+    """A log-log panel with minor grid lines, drawn; its pixels."""
+    fig = Figure(figsize=(4, 3))
+    ax = fig.subplots()
+    ax.plot([1, 1e5], [1e-3, top])
+    ax.set(xscale="log", yscale="log")
+    ax.grid(True, which="both", alpha=0.3)
+    if light:
+        style.light_minor_ticks(fig)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).astype(int)
+
+
+def test_light_minor_ticks_draw_what_matplotlib_draws_without_its_tick_objects():
+    light, plain = _log_panel(True, 1.0), _log_panel(False, 1.0)
+    # the same marks and grid lines; only where two grid lines cross may blending round
+    assert np.abs(light - plain).max() <= 1
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([1, 1e5], [1e-3, 1.0])
+    ax.set(xscale="log", yscale="log")
+    style.light_minor_ticks(fig)
+    assert not ax.xaxis.get_minorticklocs().size  # no Tick per minor tick any more
+    # an artist per axis, with one line: its minor marks (no grid: no grid lines)
+    assert [len(drawn.lines) for drawn in ax.artists] == [1, 1]
+
+
+def test_labelled_minor_ticks_of_a_narrow_log_axis_are_left_to_matplotlib():
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([1, 1e5], [0.2, 0.5])  # less than a decade: matplotlib labels the minor ticks
+    ax.set(xscale="log", yscale="log")
+    style.light_minor_ticks(fig)
+    assert ax.yaxis.get_minorticklocs().size and not ax.xaxis.get_minorticklocs().size
+    assert np.abs(_log_panel(True, 2e-3) - _log_panel(False, 2e-3)).max() <= 1
+
+
+def test_boundary_gif_puts_the_points_back_as_drawn_once(xor):
+    """The points' picture, put on a white canvas, is the points drawn there directly
+    (within rounding): the right way up, in the right place."""
+    from nnsweep.figures import boundary_gif
+
+    x, y = xor
+
+    def canvas() -> tuple:
+        fig = Figure(figsize=(3, 3), dpi=80)
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        style.data_points(ax, x, y, x[:5] + 0.05, y[:5], on_shading=True)
+        return fig, ax
+
+    fig, ax = canvas()
+    fig.canvas.draw()
+    direct = np.asarray(fig.canvas.buffer_rgba()).astype(int)
+    fig, ax = canvas()
+    fig.canvas.draw()  # as boundary.gif draws its background first
+    points = boundary_gif._pixels_of(fig, ax.collections[:])
+    for collection in ax.collections[:]:
+        collection.set_visible(False)
+    fig.canvas.draw()
+    fig.draw_artist(points)
+    assert np.abs(np.asarray(fig.canvas.buffer_rgba()).astype(int) - direct).max() <= 2

@@ -10,7 +10,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnsweep.figures.style import clip_off_top, drawable, epoch_axis, log_limits
+from nnsweep.figures.style import (
+    clip_off_top,
+    drawable,
+    epoch_axis,
+    light_minor_ticks,
+    log_limits,
+)
 
 LAYER_PANELS = {  # layers.csv's columns: panel title and y label
     "grad_norm": ("Gradient reaching each layer's weights", "‖dL/dW‖ (layer weights)"),
@@ -56,6 +62,7 @@ def gradients_figure(layers: pd.DataFrame, title: str = "") -> Figure:
     hidden = not drawable(drawn[list(LAYER_PANELS)]).notna().all(axis=None)
     _layers_legend(fig, shown, last, (int(training.iloc[0]), int(training.iloc[-1])), hidden)
     fig.suptitle(title or "Gradients per layer")
+    light_minor_ticks(fig)
     return fig
 
 

@@ -12,6 +12,7 @@ from nnsweep.figures.style import (
     clip_off_top,
     drawable,
     epoch_axis,
+    light_minor_ticks,
     log_limits,
 )
 
@@ -60,6 +61,7 @@ def learning_curve_figure(curves: pd.DataFrame, stops: pd.DataFrame, title: str 
     ax.grid(True, which="both", alpha=0.3)
     fig.legend(loc="outside right upper")
     fig.suptitle(title or "Learning curve")
+    light_minor_ticks(fig)
     return fig
 
 

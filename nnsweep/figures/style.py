@@ -12,12 +12,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps, patheffects
+from matplotlib import colormaps
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.collections import PathCollection
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import NullLocator
 
 from nnsweep.atomic import atomic_path
 
@@ -62,6 +65,61 @@ def epoch_axis(ax: Axes, last_epoch: float) -> None:
     descent of the fast ones and the long tail of the slow ones. Every figure with an epoch
     axis, a job's or a sweep's, follows this one rule."""
     ax.set_xscale("log" if last_epoch >= LOG_EPOCHS_FROM else "linear")
+
+
+def light_minor_ticks(fig: Figure) -> None:
+    """The minor ticks of ``fig``'s log axes, as marks and grid lines drawn once at fixed
+    places: matplotlib draws them as the same marks and lines, but makes a Tick of five
+    artists per minor tick on each layout pass and draw (a 6-decade log-log panel has ~80),
+    which cost a log-axis figure most of its drawing time. Call it once every limit is
+    set. An axis whose minor ticks are labelled (less than about a decade shown) keeps
+    matplotlib's."""
+    replaced = [_light_minor_ticks(axis) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)]
+    for axis in filter(None, replaced):
+        axis.set_minor_locator(NullLocator())  # last: shared axes share their locators
+
+
+def _light_minor_ticks(axis: Axis) -> Axis | None:
+    """Draw ``axis``'s minor ticks (a log axis's, unlabelled) as plain lines; the axis
+    whose minor locator is then to be emptied, or None."""
+    if axis.get_scale() != "log" or isinstance(axis.get_minor_locator(), NullLocator):
+        return None
+    locs = axis.get_minorticklocs()
+    low, high = np.sort(axis.get_transform().transform(axis.get_view_interval()))
+    shown = axis.get_transform().transform(locs)
+    tolerance = (high - low) * 1e-10  # as matplotlib's _update_ticks keeps a tick
+    locs = locs[(shown >= low - tolerance) & (shown <= high + tolerance)]
+    if any(axis.get_minor_formatter().format_ticks(locs)):
+        return None
+    (tick,) = axis.get_minor_ticks(1)  # the style of one, from the axis's settings
+    grid = [(tick.gridline, [loc, loc], [0, 1]) for loc in locs]  # axes fractions across
+    marks = [(tick.tick1line, locs, np.zeros_like(locs)), (tick.tick2line, locs, locs * 0 + 1)]
+    lines = [_copy(axis, *line) for line in [*grid, *marks] if line[0].get_visible()]
+    axis.axes.add_artist(LinesArtist(lines, zorder=axis.get_zorder()))
+    return axis
+
+
+def _copy(axis: Axis, line: Line2D, along: Any, across: Any) -> Line2D:
+    """``line`` (a tick's) at ``along`` (data) and ``across`` (axes fractions) of
+    ``axis``, on the tick's transform and clipping."""
+    copy = Line2D(*((along, across) if axis is axis.axes.xaxis else (across, along)))
+    copy.update_from(line)  # its style, transform and clipping
+    copy.set_figure(axis.get_figure(root=False))
+    return copy
+
+
+class LinesArtist(Artist):
+    """Lines drawn as one artist: out of the axes' ``lines`` (they are no data), out of
+    the layout (as matplotlib's tick marks and grid lines), at ``zorder`` (the axis's)."""
+
+    def __init__(self, lines: list[Line2D], zorder: float) -> None:
+        super().__init__()
+        self.lines = lines
+        self.set(zorder=zorder, in_layout=False)
+
+    def draw(self, renderer: Any) -> None:
+        for line in self.lines:
+            line.draw(renderer)
 
 
 def drawable(values: pd.DataFrame | pd.Series) -> Any:
@@ -191,11 +249,20 @@ def held_out_points(
 ) -> PathCollection:
     """Held-out points as rings of their class colour (grey where ``label`` is NaN), drawn
     over the training points: hollow, they hide nothing beneath them. A white halo keeps a
-    ring seen on shading of its own colour."""
+    ring seen on shading of its own colour, and apart from the rings it overlaps. Each
+    point is drawn twice, halo then ring (offsets 2i and 2i + 1), in one collection: what a
+    path effect's stroke draws, without its Python loop over the points (boundary.gif
+    draws them every frame)."""
     colours = class_rgba(label, classes)
-    halo = [patheffects.withStroke(linewidth=3.2, foreground="white")]
+    edges = np.repeat(colours, 2, axis=0)
+    edges[0::2] = (1.0, 1.0, 1.0, 1.0)  # white
+    widths = np.tile([3.2, 1.6], len(colours))
     return ax.scatter(
-        *x_test.T, facecolors="none", edgecolors=colours, s=40, linewidths=1.6, path_effects=halo
+        *np.repeat(x_test, 2, axis=0).T,
+        facecolors="none",
+        edgecolors=edges,
+        s=40,
+        linewidths=widths,
     )
 
 
