@@ -84,7 +84,9 @@ def main() -> None:
     say(f"{len(jobs)} jobs to train on {schedule.CORES} cores; loading the training kernels "
         "(compiled first if this machine has none: about 20 s)")  # fmt: skip
     warm_up()  # once here, so the workers load the kernels rather than each compile them
-    outcome = schedule.run(jobs, args.work, args.out)
+    # the last run's timings order the jobs: this --out's, else the repository's own run's
+    timings = schedule.load_timings(args.out, ROOT / "docs" / "discussion")
+    outcome = schedule.run(jobs, args.work, args.out, timings)
     sweeps = {name: report.load(args.work / name) for name in args.only}
     header = timing(outcome, time.perf_counter() - start, sweeps)
     found = discussion.findings(sweeps)

@@ -25,7 +25,9 @@ def job(experiment: str, number: int, seconds: float, work: Path) -> Job:
     """A job whose guess is ``seconds`` (its size at the guessed rate)."""
     size = (seconds - schedule.JOB_GUESS) / schedule.SECONDS_PER_PARAMETER_EPOCH
     folder = work / experiment / str(number)
-    return Job(experiment, number, [f"n={number}"], folder, f"{experiment}{number}", size)
+    return Job(
+        experiment, number, [f"{experiment}={number}"], folder, f"{experiment}{number}", size
+    )
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ def test_each_config_is_planned_once_and_copied_into_the_later_experiments(tmp_p
 def test_the_longest_guess_goes_first_and_last_runs_timings_beat_the_size(tmp_path):
     jobs = [job("a", 0, 5, tmp_path), job("a", 1, 50, tmp_path), job("b", 0, 20, tmp_path)]
     assert [t.job.number for t in schedule.job_tasks(jobs, {})] == [1, 0, 0]
-    timed = schedule.job_tasks(jobs, {"a0": 99.0})
+    timed = schedule.job_tasks(jobs, {"a=0": 99.0})  # the job by its overrides
     assert [(t.experiment, t.guess) for t in timed][0] == ("a", 99.0)
 
 
@@ -60,7 +62,7 @@ def test_a_job_the_others_cannot_keep_pace_with_trains_on_every_core(tmp_path, t
     pool._fill(executor)
     (first, overrides), (second, alone) = executor.submitted
     assert first == jobs[0].folder and overrides[-1] == "blas_threads=2"  # 100 > 30 + 20
-    assert second == jobs[1].folder and alone == ["n=1"]  # 30 < 100's rest + 20
+    assert second == jobs[1].folder and alone == ["a=1"]  # 30 < 100's rest + 20
     assert len(pool.running) == 2 and [t.job for t in pool.queue] == [jobs[2]]
 
 
@@ -99,3 +101,21 @@ def test_an_experiment_says_when_it_starts_and_ends_and_then_draws(tmp_path, two
     assert (task.training, task.took) == (3.0, 4.0)
     figures = pool.queue[0]
     assert figures.job is None and figures.experiment == "a"  # drawn next, before b's rest
+
+
+def test_timings_are_written_beside_the_discussion_and_read_back(tmp_path):
+    jobs = [job("a", 0, 10, tmp_path)]
+    pool = schedule.Pool(jobs, tmp_path, tmp_path / "out", lambda line: None)
+    task = pool.queue.pop(0)
+    task.took, task.threads = 6.0, 2
+    outcome = schedule.Outcome([task], pool.experiments, 7.0)
+    schedule.save_timings(tmp_path / "out", outcome, {"b=0": 1.0})
+    timings = schedule.load_timings(tmp_path / "nowhere", tmp_path / "out")
+    assert timings == {"a=0": 12.0, "b=0": 1.0}  # core-seconds; earlier entries kept
+    assert schedule.load_timings(tmp_path / "nowhere") == {}
+
+
+def test_a_short_job_alone_at_the_end_is_not_split(tmp_path, two_cores):
+    pool = schedule.Pool([job("a", 0, 4, tmp_path)], tmp_path, tmp_path / "out", print)
+    pool._fill(Recorder())
+    assert [t.threads for t in pool.running.values()] == [1]  # threads cost more than 4 s gain

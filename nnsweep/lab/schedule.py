@@ -9,9 +9,10 @@ the rest cannot keep the other cores busy beside trains its replicates on every 
 its own seed). An experiment's figures are drawn in the pool as soon as its jobs are
 done, while the others train.
 
-How long a job takes is guessed from the last run's timings (``timings.json`` in the
-work folder), else from its size (replicates x epoch cap x parameters), and corrected
-by the jobs done so far: that guess orders the jobs and gives the time left. A line
+How long a job takes is guessed from the last run's timings (``timings.json`` beside
+the discussion it wrote: each job by its overrides), else from its size (replicates x
+epoch cap x parameters, which ranks the small networks' long jobs too low), and
+corrected by the jobs done so far: that guess orders the jobs and gives the time left. A line
 says when each experiment starts and ends; a progress bar runs on a terminal, plain
 lines every few seconds elsewhere.
 """
@@ -32,11 +33,12 @@ from nnsweep.lab.experiments import Job, fill_copies, train
 CORES = cpu_count()
 TICK = 0.5  # seconds between looks at the pool (the bar's refresh)
 QUIET = 5.0  # off a terminal, a line at least this often
-TIMINGS = "timings.json"  # in the work folder: each config's core-seconds, last run
+TIMINGS = "timings.json"  # beside discussion.md: each job's core-seconds in the run
 # a first guess before any timing: 19 µs a network-epoch of 2-16-16-1 (337 parameters),
 # measured; jobs that converge early take less, which the jobs done then correct
 SECONDS_PER_PARAMETER_EPOCH = 19e-6 / 337
 JOB_GUESS = 1.0  # and a job's cost beyond training (composing, its files), before any timing
+SPLIT_AT_LEAST = 5.0  # core-seconds: a shorter job is not worth starting threads for
 PRIOR = 10.0  # core-seconds of guessing that the first jobs' measures are weighed against
 FIGURES_GUESS = 3.0  # seconds to draw one experiment's figures, before any timing
 
@@ -46,7 +48,7 @@ class Task:
     """A job to train, or (job None) an experiment's figures to draw."""
 
     experiment: str
-    key: str  # its timings.json entry
+    key: str  # its timings.json entry: the job's overrides, or "figures <experiment>"
     guess: float  # core-seconds
     job: Job | None = None
     threads: int = 1
@@ -102,22 +104,29 @@ def _draw_task(folder: Path, out: Path) -> tuple[list[Path], float]:
     return figures, time.perf_counter() - began
 
 
-def load_timings(work: Path) -> dict[str, float]:
-    """The last run's core-seconds per task key, or none."""
-    try:
-        return {str(k): float(v) for k, v in json.loads((work / TIMINGS).read_text()).items()}
-    except (OSError, ValueError, AttributeError):
-        return {}
+def load_timings(*folders: Path) -> dict[str, float]:
+    """The core-seconds per task key of the first folder's timings.json that reads, or none."""
+    for folder in folders:
+        try:
+            found = json.loads((folder / TIMINGS).read_text())
+            return {str(k): float(v) for k, v in found.items()}
+        except (OSError, ValueError, AttributeError):
+            continue
+    return {}
 
 
-def save_timings(work: Path, outcome: Outcome, earlier: dict[str, float]) -> None:
+def save_timings(out: Path, outcome: Outcome, earlier: dict[str, float]) -> None:
     measured = {t.key: round(t.took * t.threads, 3) for t in outcome.tasks}
-    (work / TIMINGS).write_text(json.dumps({**earlier, **measured}, indent=1, sort_keys=True))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / TIMINGS).write_text(json.dumps({**earlier, **measured}, indent=1, sort_keys=True))
 
 
 def job_tasks(jobs: list[Job], timings: dict[str, float]) -> list[Task]:
     """A task per job, the longest guessed first."""
-    tasks = [Task(j.experiment, j.key, timings.get(j.key, guess(j)), j) for j in jobs]
+    tasks = []
+    for job in jobs:
+        key = " ".join(job.overrides)
+        tasks.append(Task(job.experiment, key, timings.get(key, guess(job)), job))
     return sorted(tasks, key=lambda t: -t.guess)
 
 
@@ -141,9 +150,16 @@ def experiments_of(jobs: list[Job]) -> dict[str, Experiment]:
 class Pool:
     """The pool's state as it runs; :meth:`run` drives it."""
 
-    def __init__(self, jobs: list[Job], work: Path, out: Path, say: Callable[[str], None]):
+    def __init__(
+        self,
+        jobs: list[Job],
+        work: Path,
+        out: Path,
+        say: Callable[[str], None],
+        timings: dict[str, float] | None = None,
+    ):
         self.work, self.out, self.say = work, out, say
-        self.timings = load_timings(work)
+        self.timings = timings or {}
         self.queue = job_tasks(jobs, self.timings)
         self.experiments = experiments_of(jobs)
         self.done: list[Task] = []
@@ -163,7 +179,7 @@ class Pool:
                 self.say(self.status())
                 last_said = time.perf_counter()
         outcome = Outcome(self.done, self.experiments, time.perf_counter() - self.start)
-        save_timings(self.work, outcome, self.timings)
+        save_timings(self.out, outcome, self.timings)
         return outcome
 
     def _fill(self, executor: ProcessPoolExecutor) -> None:
@@ -176,7 +192,8 @@ class Pool:
                 future = executor.submit(_draw_task, folder, self.out / task.experiment)
             else:
                 beside = self._remaining(now) + sum(t.guess for t in self.queue)
-                task.threads = CORES if task.guess > beside / max(CORES - 1, 1) else 1
+                critical = task.guess > max(beside / max(CORES - 1, 1), SPLIT_AT_LEAST)
+                task.threads = CORES if critical else 1
                 overrides = task.job.overrides + [f"blas_threads={task.threads}"] * (
                     task.threads > 1
                 )
@@ -262,7 +279,8 @@ class Pool:
 
     def status(self) -> str:
         """One line: jobs done, what runs, the time left."""
-        jobs = len(self.done) + len(self.running) + len(self.queue)
+        jobs = len(self.queue) + len(self.done) + len(self.running)
+        jobs += sum(1 for e in self.experiments.values() if not e.ended)  # figures to come
         now = time.perf_counter()
         running = ", ".join(
             f"{t.experiment}/{t.job.number if t.job else 'figures'} ({now - t.started:.0f} s)"
@@ -279,16 +297,18 @@ def plain(pool: Pool) -> None:
     """Off a terminal, the progress is the lines the pool says (and its QUIET ones)."""
 
 
-def run(jobs: list[Job], work: Path, out: Path) -> Outcome:
+def run(jobs: list[Job], work: Path, out: Path, timings: dict[str, float]) -> Outcome:
     """Train ``jobs`` (each into its folder, copied into its later experiments' folders),
-    draw each experiment's figures into ``out/<name>``; say what happens on stderr."""
+    draw each experiment's figures into ``out/<name>``, guessing each task's time from
+    ``timings`` (:func:`load_timings`); say what happens on stderr, and write this run's
+    timings to ``out/timings.json``."""
     if not sys.stderr.isatty():
-        pool = Pool(jobs, work, out, lambda line: print(line, file=sys.stderr, flush=True))
-        return _run(pool, plain)
+        say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+        return _run(Pool(jobs, work, out, say, timings), plain)
     from tqdm import tqdm
 
     with tqdm(unit="task", file=sys.stderr, leave=False) as bar:
-        pool = Pool(jobs, work, out, bar.write)
+        pool = Pool(jobs, work, out, bar.write, timings)
         bar.total = len(jobs) + len(pool.experiments)  # the jobs, and each one's figures
 
         def progress(pool: Pool) -> None:
