@@ -17,8 +17,8 @@ plotly.min.js beside it) go to --out, overwritten.
 import argparse
 import logging
 import shutil
-import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from nnsweep import report
@@ -76,6 +76,7 @@ def main() -> None:
     args = arguments()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     start = time.perf_counter()
+    say = partial(schedule.say, started=start)
     say(f"composing the jobs of {len(args.only)} experiments")
     jobs = experiments.plan(args.only, args.work, overrides(args))
     for name in args.only:
@@ -86,7 +87,8 @@ def main() -> None:
     warm_up()  # once here, so the workers load the kernels rather than each compile them
     # the last run's timings order the jobs: this --out's, else the repository's own run's
     timings = schedule.load_timings(args.out, ROOT / "docs" / "discussion")
-    outcome = schedule.run(jobs, args.work, args.out, timings)
+    outcome = schedule.run(jobs, args.work, args.out, timings, start)
+    say("reading the sweeps back and writing the discussion")
     sweeps = {name: report.load(args.work / name) for name in args.only}
     header = timing(outcome, time.perf_counter() - start, sweeps)
     found = discussion.findings(sweeps)
@@ -94,10 +96,6 @@ def main() -> None:
     (args.out / "discussion.md").write_text(discussion.markdown(found, figures, args.out, header))
     discussion_page.write_page(found, sweeps, args.out, header)  # index.html, the same findings
     print(f"discussion written to {args.out / 'discussion.md'}\n{header}")
-
-
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def timing(outcome: schedule.Outcome, total: float, sweeps: dict) -> str:
@@ -125,7 +123,7 @@ def critical_path(task: schedule.Task) -> str:
     assert job is not None
     swept = " ".join(o for o in job.overrides if not o.startswith(("experiment=", "figures=")))
     cores = f" on {task.threads} cores" if task.threads > 1 else ""
-    return f"the longest job ({job.experiment}: {swept}) took {task.took:.0f} s{cores}"
+    return f"the longest job ({job.experiment}: {swept}) trained {task.training:.0f} s{cores}"
 
 
 def settings(sweeps: dict) -> str:

@@ -85,8 +85,8 @@ class Outcome:
         return {t.experiment: t.figures for t in self.tasks if t.job is None}
 
     def longest(self) -> Task:
-        """The critical path: the job that trained longest (its wall seconds in its worker)."""
-        return max(self.jobs(), key=lambda t: t.took)
+        """The critical path: the job that trained longest."""
+        return max(self.jobs(), key=lambda t: t.training)
 
 
 def _train_task(folder: Path, overrides: list[str]) -> tuple[float, float]:
@@ -289,6 +289,15 @@ class Pool:
         return f"{len(self.done)}/{jobs} done; running {running or 'nothing'}; {self.left_text()}"
 
 
+def stamp(line: str, started: float) -> str:
+    """The line after the seconds since ``started``, so a log shows when each thing ended."""
+    return f"{time.perf_counter() - started:5.0f} s  {line}"
+
+
+def say(line: str, started: float) -> None:
+    print(stamp(line, started), file=sys.stderr, flush=True)
+
+
 def duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
@@ -297,18 +306,20 @@ def plain(pool: Pool) -> None:
     """Off a terminal, the progress is the lines the pool says (and its QUIET ones)."""
 
 
-def run(jobs: list[Job], work: Path, out: Path, timings: dict[str, float]) -> Outcome:
+def run(
+    jobs: list[Job], work: Path, out: Path, timings: dict[str, float], started: float
+) -> Outcome:
     """Train ``jobs`` (each into its folder, copied into its later experiments' folders),
     draw each experiment's figures into ``out/<name>``, guessing each task's time from
-    ``timings`` (:func:`load_timings`); say what happens on stderr, and write this run's
-    timings to ``out/timings.json``."""
+    ``timings`` (:func:`load_timings`); say what happens on stderr, each line stamped with
+    the seconds since ``started`` (a perf_counter), and write this run's timings to
+    ``out/timings.json``."""
     if not sys.stderr.isatty():
-        say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-        return _run(Pool(jobs, work, out, say, timings), plain)
+        return _run(Pool(jobs, work, out, lambda line: say(line, started), timings), plain)
     from tqdm import tqdm
 
     with tqdm(unit="task", file=sys.stderr, leave=False) as bar:
-        pool = Pool(jobs, work, out, bar.write, timings)
+        pool = Pool(jobs, work, out, lambda line: bar.write(stamp(line, started)), timings)
         bar.total = len(jobs) + len(pool.experiments)  # the jobs, and each one's figures
 
         def progress(pool: Pool) -> None:
