@@ -22,7 +22,6 @@ from functools import partial
 from pathlib import Path
 
 from nnsweep import report
-from nnsweep.engines.compiled import warm_up
 from nnsweep.lab import discussion, discussion_page, experiments, schedule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,17 +76,18 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     start = time.perf_counter()
     say = partial(schedule.say, started=start)
-    say(f"composing the jobs of {len(args.only)} experiments")
-    jobs = experiments.plan(args.only, args.work, overrides(args))
-    for name in args.only:
-        shutil.rmtree(args.work / name, ignore_errors=True)
-        (args.work / name).mkdir(parents=True)
-    say(f"{len(jobs)} jobs to train on {schedule.CORES} cores; loading the training kernels "
-        "(compiled first if this machine has none: about 20 s)")  # fmt: skip
-    warm_up()  # once here, so the workers load the kernels rather than each compile them
-    # the last run's timings order the jobs: this --out's, else the repository's own run's
-    timings = schedule.load_timings(args.out, ROOT / "docs" / "discussion")
-    outcome = schedule.run(jobs, args.work, args.out, timings, start)
+    say(f"starting {schedule.CORES} workers, each loading the training kernels (compiled "
+        "first if this machine has none: about 20 s)")  # fmt: skip
+    with schedule.workers() as workers:
+        say(f"composing the jobs of {len(args.only)} experiments")
+        jobs = experiments.plan(args.only, args.work, overrides(args))
+        for name in args.only:
+            shutil.rmtree(args.work / name, ignore_errors=True)
+            (args.work / name).mkdir(parents=True)
+        say(f"{len(jobs)} jobs to train on {schedule.CORES} cores")
+        # the last run's timings order the jobs: this --out's, else the repository's own run's
+        timings = schedule.load_timings(args.out, ROOT / "docs" / "discussion")
+        outcome = schedule.run(workers, jobs, args.work, args.out, timings, start)
     say("reading the sweeps back and writing the discussion")
     sweeps = {name: report.load(args.work / name) for name in args.only}
     header = timing(outcome, time.perf_counter() - start, sweeps)

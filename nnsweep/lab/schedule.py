@@ -21,8 +21,9 @@ import json
 import multiprocessing
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -306,16 +307,44 @@ def plain(pool: Pool) -> None:
     """Off a terminal, the progress is the lines the pool says (and its QUIET ones)."""
 
 
+def _warm_up() -> None:
+    from nnsweep.engines.compiled import warm_up  # numba: in the workers only
+
+    warm_up()
+
+
+@contextmanager
+def workers() -> Iterator[ProcessPoolExecutor]:
+    """The pool's worker processes, one a core, started at once: each loads the training
+    kernels (or compiles them, on a machine that has none) while the caller composes the
+    jobs. Spawned, not forked: a fork does not carry numba's OpenMP threads over safely."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(CORES, mp_context=context, initializer=_warm_up) as executor:
+        for _ in range(CORES):
+            executor.submit(int)  # each submit to a busy pool starts another worker
+        try:
+            yield executor
+        except BaseException:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
 def run(
-    jobs: list[Job], work: Path, out: Path, timings: dict[str, float], started: float
+    executor: ProcessPoolExecutor,
+    jobs: list[Job],
+    work: Path,
+    out: Path,
+    timings: dict[str, float],
+    started: float,
 ) -> Outcome:
-    """Train ``jobs`` (each into its folder, copied into its later experiments' folders),
-    draw each experiment's figures into ``out/<name>``, guessing each task's time from
-    ``timings`` (:func:`load_timings`); say what happens on stderr, each line stamped with
-    the seconds since ``started`` (a perf_counter), and write this run's timings to
-    ``out/timings.json``."""
+    """Train ``jobs`` on ``executor`` (:func:`workers`), each into its folder, copied into
+    its later experiments' folders; draw each experiment's figures into ``out/<name>``,
+    guessing each task's time from ``timings`` (:func:`load_timings`); say what happens
+    on stderr, each line stamped with the seconds since ``started`` (a perf_counter), and
+    write this run's timings to ``out/timings.json``."""
     if not sys.stderr.isatty():
-        return _run(Pool(jobs, work, out, lambda line: say(line, started), timings), plain)
+        pool = Pool(jobs, work, out, lambda line: say(line, started), timings)
+        return pool.run(executor, plain)
     from tqdm import tqdm
 
     with tqdm(unit="task", file=sys.stderr, leave=False) as bar:
@@ -326,16 +355,4 @@ def run(
             bar.n = len(pool.done)
             bar.set_postfix_str(pool.left_text(), refresh=True)
 
-        return _run(pool, progress)
-
-
-def _run(pool: Pool, progress: Callable[[Pool], None]) -> Outcome:
-    # spawn, not fork: the parent may have started numba's OpenMP threads, which a fork
-    # does not carry over safely
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(CORES, mp_context=context) as executor:
-        try:
-            return pool.run(executor, progress)
-        except BaseException:
-            executor.shutdown(wait=False, cancel_futures=True)
-            raise
+        return pool.run(executor, progress)
