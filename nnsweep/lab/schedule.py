@@ -347,9 +347,10 @@ def run(
         return pool.run(executor, plain)
     from tqdm import tqdm
 
-    with tqdm(unit="task", file=sys.stderr, leave=False) as bar:
+    tasks = len(jobs) + len(experiments_of(jobs))  # the jobs, and each experiment's figures
+    shown = "{l_bar}{bar}| {n}/{total} tasks [{elapsed}{postfix}]"
+    with tqdm(total=tasks, file=sys.stderr, leave=False, bar_format=shown) as bar:
         pool = Pool(jobs, work, out, lambda line: bar.write(stamp(line, started)), timings)
-        bar.total = len(jobs) + len(pool.experiments)  # the jobs, and each one's figures
 
         def progress(pool: Pool) -> None:
             bar.n = len(pool.done)
