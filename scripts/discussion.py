@@ -6,19 +6,23 @@ beside nnsweep's measurement (nnsweep.lab).
     python scripts/discussion.py                        # the experiments as conf/ has them
     python scripts/discussion.py --epochs 400 --only results --out outputs/look   # a quick look
 
-Each experiment runs as a Hydra multirun on every core into --work/<name> (emptied
-first); a job whose config an earlier experiment of the same run already ran is copied
-from it, not trained again. Figures, discussion.md and index.html (the same as a web page,
-its figures interactive, plotly.min.js beside it) go to --out, overwritten.
+Every experiment's jobs share one pool of worker processes, one a core, the longest
+first, into --work/<name>/<n> (each experiment's folder emptied first); a job whose
+config an earlier experiment has is trained once and copied (nnsweep.lab.schedule). A
+line says when each experiment starts and ends, with the time left. Figures,
+discussion.md and index.html (the same as a web page, its figures interactive,
+plotly.min.js beside it) go to --out, overwritten.
 """
 
 import argparse
 import logging
+import shutil
 import time
+from functools import partial
 from pathlib import Path
 
 from nnsweep import report
-from nnsweep.lab import discussion, discussion_page, experiments
+from nnsweep.lab import discussion, discussion_page, experiments, schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 # 5 replicates cannot decide any paired comparison at 95% (5 of 5 seeds: sign test p =
@@ -71,39 +75,55 @@ def main() -> None:
     args = arguments()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     start = time.perf_counter()
-    runs, done = {}, {}
-    for name in args.only:
-        runs[name] = experiments.run(name, args.work, overrides(args), done)
-        logging.info(f"{name}: {runs[name]['wall']:.0f} s, {runs[name]['reused']} jobs reused")
-    drawing = time.perf_counter()
+    say = partial(schedule.say, started=start)
+    say(f"starting {schedule.CORES} workers, each loading the training kernels (compiled "
+        "first if this machine has none: about 20 s)")  # fmt: skip
+    with schedule.workers() as workers:
+        say(f"composing the jobs of {len(args.only)} experiments")
+        jobs = experiments.plan(args.only, args.work, overrides(args))
+        for name in args.only:
+            shutil.rmtree(args.work / name, ignore_errors=True)
+            (args.work / name).mkdir(parents=True)
+        say(f"{len(jobs)} jobs to train on {schedule.CORES} cores")
+        # the last run's timings order the jobs: this --out's, else the repository's own run's
+        timings = schedule.load_timings(args.out, ROOT / "docs" / "discussion")
+        outcome = schedule.run(workers, jobs, args.work, args.out, timings, start)
+    say("reading the sweeps back and writing the discussion")
     sweeps = {name: report.load(args.work / name) for name in args.only}
-    figures = {}
-    for name, sweep in sweeps.items():
-        (args.out / name).mkdir(parents=True, exist_ok=True)
-        figures[name] = report.draw_sweep_figures(sweep, args.out / name)
-    drawing = time.perf_counter() - drawing
-    total = time.perf_counter() - start
-    header = timing(runs, drawing, total, sweeps)
+    header = timing(outcome, time.perf_counter() - start, sweeps)
     found = discussion.findings(sweeps)
+    figures = outcome.figures()
     (args.out / "discussion.md").write_text(discussion.markdown(found, figures, args.out, header))
     discussion_page.write_page(found, sweeps, args.out, header)  # index.html, the same findings
     print(f"discussion written to {args.out / 'discussion.md'}\n{header}")
 
 
-def timing(runs: dict, drawing: float, total: float, sweeps: dict) -> str:
-    """How long it took: training (summed over the jobs run), the sweeps' fixed cost
-    (their wall time beyond training shared over both cores), figures, the whole."""
-    wall = sum(r["wall"] for r in runs.values())
-    training = sum(r["training"] for r in runs.values())
-    reused = sum(r["reused"] for r in runs.values())
-    fixed = max(wall - training / 2, 0.0)
+def timing(outcome: schedule.Outcome, total: float, sweeps: dict) -> str:
+    """How long it took: the jobs' training (summed), their workers' time beyond it, the
+    figures, and the critical path: the longest job against the whole."""
+    jobs = outcome.jobs()
+    training = sum(t.training for t in jobs)
+    fixed = sum(t.took - t.training for t in jobs)
+    drawing = sum(t.took for t in outcome.tasks if t.job is None)
+    reused = sum(e.reused for e in outcome.experiments.values())
+    longest = outcome.longest()
     return (
         f"Written by `python scripts/discussion.py` in {total / 60:.1f} minutes "
-        f"({settings(sweeps)}, each replicate its own seed): training {training:.0f} s summed "
-        f"over the jobs, the sweeps' fixed job cost about {fixed:.0f} s (their {wall:.0f} s of "
-        f"wall time less training shared over 2 cores), figures {drawing:.0f} s; {reused} jobs "
-        "shared by two experiments ran once."
+        f"({settings(sweeps)}, each replicate its own seed), {len(jobs)} jobs the longest "
+        f"first on {schedule.CORES} cores: training {training:.0f} s summed over the jobs, "
+        f"their fixed cost {fixed:.0f} s (composing, files), figures {drawing:.0f} s, drawn "
+        f"beside the training; {reused} jobs shared by two experiments ran once. The "
+        f"critical path: {critical_path(longest)} of the {total:.0f} s."
     )
+
+
+def critical_path(task: schedule.Task) -> str:
+    """The longest job, and what it took."""
+    job = task.job
+    assert job is not None
+    swept = " ".join(o for o in job.overrides if not o.startswith(("experiment=", "figures=")))
+    cores = f" on {task.threads} cores" if task.threads > 1 else ""
+    return f"the longest job ({job.experiment}: {swept}) trained {task.training:.0f} s{cores}"
 
 
 def settings(sweeps: dict) -> str:

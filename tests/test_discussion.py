@@ -69,7 +69,9 @@ def test_a_tiny_discussion_reuses_shared_jobs_and_claims_nothing_unsupported(tmp
     ]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert "learning_rates: " in done.stderr and "2 jobs reused" in done.stderr
+    assert "learning_rates: started, 8 jobs (2 shared with an earlier experiment)" in done.stderr
+    assert "learning_rates: its 8 jobs done in " in done.stderr and "2 jobs reused" in done.stderr
+    assert len(json.loads((tmp_path / "out" / "timings.json").read_text())) == 8 + 2  # and figures
     copied = json.loads((tmp_path / "work" / "learning_rates" / "1" / "result.json").read_text())
     original = json.loads((tmp_path / "work" / "results" / "0" / "result.json").read_text())
     assert copied["replicates"] == original["replicates"]  # the same job, not trained again
@@ -79,6 +81,8 @@ def test_a_tiny_discussion_reuses_shared_jobs_and_claims_nothing_unsupported(tmp
     for unsupported in ("1/lr", "one path", "plateau, then a fall", "must have kept"):
         assert unsupported not in text, unsupported
     assert "training" in text and "figures" in text  # the time, broken down
+    assert "The critical path: the longest job (" in text
+    assert "The critical path: the longest job (" in done.stdout  # said at the end too
     assert (tmp_path / "out" / "learning_rates" / "curves_lr.png").is_file()
     assert "](learning_rates/curves_lr.png)" in text
     assert (tmp_path / "out" / "index.html").is_file()  # the same, a web page (test_web.py)

@@ -1,34 +1,36 @@
-"""Running the lab's experiments (the files of conf/experiment/) as Hydra multiruns, each
-job config run once.
+"""The lab's experiments (the files of conf/experiment/) as the jobs their Hydra sweeps
+would run, each job config run once.
 
 Several experiments share a setting: the report's main run is in ``results``,
 ``learning_rates`` (lr 0.01) and ``hidden_units`` (4 units); ``optimizers``' gd is
-``activations``' sigmoid. Before a sweep starts, every job of it whose config equals a
-job already run in this session is filled with a copy of that job's files; the sweep's
-resume (a job complete for the same config is skipped) then runs only the new ones. The
-job order is Hydra's own (``BasicSweeper.split_arguments``), and a copy put in the wrong
-place would make its job fail (a folder holding another config), never pass unseen.
+``activations``' sigmoid. :func:`plan` lists every job of the experiments in the folder
+and with the overrides Hydra's sweep gives it (``BasicSweeper.split_arguments``: the
+job order and numbers are Hydra's own); a job whose config an earlier experiment has is
+not trained again but filled with a copy of that one's files (:func:`fill_copies`). The
+jobs themselves train in nnsweep.lab.schedule's pool, each as a sweep's worker trains it
+(:func:`train`), so that jobs of every experiment share the cores.
 """
 
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from hydra import compose, initialize_config_dir
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from nnsweep.job import result_json
+from nnsweep.job.compose import compose as compose_checked
+from nnsweep.job.run import run
 from nnsweep.job.schema import CONFIG_DIR, PRESENTATION_FIELDS, register
 
 HYDRA_FILES = (".hydra", "nnsweep.log")  # a job's own record of how Hydra ran it
+# the discussion draws each sweep's figures; a job's own cost more than most jobs train
+NO_JOB_FIGURES = "figures=[]"
 
 
 LAB_DATASETS = "linear,xor"  # every experiment of the lab report sweeps both its datasets
@@ -55,56 +57,82 @@ def jobs(name: str, overrides: Sequence[str]) -> list[list[str]]:
 
 def config_key(job_overrides: Sequence[str]) -> str:
     """The job's composed config, presentation fields aside (as resuming compares it), hashed."""
+    return composed([job_overrides])[0][0]
+
+
+def composed(job_lists: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
+    """Each job's :func:`config_key` and its size in parameter-epochs (replicates x epoch
+    cap x parameters: its training time's first guess), composed in one Hydra context (a
+    fresh one per job takes twice as long, and the discussion composes about 40 jobs
+    before any starts)."""
     register()
+    found = []
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("config", overrides=list(job_overrides))
-    config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    kept = {k: v for k, v in config.items() if k not in PRESENTATION_FIELDS}
-    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
+        for job_overrides in job_lists:
+            cfg = compose("config", overrides=list(job_overrides))
+            config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+            kept = {k: v for k, v in config.items() if k not in PRESENTATION_FIELDS}
+            key = hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
+            found.append((key, cfg.replicates * cfg.epochs * _parameters(cfg)))
+    return found
 
 
-def reuse(folder: Path, job_list: list[list[str]], done: dict[str, Path]) -> list[int]:
-    """Copy into ``folder/<n>`` every job whose config is in ``done`` (key -> job folder);
-    add this sweep's jobs to ``done``. Returns the numbers of the jobs copied."""
-    copied = []
-    for number, job_overrides in enumerate(job_list):
-        key, target = config_key(job_overrides), folder / str(number)
-        if key in done:
-            shutil.copytree(done[key], target, ignore=shutil.ignore_patterns(*HYDRA_FILES))
-            result = result_json.read_result(target)
-            result_json.write_result({**result, "overrides": job_overrides}, target)
-            copied.append(number)
+def _parameters(cfg: DictConfig) -> int:
+    """The parameters of the lab's networks: 2 inputs, hidden layers, 1 output."""
+    units, layers = cfg.hidden_units, cfg.hidden_layers
+    return 3 * units + (layers - 1) * (units + 1) * units + units + 1 if layers else 3
+
+
+@dataclass
+class Job:
+    """One job to train: its experiment, its number there (its folder's name, as Hydra
+    numbers a sweep's jobs), its overrides, and the later experiments' jobs of the same
+    config (folder, overrides), filled with a copy of its files once it is done."""
+
+    experiment: str
+    number: int
+    overrides: list[str]
+    folder: Path
+    key: str
+    size: float  # parameter-epochs: replicates x epoch cap x parameters
+    copies: list[tuple[Path, list[str]]] = field(default_factory=list)
+
+
+def plan(names_: Sequence[str], work: Path, overrides: Sequence[str]) -> list[Job]:
+    """Every job of the experiments ``names_`` (folders ``work/<name>/<n>``), each config
+    once: a job whose config an earlier experiment has becomes a copy of that one's."""
+    lists = {name: jobs(name, [*overrides, NO_JOB_FIGURES]) for name in names_}
+    flat = [(name, n, job) for name, job_list in lists.items() for n, job in enumerate(job_list)]
+    owners: dict[str, Job] = {}
+    planned = []
+    for (name, number, job), (key, size) in zip(flat, composed([j for *_, j in flat]), strict=True):
+        folder = work / name / str(number)
+        if key in owners:
+            owners[key].copies.append((folder, job))
         else:
-            done[key] = target
-    return copied
+            owners[key] = Job(name, number, job, folder, key, size)
+            planned.append(owners[key])
+    return planned
 
 
-def run(name: str, work: Path, overrides: Sequence[str], done: dict[str, Path]) -> dict:
-    """Empty ``work/name``, fill the jobs run before, run the sweep on every core, without
-    per-job figures (the discussion draws the sweeps'; they cost more than most jobs train).
-    Returns its wall time, the jobs reused and the training seconds of the jobs it ran."""
-    folder = work / name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    copied = reuse(folder, jobs(name, overrides), done)
-    cmd = [
-        sys.executable, "-m", "nnsweep", f"experiment={name}", *overrides,
-        "hydra/launcher=joblib", f"hydra.sweep.dir={folder}", "~hydra.callbacks.report",
-        "figures=[]",
-    ]  # fmt: skip
-    start = time.perf_counter()
-    finished = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if finished.returncode != 0:
-        raise RuntimeError(f"experiment {name} failed:\n{finished.stderr[-3000:]}")
-    return {"wall": wall, "reused": len(copied), "training": training_seconds(folder, copied)}
+def fill_copies(job: Job) -> None:
+    """Copy the job's files into each later experiment's job of the same config, with
+    that job's own overrides in its result.json."""
+    for target, job_overrides in job.copies:
+        shutil.copytree(job.folder, target, ignore=shutil.ignore_patterns(*HYDRA_FILES))
+        result = result_json.read_result(target)
+        result_json.write_result({**result, "overrides": job_overrides}, target)
 
 
-def training_seconds(folder: Path, skip: Sequence[int]) -> float:
-    """The training time of the jobs a sweep ran: per job, its slowest replicate."""
-    seconds = 0.0
-    for job in folder.iterdir():
-        if job.name.isdigit() and int(job.name) not in skip:
-            replicates = pd.DataFrame(result_json.read_result(job)["replicates"])
-            seconds += float(replicates["seconds"].max())
-    return seconds
+def train(job_dir: Path, job_overrides: Sequence[str]) -> float:
+    """Train one job into ``job_dir`` as a sweep's worker would (the config composed and
+    checked, then nnsweep.job.run); returns its training seconds: its slowest replicate's."""
+    cfg = compose_checked(job_overrides)
+    run(cfg, job_dir, overrides=list(job_overrides))
+    return training_seconds(job_dir)
+
+
+def training_seconds(job_dir: Path) -> float:
+    """A job's training time: its replicates train together, so its slowest replicate's."""
+    replicates = result_json.read_result(job_dir)["replicates"]
+    return max((float(r["seconds"]) for r in replicates), default=0.0)
