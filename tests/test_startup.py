@@ -48,17 +48,18 @@ def hydra_record(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): p.read_text().replace(str(folder), "FOLDER") for p in files}
 
 
+SWEEP = ["-m", "~hydra.callbacks.report"]
+EXPERIMENT = ["experiment=optimizers", "dataset=xor", "optimizer=gd,adam", "replicates=1"]
+
+
 @pytest.mark.parametrize(
     ("args", "once", "twice"),
     [
         ([], 1, 2),  # a run: get_mode's compose and the run's
-        (["-m", "seed=1,2,3", "~hydra.callbacks.report"], 4, 8),  # + a compose per job
-        (
-            ["-m", "seed=1,2", "hydra.sweeper.max_batch_size=1", "~hydra.callbacks.report"],
-            3,
-            6,
-        ),  # a batch at a time
+        ([*SWEEP, "seed=1,2,3"], 4, 8),  # a sweep: and two per job, the sweeper's, the launcher's
+        ([*SWEEP, "seed=1,2", "hydra.sweeper.max_batch_size=1"], 3, 6),  # a batch at a time
         (["hydra.job.chdir=true", "seed=2"], 1, 2),  # a Hydra override beside a field's
+        ([*SWEEP, *EXPERIMENT], 3, 6),  # a config that sets hydra.mode=MULTIRUN, with -m
     ],
 )
 def test_each_config_is_composed_once_as_hydra_composed_it_twice(tmp_path, args, once, twice):
@@ -72,7 +73,6 @@ def test_an_experiment_that_sets_its_mode_still_sweeps(tmp_path):
     """conf/experiment/*.yaml set hydra.mode=MULTIRUN: a run's compose would not be the one
     the sweep needs, and Hydra composes it again."""
     folder = tmp_path / "sweep"
-    args = ["experiment=optimizers", "dataset=xor", "optimizer=gd,adam", "replicates=1"]
-    count = composes(folder, "once", *args, "~hydra.callbacks.report")
+    count = composes(folder, "once", *EXPERIMENT, "~hydra.callbacks.report")
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["0", "1"]
     assert count == 4  # get_mode's, the sweep's, one per job
