@@ -22,10 +22,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
 from hydra.errors import ConfigCompositionException
-from joblib.externals.loky.process_executor import TerminatedWorkerError
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnsweep.errors import ConfigError
@@ -40,6 +40,7 @@ log = logging.getLogger("nnsweep")
 MULTIRUN_YAML = "multirun.yaml"  # Hydra's record of a sweep, written as it starts
 STAMP = "%Y-%m-%d_%H-%M-%S-%f"
 WORKERS_WAIT = 10.0  # seconds a stopped sweep waits for its workers to record their stop
+KEPT_CONFIGS = 200  # composed job configs handed to the launcher, about 0.2 MB each
 
 
 class CheckedSweeper(BasicSweeper):
@@ -57,7 +58,7 @@ class CheckedSweeper(BasicSweeper):
         os.environ[SWEEPER_PID] = str(os.getpid())
         try:
             return super().sweep(arguments)
-        except (KeyboardInterrupt, TerminatedWorkerError) as stop:  # workers in processes
+        except (KeyboardInterrupt, *worker_killed()) as stop:  # workers in processes
             log.error(stopped_line(sweep_dir, self._next_job, stop))
             raise SystemExit(130 if isinstance(stop, KeyboardInterrupt) else 1) from None
         except ConfigCompositionException:  # refused before any job ran: leave no trace
@@ -97,6 +98,7 @@ class CheckedSweeper(BasicSweeper):
             if problem is not None:
                 raise ConfigCompositionException(f"refused: {problem} (job: {job})")
             configs.append(cfg)
+        self._hand_to_launcher(batch, configs)
         try:
             check_same_classes(configs)
         except ConfigError as error:
@@ -107,6 +109,30 @@ class CheckedSweeper(BasicSweeper):
         # how many jobs the sweep has, for each job's end line ("job 3/8"); the launchers
         # start their workers after this, so they inherit it
         os.environ[SWEEP_JOBS] = str(sum(len(jobs) for jobs in self.overrides or [batch]))
+
+    def _hand_to_launcher(
+        self, batch: Sequence[Sequence[str]], configs: Sequence[DictConfig]
+    ) -> None:
+        """Hydra's default launcher, which runs the jobs in this process, composes each job's
+        config again, as just composed and checked here (a tenth of a second a job): it gets
+        these instead, the first KEPT_CONFIGS of a batch (the rest are composed again, which
+        keeps a large sweep's memory low)."""
+        if not isinstance(self.launcher, BasicLauncher):
+            return  # other launchers compose in their own processes
+        loader = self.hydra_context.config_loader
+        kept = {tuple(o): cfg for o, cfg in zip(batch[:KEPT_CONFIGS], configs, strict=False)}
+        if len(kept) < min(len(batch), KEPT_CONFIGS):
+            return  # the same overrides twice: each job composes its own
+        hydra_compose = getattr(loader, "hydra_load_sweep_config", loader.load_sweep_config)
+
+        def load_sweep_config(master_config: DictConfig, sweep_overrides: list[str]) -> Any:
+            cfg = kept.pop(tuple(sweep_overrides), None)
+            if cfg is None or master_config is not self.config:
+                return hydra_compose(master_config, sweep_overrides)
+            return cfg
+
+        loader.hydra_load_sweep_config = hydra_compose
+        loader.load_sweep_config = load_sweep_config
 
     def _prepare_slurm(self, configs: Sequence[DictConfig]) -> None:
         """submitit's sacct warnings collapsed (for submitit_slurm too), and the time limit
@@ -125,6 +151,13 @@ class CheckedSweeper(BasicSweeper):
             cfg.hydra.job.num = cfg.hydra.job.id = self._next_job
         self._next_job += 1
         return Path(cfg.hydra.sweep.dir) / str(cfg.hydra.sweep.subdir)
+
+
+def worker_killed() -> tuple[type[BaseException], ...]:
+    """joblib's error for a killed worker, where joblib is loaded (only its launcher raises
+    it): importing joblib for this cost every job, whose Hydra loads this plugin, 0.1 s."""
+    executor = sys.modules.get("joblib.externals.loky.process_executor")
+    return () if executor is None else (executor.TerminatedWorkerError,)
 
 
 def on_slurm(cfg: DictConfig) -> bool:

@@ -9,7 +9,10 @@ from types import FrameType
 from typing import Any
 
 import hydra
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra._internal.hydra import Hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -113,6 +116,63 @@ def _status(job_dir: Path) -> str:
     return "complete" if status == JobStatus.COMPLETE else "left unfinished"
 
 
+HYDRA_GET_MODE = Hydra.get_mode  # Hydra's own, whichever ComposeOnce was installed last
+
+
+class ComposeOnce:
+    """Hydra composes a command's config twice: once to read ``hydra.mode``
+    (``Hydra.get_mode``), then again to run it, the same config but for the ``hydra.mode``
+    it adds then (a tenth of a second each). This get_mode composes it for the mode the
+    command line asks for and hands it to that second compose, which then only checks the
+    overrides and sets ``hydra.mode`` as Hydra's override would. Where its result could
+    differ (a config that sets another mode, one that composes only for a sweep), Hydra's
+    own get_mode and compose run."""
+
+    def __init__(self, multirun: bool) -> None:
+        self.target = RunMode.MULTIRUN if multirun else RunMode.RUN
+        self.kept: tuple[str | None, list[str], DictConfig] | None = None
+
+    def install(self) -> None:
+        def get_mode(app: Hydra, config_name: str | None, overrides: list[str]) -> Any:
+            try:
+                cfg = app.compose_config(
+                    config_name, overrides, run_mode=self.target, validate_sweep_overrides=False
+                )
+            except Exception:  # Hydra's get_mode composes as for a sweep: let it decide
+                return HYDRA_GET_MODE(app, config_name, overrides)
+            if cfg.hydra.mode in (None, self.target):
+                self._keep(app.config_loader, config_name, overrides, cfg)
+            return cfg.hydra.mode
+
+        Hydra.get_mode = get_mode
+
+    def _keep(self, loader: Any, name: str | None, overrides: list[str], cfg: DictConfig) -> None:
+        """Hand ``cfg`` to the loader's next compose if it is the one Hydra's _run_app asks
+        for: the same overrides, and ``hydra.mode=<mode>`` where the config sets none."""
+        added = [] if cfg.hydra.mode is not None else [f"hydra.mode={self.target.name}"]
+        self.kept = (name, [*overrides, *added], cfg)
+        hydra_compose = loader.load_configuration
+
+        def load_configuration(config_name: str | None, overrides: list[str], **kw: Any) -> Any:
+            kept, self.kept = self.kept, None
+            if (
+                kept is None
+                or kept[:2] != (config_name, overrides)
+                or kw.get("run_mode") != self.target
+            ):
+                return hydra_compose(config_name, overrides, **kw)
+            if kw.get("validate_sweep_overrides", True):  # as Hydra's compose checks them
+                parsed = OverridesParser.create().parse_overrides(overrides=overrides)
+                from_shell = kw.get("from_shell", True)
+                ConfigLoaderImpl.validate_sweep_overrides_legal(parsed, self.target, from_shell)
+            if added:
+                kept[2].hydra.mode = self.target
+                kept[2].hydra.overrides.hydra.append(added[0])
+            return kept[2]
+
+        loader.load_configuration = load_configuration
+
+
 def main() -> None:
     """Console script entry point (``nnsweep``). A config file that is not UTF-8 or not
     YAML, and an argument that is not a field, are named before Hydra reads them (Hydra's
@@ -126,6 +186,7 @@ def main() -> None:
         logging.basicConfig(format="%(message)s")
         log.error(f"{error}")
         sys.exit(1)
+    ComposeOnce(multirun=bool({"-m", "--multirun"} & set(sys.argv[1:]))).install()
     task()
 
 
