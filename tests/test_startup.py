@@ -76,3 +76,13 @@ def test_an_experiment_that_sets_its_mode_still_sweeps(tmp_path):
     count = composes(folder, "once", *EXPERIMENT, "~hydra.callbacks.report")
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["0", "1"]
     assert count == 4  # get_mode's, the sweep's, one per job
+
+
+def test_a_job_that_draws_no_figures_never_imports_matplotlib(tmp_path):
+    """figures=[] skips drawing's half second of imports, not only the drawing."""
+    cmd = [sys.executable, "-X", "importtime", "-m", "nnsweep", *JOB, f"hydra.run.dir={tmp_path}"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "nnsweep.job.figures" in imported  # the run did reach the figures' module
+    assert "matplotlib" not in imported

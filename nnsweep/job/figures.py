@@ -37,6 +37,9 @@ def draw_figures(
     """The figures named in ``cfg.figures`` (FIGURE_FILES), or only ``names`` of them, of
     the replicate of median final loss. A figure that cannot be drawn costs no data: it is
     logged as a warning and returned, file name to error, for result.json to record."""
+    names = list(names if names is not None else [f.name for f in cfg.figures])
+    if not names:
+        return {}  # and matplotlib stays unloaded: half a second of a figures=[] job
     from nnsweep.figures import (
         boundary_gif,
         confusion,
@@ -78,7 +81,7 @@ def draw_figures(
         ),
         "confusion": figure(lambda: confusion.confusion_figure(counts, title)),
     }  # fmt: skip
-    failed, names = {}, list(names if names is not None else [f.name for f in cfg.figures])
+    failed: dict[str, str] = {}
     if "boundary" in names and not len(history.snapshot_epochs):
         log.info("boundary.gif not drawn: snapshots=0 kept no parameters to animate")
         names.remove("boundary")
