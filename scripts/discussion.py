@@ -26,8 +26,8 @@ from nnsweep.lab import discussion, discussion_page, experiments, schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 # 5 replicates cannot decide any paired comparison at 95% (5 of 5 seeds: sign test p =
-# 0.0625); 10 decide most of the lab's claims, for about twice the time (4.9 minutes
-# against 2.5 on 2 shared cores, measured)
+# 0.0625); 10 decide most of the lab's claims, for about twice the training (3.1 minutes
+# in all on 2 quiet cores: docs/speed.md)
 REPLICATES = 10
 
 
