@@ -119,3 +119,18 @@ def test_a_short_job_alone_at_the_end_is_not_split(tmp_path, two_cores):
     pool = schedule.Pool([job("a", 0, 4, tmp_path)], tmp_path, tmp_path / "out", print)
     pool._fill(Recorder())
     assert [t.threads for t in pool.running.values()] == [1]  # threads cost more than 4 s gain
+
+
+def test_the_time_left_grows_while_a_job_runs_past_its_guess(tmp_path, two_cores, monkeypatch):
+    """A job past its guess does not leave the time left standing still (it said "about
+    70 s left" for 20 s of one long job): it is taken to need a share of its time so far."""
+    pool = schedule.Pool([job("a", 0, 10, tmp_path)], tmp_path, tmp_path / "out", lambda _: None)
+    pool._fill(Recorder())
+    task = next(iter(pool.running.values()))
+    lefts = []
+    for seconds in (5, 40, 80):
+        monkeypatch.setattr(schedule.time, "perf_counter", lambda s=seconds: task.started + s)
+        lefts.append(pool.left())
+    assert lefts[0] < lefts[1] < lefts[2]  # within the guess, then past it and growing
+    spent = 80 * task.threads
+    assert lefts[2] >= schedule.OVERRUN * spent / task.threads

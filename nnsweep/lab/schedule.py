@@ -42,6 +42,7 @@ JOB_GUESS = 1.0  # and a job's cost beyond training (composing, its files), befo
 SPLIT_AT_LEAST = 5.0  # core-seconds: a shorter job is not worth starting threads for
 PRIOR = 10.0  # core-seconds of guessing that the first jobs' measures are weighed against
 FIGURES_GUESS = 3.0  # seconds to draw one experiment's figures, before any timing
+OVERRUN = 0.25  # a task past its guess: the share of its time so far it is taken to need yet
 
 
 @dataclass
@@ -252,12 +253,17 @@ class Pool:
         measured = sum(t.took * t.threads for t in jobs)
         return (measured + PRIOR) / (sum(t.guess for t in jobs) + PRIOR)
 
+    def _rest(self, task: Task, now: float, scale: float) -> float:
+        """Core-seconds ``task`` still needs, as guessed; one already past its guess is
+        taken to need a quarter as long again as it has run, so that the time left grows
+        while the guess is being proved short, rather than standing still."""
+        spent = (now - task.started) * task.threads
+        return max(task.guess * scale - spent, OVERRUN * spent)
+
     def _remaining(self, now: float) -> float:
         """Core-seconds the running tasks still need, as guessed."""
         scale = self.calibration()
-        return sum(
-            max(t.guess * scale - (now - t.started) * t.threads, 0.0) for t in self.running.values()
-        )
+        return sum(self._rest(t, now, scale) for t in self.running.values())
 
     def left(self) -> float:
         """Seconds left, as guessed: the work left over the cores, or the longest running
@@ -267,11 +273,7 @@ class Pool:
             self._figures_guess(e.name) for e in self.experiments.values() if not e.ended
         )
         longest = max(
-            (
-                (t.guess * scale - (now - t.started) * t.threads) / t.threads
-                for t in self.running.values()
-            ),
-            default=0.0,
+            (self._rest(t, now, scale) / t.threads for t in self.running.values()), default=0.0
         )
         return max((queued + self._remaining(now)) / CORES, longest, 0.0)
 
