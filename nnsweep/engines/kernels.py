@@ -437,6 +437,7 @@ def train_replicate(r, first, last, network, rule, data, state, out):
     acts = np.zeros((len(sizes), width, n))  # every buffer once per block, none per epoch
     incoming, other = np.zeros((width, max(n, n_test))), np.zeros((width, max(n, n_test)))
     grads, target, layers = np.zeros(w.shape[0]), np.zeros(n), np.zeros((top, 2))
+    acts[0, :inputs] = x_t  # the inputs; only minibatches overwrite them, and put them back
     test_acts = np.zeros((len(sizes), width, n_test))
     test_acts[0, :inputs] = x_test_t
     batches = 0 if batch == 0 else (n + batch - 1) // batch
@@ -446,10 +447,11 @@ def train_replicate(r, first, last, network, rule, data, state, out):
         for p in range(held + 1 + batches):  # held out (recorded epochs), all data, batches
             held_out, whole = p < held, p == held
             a, labels, m = acts, y, n
-            if whole:
-                acts[0, :inputs] = x_t  # minibatches overwrite the inputs
-            elif held_out:
+            if held_out:
                 a, labels, m = test_acts, y_test, n_test
+            elif whole:
+                if batch:
+                    acts[0, :inputs] = x_t  # the last epoch's batches overwrote the inputs
             else:
                 order, start = orders[r, row], (p - held - 1) * batch
                 m = min(batch, n - start)

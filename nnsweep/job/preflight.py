@@ -88,8 +88,9 @@ def memory_parts(cfg: DictConfig) -> dict[str, tuple[int, tuple[str, ...]]]:
     # at the recorded epochs: accuracy, held-out loss and accuracy, two numbers per layer
     history += 8 * r * recorded * (3 + 2 * layers)
     table = 100 * r * recorded * (1 + layers)  # loss.csv's and layers.csv's rows, twice
-    # the compiled engine draws the minibatch orders of a block of epochs at once
-    orders = 8 * max(min(r * epochs * n, ORDER_ENTRIES_PER_BLOCK), r * n)
+    # the compiled engine draws the minibatch orders of a block of epochs at once, the next
+    # block's while the last block's are still held: two blocks' at the peak
+    orders = 2 * 8 * max(min(r * epochs * n, ORDER_ENTRIES_PER_BLOCK), r * n)
     activations = int(activations)
     return {
         "the parameters and snapshots": (parameters, (*network, "snapshots")),
