@@ -403,6 +403,25 @@ def update(code, w, g, s1, s2, t, lr, h):
 
 
 # ---------------------------------------------------------------- training
+# Copies are loops, not slice assignments: a slice assignment compiles numba's formatted
+# shape-mismatch error (str of tuples, joins), which cost 3 of the 12 s of a first compile.
+
+
+@njit
+def copy_rows(source, into, rows, columns):
+    """into[:rows, :columns] <- source[:rows, :columns]."""
+    for k in range(rows):
+        for i in range(columns):
+            into[k, i] = source[k, i]
+
+
+@njit
+def widest(sizes):
+    """The largest layer (a loop: numba's array max compiles an error path besides)."""
+    width = 0
+    for size in sizes:
+        width = max(width, size)
+    return width
 
 
 @njit
@@ -432,14 +451,14 @@ def train_replicate(r, first, last, network, rule, data, state, out):
     params, s1, s2, steps, status, stopped_at = state
     loss_out, slots, accuracy_out, layers_out, test_out, last_layers = out
     w, v1, v2 = params[r], s1[r], s2[r]
-    inputs, n, width, top = x_t.shape[0], x_t.shape[1], sizes.max(), len(sizes) - 1
-    units, n_test = sizes[top], len(y_test)
+    inputs, n, top = x_t.shape[0], x_t.shape[1], len(sizes) - 1
+    units, n_test, width = sizes[top], len(y_test), widest(sizes)
     acts = np.zeros((len(sizes), width, n))  # every buffer once per block, none per epoch
     incoming, other = np.zeros((width, max(n, n_test))), np.zeros((width, max(n, n_test)))
     grads, target, layers = np.zeros(w.shape[0]), np.zeros(n), np.zeros((top, 2))
-    acts[0, :inputs] = x_t  # the inputs; only minibatches overwrite them, and put them back
+    copy_rows(x_t, acts[0], inputs, n)  # the inputs; only minibatches overwrite them
     test_acts = np.zeros((len(sizes), width, n_test))
-    test_acts[0, :inputs] = x_test_t
+    copy_rows(x_test_t, test_acts[0], inputs, n_test)
     batches = 0 if batch == 0 else (n + batch - 1) // batch
     for epoch in range(first, last + 1):
         row, slot = epoch - first, slots[epoch - first]
@@ -450,13 +469,14 @@ def train_replicate(r, first, last, network, rule, data, state, out):
             if held_out:
                 a, labels, m = test_acts, y_test, n_test
             elif whole:
-                if batch:
-                    acts[0, :inputs] = x_t  # the last epoch's batches overwrote the inputs
+                if batch:  # the last epoch's batches overwrote the inputs
+                    copy_rows(x_t, acts[0], inputs, n)
             else:
                 order, start = orders[r, row], (p - held - 1) * batch
                 m = min(batch, n - start)
                 for i in range(m):  # gather the batch, samples last
-                    acts[0, :inputs, i] = x_t[:, order[start + i]]
+                    for k in range(inputs):
+                        acts[0, k, i] = x_t[k, order[start + i]]
                     target[i] = y[order[start + i]]
                 labels = target
             forward(w, sizes, offsets, codes, alphas, a, m)
@@ -477,9 +497,9 @@ def train_replicate(r, first, last, network, rule, data, state, out):
             if whole and (slot >= 0 or stopping):
                 layer_statistics(sizes, offsets, codes, alphas, a, grads, m, layers)
                 if slot >= 0:
-                    layers_out[slot, r] = layers
+                    copy_rows(layers, layers_out[slot, r], top, 2)
                 if stopping:  # the layers at the last epoch, recorded there or not
-                    last_layers[r] = layers
+                    copy_rows(layers, last_layers[r], top, 2)
                     status[r] = CONVERGED if loss < threshold else DIVERGED
                     stopped_at[r] = epoch
                     return
