@@ -9,9 +9,9 @@ Each figure is measured on real commands in fresh processes, as a user runs them
 - the same per job in an 8-job sweep under the joblib launcher, whose workers import
   once and run several jobs;
 - what each job of a sweep on Hydra's default launcher (one process, the jobs one after
-  another) adds beyond its training: a 9-job sweep's CPU time less a 1-job sweep's, over
-  the 8 jobs it adds, less their training (result.json's seconds); and again with
-  ``figures=[]``, whose difference is the figures' share;
+  another) adds beyond its training: a 9-job sweep's time less a 1-job sweep's, over the
+  8 jobs it adds, less their training (result.json's seconds), in wall and in CPU time;
+  and again with ``figures=[]``, whose difference is the figures' share;
 - the wall time of the lab's main run, ``python -m nnsweep`` (XOR to loss 0.001).
 
     python scripts/bench_startup.py            # about two minutes on two cores
@@ -70,34 +70,44 @@ def job_costs(repeats: int, work: Path) -> None:
     print(f"per job of an 8-job joblib sweep:     {cpu / 8:6.2f} s CPU ({wall:.1f} s wall in all)")
 
 
-def sweep_cpu(jobs: int, figures: bool, work: Path) -> tuple[float, float]:
-    """(CPU seconds, training seconds of its jobs) of a sweep of ``jobs`` 10-epoch jobs on
-    Hydra's default launcher, the report callback off."""
+def sweep_cost(jobs: int, figures: bool, work: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, training seconds of its jobs) of a sweep of ``jobs``
+    10-epoch jobs on Hydra's default launcher, the report callback off."""
     folder = work / f"sweep-{jobs}-{figures}"
     seeds = ",".join(str(s) for s in range(jobs))
     cmd = [sys.executable, "-m", "nnsweep", "-m", "epochs=10", "rerun=true"]
     cmd += ["print_predictions=false", f"seed={seeds}", "~hydra.callbacks.report"]
     cmd += [] if figures else ["figures=[]"]
-    _, cpu = timed([*cmd, f"hydra.sweep.dir={folder}"])
+    wall, cpu = timed([*cmd, f"hydra.sweep.dir={folder}"])
     results = [json.loads((folder / str(n) / "result.json").read_text()) for n in range(jobs)]
     training = sum(r["seconds"] for result in results for r in result["replicates"])
-    return cpu, training
+    return wall, cpu, training
 
 
 def sweep_per_job(repeats: int, work: Path) -> None:
     """A sweep's per-job cost beyond training on the default launcher: the difference of a
     9-job and a 1-job sweep (best of ``repeats`` each), so that the imports and the
-    engine's load, paid once per sweep, are not counted."""
+    engine's load, paid once per sweep, are not counted. In wall time and in CPU time:
+    boundary.gif, drawn in a second process beside the other figures, costs CPU but no
+    wall time of its own."""
     per_job = {}
     for figures in (True, False):
-        runs = {n: min(sweep_cpu(n, figures, work) for _ in range(repeats)) for n in (1, 9)}
-        (cpu9, train9), (cpu1, train1) = runs[9], runs[1]
-        per_job[figures] = ((cpu9 - train9) - (cpu1 - train1)) / 8
-    share = per_job[True] - per_job[False]
-    print(
-        f"a sweep's per-job cost beyond training: {per_job[True]:6.2f} s CPU (default launcher, "
-        f"default figures; figures {share:.2f} s of it, figures=[] {per_job[False]:.2f} s)"
-    )
+        runs = {n: [sweep_cost(n, figures, work) for _ in range(repeats)] for n in (1, 9)}
+        per_job[figures] = [
+            (
+                min(run[kind] - run[2] for run in runs[9])
+                - min(run[kind] - run[2] for run in runs[1])
+            )
+            / 8
+            for kind in (0, 1)
+        ]
+    for kind, name in enumerate(("wall", "CPU")):
+        share = per_job[True][kind] - per_job[False][kind]
+        print(
+            f"a sweep's per-job cost beyond training: {per_job[True][kind]:6.2f} s {name} "
+            f"(default launcher, default figures; figures {share:.2f} s of it, "
+            f"figures=[] {per_job[False][kind]:.2f} s)"
+        )
 
 
 def main_run(repeats: int, work: Path) -> None:

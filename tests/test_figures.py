@@ -1,6 +1,9 @@
 """One job's figures read at a glance: no text on text, labelled axes, a log epoch axis for
 long runs, a mark where each replicate stopped, and a drawing for every loss, inf included."""
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from itertools import combinations
 
 import numpy as np
@@ -182,6 +185,48 @@ def test_a_figure_that_fails_is_returned_never_raised(tmp_path, monkeypatch):
         "learning_curve.png": "OverflowError: cannot convert float infinity to integer"
     }
     assert (tmp_path / "prediction.png").is_file()
+
+
+needs_spare_core = pytest.mark.skipif(
+    not figures.spare_core(), reason="boundary.gif is drawn beside the rest with a second core"
+)
+
+
+@needs_spare_core
+def test_boundary_gif_drawn_beside_the_rest_reports_its_failure_and_is_logged_here(
+    tmp_path, monkeypatch, caplog
+):
+    from nnsweep.figures import boundary_gif
+
+    drawn_in = []
+
+    def broken(path, *args, **kwargs):
+        drawn_in.append(os.getpid())  # the forked process's list, not this one's
+        raise ValueError(f"drawn by process {os.getpid()}")
+
+    monkeypatch.setattr(boundary_gif, "boundary_gif", broken)
+    failed = figures.draw_figures(*every_replicate_diverged(), tmp_path)
+    assert list(failed) == ["boundary.gif"]
+    assert failed["boundary.gif"].startswith("ValueError: drawn by process ")
+    assert failed["boundary.gif"] != f"ValueError: drawn by process {os.getpid()}"
+    assert drawn_in == []
+    assert "boundary.gif could not be drawn: ValueError" in caplog.text
+    assert (tmp_path / "gradients.png").is_file()
+
+
+@needs_spare_core
+def test_a_drawing_process_that_dies_fails_its_figures_not_the_job(tmp_path, monkeypatch):
+    from nnsweep.figures import boundary_gif
+
+    monkeypatch.setattr(boundary_gif, "boundary_gif", lambda *args, **kwargs: os._exit(7))
+    failed = figures.draw_figures(*every_replicate_diverged(), tmp_path)
+    assert failed == {"boundary.gif": "the drawing process exited with code 7"}
+    assert (tmp_path / "prediction.png").is_file()
+
+
+def test_a_worker_process_draws_every_figure_itself():
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        assert pool.submit(figures.spare_core).result() is False
 
 
 def layer_rows(values: dict[int, list[float]], replicates: int = 1) -> pd.DataFrame:
