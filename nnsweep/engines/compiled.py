@@ -14,7 +14,8 @@ overrides both), so only the first run on a machine pays the compilation.
 import logging
 import threading
 import time
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -121,8 +122,8 @@ def train(
     state = _State.start(params)
     train_data, test_data = _samples_last(x, y), _samples_last(*_test_data(recording, x))
     record = BlockRecordBuffer(net, loss_fn, recording, len(params), settings.epochs)
-    kernel = _kernel(threads, len(params))
-    loading = not kernel.signatures  # its first call loads it, or compiles it
+    kernel, compiled = _kernel(threads, len(params))
+    loading = not compiled.signatures  # its first call loads it, or compiles it
     first, start = 1, time.perf_counter()
     size = _next_size(4, 0.0, len(x) * len(params), rule.batch)  # 16 epochs, or fewer
     while first <= settings.epochs and (state.status == kernels.RUNNING).any():
@@ -186,15 +187,23 @@ def _say_if_compiled(seconds: float) -> bool:
     return False
 
 
-def _kernel(threads: int, replicates: int):
-    """The block kernel: over numba's threads when more than one is asked for and useful."""
-    parallel = threads > 1 and replicates > 1
-    kernel = kernels.train_block_parallel if parallel else kernels.train_block
-    if parallel:
+def _kernel(threads: int, replicates: int) -> tuple[Callable[..., None], Any]:
+    """The block's trainer, and the compiled function whose first call loads or compiles:
+    over numba's threads when more than one is asked for and useful."""
+    if threads > 1 and replicates > 1:
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    return kernel
+        return kernels.train_block_parallel, kernels.train_block_parallel
+    return _train_each, kernels.train_replicate
+
+
+def _train_each(first, last, network, rule, data, state, out) -> None:
+    """Epochs ``first`` to ``last`` of every replicate still running, one after another
+    (the arguments of kernels.train_block_parallel)."""
+    _params, _s1, _s2, _steps, status, _stopped_at = state
+    for r in np.flatnonzero(status == kernels.RUNNING):
+        kernels.train_replicate(r, first, last, network, rule, data, state, out)
 
 
 def _sample_orders(

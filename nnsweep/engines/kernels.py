@@ -508,18 +508,11 @@ def train_replicate(r, first, last, network, rule, data, state, out):
                 update(opt_code, w, grads, v1, v2, float(steps[r]), lr, h)
 
 
-@njit
-def train_block(first, last, network, rule, data, state, out):
-    """Epochs ``first`` to ``last`` of every replicate still running, one after another."""
-    _params, _s1, _s2, _steps, status, _stopped_at = state
-    for r in range(len(status)):
-        if status[r] == RUNNING:
-            train_replicate(r, first, last, network, rule, data, state, out)
-
-
 @njit(parallel=True)
 def train_block_parallel(first, last, network, rule, data, state, out):
-    """:func:`train_block` with the replicates spread over numba's threads."""
+    """Epochs ``first`` to ``last`` of every replicate still running, spread over numba's
+    threads. One thread calls :func:`train_replicate` from Python instead, once per
+    replicate: a compiled loop would compile and load the whole kernel a second time."""
     _params, _s1, _s2, _steps, status, _stopped_at = state
     for r in prange(len(status)):
         if status[r] == RUNNING:
