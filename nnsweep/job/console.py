@@ -2,6 +2,7 @@
 thinned for the console (its figures are nnsweep.figures')."""
 
 import logging
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -208,6 +209,7 @@ class ConsoleFilter(logging.Filter):
         super().__init__()
         self.epoch_lines = 0
         self.last_epoch = 0
+        self.sweep: bool | None = None  # asked once: Hydra's config is slow to read (20 us)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.WARNING or getattr(record, "console", False):
@@ -216,7 +218,9 @@ class ConsoleFilter(logging.Filter):
             return False
         if not record.name.startswith(JOB_LOG):
             return True  # Hydra's, the report's, ...
-        if in_sweep():
+        if self.sweep is None:  # Hydra configures the job's logging, a filter per job
+            self.sweep = in_sweep()
+        if self.sweep:
             return False
         match = EPOCH_LINE.match(record.getMessage())
         return match is None or self._show_epoch(int(match[1]))
@@ -226,5 +230,5 @@ class ConsoleFilter(logging.Filter):
         previous, self.last_epoch = self.last_epoch, epoch
         if self.epoch_lines <= self.FIRST:
             return True
-        step = np.floor(self.PER_DECADE * np.log10([previous, epoch]))
-        return bool(step[1] > step[0])  # the first logged epoch past a log-spaced mark
+        mark = math.floor(self.PER_DECADE * math.log10(previous)) if previous else -math.inf
+        return math.floor(self.PER_DECADE * math.log10(epoch)) > mark  # the first past a mark
