@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 from synthetic import config, write_job
 
 from nnsweep.cli.predict import main as predict_main
@@ -453,6 +454,21 @@ def test_a_single_run_checks_fields_and_memory_before_the_disk(tmp_path, args, s
     done = nnsweep(*args, "figures=[]", f"hydra.run.dir={tmp_path}")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert said in done.stderr and "would write" not in done.stderr
+
+
+def test_a_bad_field_on_a_complete_folder_touches_none_of_it(tmp_path):
+    args = ["epochs=10", "figures=[]", f"hydra.run.dir={tmp_path}"]
+    assert nnsweep(*args).returncode == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    for rerun in ("false", "true"):
+        refused = nnsweep(*args, "log_every=0", f"rerun={rerun}")
+        assert refused.returncode == 1 and "log_every=0 is out of range" in refused.stderr
+        assert "skipped" not in refused.stderr and "moved" not in refused.stderr
+    assert not (tmp_path / ".replaced").exists()
+    assert OmegaConf.load(tmp_path / ".hydra" / "config.yaml").log_every == 100
+    assert "log_every=0" not in (tmp_path / ".hydra" / "overrides.yaml").read_text()
+    kept = {name: (tmp_path / name).read_bytes() for name in before if name != "nnsweep.log"}
+    assert kept == {name: data for name, data in before.items() if name != "nnsweep.log"}
 
 
 @pytest.mark.slow

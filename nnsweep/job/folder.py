@@ -58,7 +58,7 @@ def previous_result(job_dir: Path, config: dict[str, Any], rerun: bool) -> dict[
     saying why."""
     problem = refusal(job_dir, config, rerun)
     if problem is not None:
-        _restore_hydra_from(job_dir)
+        restore_hydra_from(job_dir)
         raise JobDirTaken(problem)
     try:
         previous = result_json.read_result(job_dir)
@@ -106,8 +106,8 @@ def restore_hydra_record(files: dict[Path, bytes]) -> None:
                 tmp.write_bytes(content)
 
 
-def _restore_hydra_from(job_dir: Path) -> None:
-    """Hydra wrote this refused job's config over the one in the folder: rewrite the
+def restore_hydra_from(job_dir: Path) -> None:
+    """Hydra wrote a refused job's config over the one in the folder: rewrite the
     complete job's config and overrides from its result.json, where it has one (Hydra's
     hydra.yaml cannot be; a sweep's checked sweeper refuses before Hydra writes any)."""
     try:

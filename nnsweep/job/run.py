@@ -20,11 +20,12 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from nnsweep import __version__, atomic
 from nnsweep.engines.history import History
 from nnsweep.engines.numpy_loop import format_epoch_line
+from nnsweep.errors import ConfigError
 from nnsweep.job import console, csv_tables, figures, folder, lock, params_npz, result_json
 from nnsweep.job.build import Experiment, build
 from nnsweep.job.lock import JobDirTaken
 from nnsweep.job.objective import objective
-from nnsweep.job.preflight import cap_blas_threads, check_disk
+from nnsweep.job.preflight import cap_blas_threads, check_disk, preflight
 from nnsweep.job.result_json import HELD_OUT_KEYS, JobStatus, ReplicateResult
 from nnsweep.job.schema import FIGURE_FILES
 
@@ -45,6 +46,11 @@ def run(
     with the error, and the error is raised again.
     """
     job_dir = Path(job_dir)
+    try:  # a bad field fails before anything in the folder is touched
+        preflight(cfg)
+    except ConfigError:
+        folder.restore_hydra_from(job_dir)
+        raise
     job_dir.mkdir(parents=True, exist_ok=True)
     cap_blas_threads(cfg)
     base = {"version": __version__, "config": resolved(cfg), "overrides": list(overrides or [])}
