@@ -159,6 +159,7 @@ def test_every_figure_of_a_job_whose_replicates_all_diverged_is_drawn(tmp_path, 
         drawn[path.name] = fig
 
     monkeypatch.setattr(style, "save", draw)
+    monkeypatch.setattr(figures, "spare_core", lambda: False)  # every figure drawn here
     assert figures.draw_figures(*every_replicate_diverged(), tmp_path) == {}
     assert set(drawn) == {"prediction.png", "learning_curve.png", "decision_boundary.png",
                           "gradients.png"}  # fmt: skip
@@ -205,6 +206,7 @@ def test_boundary_gif_drawn_beside_the_rest_reports_its_failure_and_is_logged_he
         raise ValueError(f"drawn by process {os.getpid()}")
 
     monkeypatch.setattr(boundary_gif, "boundary_gif", broken)
+    monkeypatch.setattr(figures, "half_of", lambda names, seconds: ["boundary"])
     failed = figures.draw_figures(*every_replicate_diverged(), tmp_path)
     assert list(failed) == ["boundary.gif"]
     assert failed["boundary.gif"].startswith("ValueError: drawn by process ")
@@ -219,9 +221,18 @@ def test_a_drawing_process_that_dies_fails_its_figures_not_the_job(tmp_path, mon
     from nnsweep.figures import boundary_gif
 
     monkeypatch.setattr(boundary_gif, "boundary_gif", lambda *args, **kwargs: os._exit(7))
+    monkeypatch.setattr(figures, "half_of", lambda names, seconds: ["boundary"])
     failed = figures.draw_figures(*every_replicate_diverged(), tmp_path)
     assert failed == {"boundary.gif": "the drawing process exited with code 7"}
     assert (tmp_path / "prediction.png").is_file()
+
+
+def test_the_figures_are_split_in_two_about_equal_shares():
+    main_run = {"boundary": 0.76, "gradients": 0.28, "learning": 0.2, "decision": 0.16, "a": 0.15}
+    assert figures.half_of(list(main_run), main_run) == ["gradients", "learning", "decision", "a"]
+    short_run = {**main_run, "boundary": 0.22}
+    assert figures.half_of(list(short_run), short_run) == ["boundary", "learning", "a"]
+    assert figures.half_of(["gradients"], main_run) == []
 
 
 def test_a_worker_process_draws_every_figure_itself():

@@ -29,9 +29,16 @@ from nnsweep.job.schema import FIGURE_FILES, layer_sizes
 
 log = logging.getLogger(__name__)
 
-# boundary.gif takes as long as the PNGs together (0.74 s against 0.8 s on the main run):
-# with a spare core it is drawn in a forked process while this one draws the rest
-BESIDE = ("boundary",)
+# Seconds each figure takes to draw (measured on the main run): with a spare core the
+# figures are split in two about equal shares, one drawn in a forked process.
+SECONDS = {
+    "prediction": 0.15,
+    "learning_curve": 0.2,
+    "decision_boundary": 0.16,
+    "gradients": 0.28,
+    "confusion": 0.15,
+}
+GIF_FRAME_SECONDS = 0.018  # boundary.gif's, per frame
 
 
 class Drawing(NamedTuple):
@@ -101,7 +108,8 @@ def draw_figures(
         names.remove("boundary")
     if "confusion" in names and classes <= 2:
         names.remove("confusion")  # two classes: prediction.png says as much
-    beside = [name for name in names if name in BESIDE] if len(names) > 1 and spare_core() else []
+    seconds = {**SECONDS, "boundary": GIF_FRAME_SECONDS * (len(history.snapshot_epochs) + 2)}
+    beside = half_of(names, seconds) if len(names) > 1 and spare_core() else []
     drawing = _start(beside, drawers, job_dir) if beside else None
     failed = _draw([name for name in names if name not in beside], drawers, job_dir)
     if drawing:
@@ -121,6 +129,15 @@ def _draw(names: list[str], drawers: dict[str, Any], job_dir: Path) -> dict[str,
         except Exception as error:  # a figure is never worth the training
             failed[path.name] = f"{type(error).__name__}: {error}"
     return failed
+
+
+def half_of(names: list[str], seconds: dict[str, float]) -> list[str]:
+    """The share of ``names`` a second process draws, given each one's ``seconds``: the
+    longest first, each into the share with less work so far."""
+    shares: tuple[list[str], list[str]] = ([], [])
+    for name in sorted(names, key=lambda name: -seconds[name]):
+        min(shares, key=lambda share: sum(seconds[n] for n in share)).append(name)
+    return shares[1]
 
 
 def spare_core() -> bool:
