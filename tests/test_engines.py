@@ -73,7 +73,7 @@ def test_exp_is_within_one_ulp_of_numpy_and_keeps_its_edges():
     assert ulps(got, np.exp(x[:2000])).max() <= 1.0
     z = np.concatenate([-x, [-800.0, 800.0, 745.5, -709.9, np.inf, -np.inf, np.nan]])
     a = z.reshape(1, -1).copy()
-    kernels.activate(kernels.SIGMOID, a, 1, a.shape[1], 0.0)
+    kernels.activate(kernels.SIGMOID, a[None], 0, 1, a.shape[1], 0.0)
     with np.errstate(over="ignore"):
         expected = ACTIVATIONS["sigmoid"]().fn(z)
     normal = expected > np.finfo(float).tiny  # 1 + e^-z rounds alike within an ulp or two
@@ -94,13 +94,13 @@ def test_each_activation_and_its_derivative_match_the_numpy_twin(name):
     with np.errstate(all="ignore"):
         expected_a = activation.fn(z)
     a = z.copy()
-    kernels.activate(kernels.ACTIVATION_CODES[name], a, 1, z.shape[1], alpha)
+    kernels.activate(kernels.ACTIVATION_CODES[name], a[None], 0, 1, z.shape[1], alpha)
     np.testing.assert_allclose(a, expected_a, rtol=1e-15, atol=0)
     g = np.random.default_rng(2).normal(size=z.shape)
     with np.errstate(all="ignore"):  # from the same outputs: 1 - a^2 cancels near a = 1
         expected_g = activation.grad_from_output(a) * g
     got_g = g.copy()
-    kernels.times_grad(kernels.ACTIVATION_CODES[name], a, got_g, 1, z.shape[1], alpha)
+    kernels.times_grad(kernels.ACTIVATION_CODES[name], a[None], 0, got_g, 1, z.shape[1], alpha)
     # 1 - a^2 may be fused into one rounding: within an ulp of 1, times |g|
     tolerance = 1e-15 * np.abs(expected_g) + np.spacing(1.0) * np.abs(g)
     with np.errstate(invalid="ignore"):
@@ -115,7 +115,8 @@ def test_each_loss_and_its_gradient_match_the_numpy_twin(name):
     target = rng.integers(0, 2, pred.size).astype(float)
     value, grad = LOSSES[name](pred.reshape(1, -1, 1), target.reshape(-1, 1))
     got_grad = np.zeros_like(pred)
-    got = kernels.loss_and_grad(kernels.LOSS_CODES[name], pred, target, pred.size, got_grad)
+    code, outputs = kernels.LOSS_CODES[name], pred.reshape(1, 1, -1)
+    got = kernels.loss_and_grad(code, outputs, 0, target, pred.size, got_grad.reshape(1, -1))
     assert got == pytest.approx(value[0], rel=1e-14)
     np.testing.assert_allclose(got_grad, grad.ravel(), rtol=1e-14)
 
@@ -131,7 +132,7 @@ def test_each_softmax_loss_and_its_gradient_match_the_numpy_twin(name):
     value, grad = ON_LOGITS[name](z.T[None], labels[:, None].astype(np.int64))
     got_grad, scratch = np.zeros_like(z), np.zeros((2, z.shape[1]))
     code = kernels.LOSS_CODES[ON_LOGITS[name].__name__]
-    got = kernels.output_loss(code, z, labels, 4, z.shape[1], got_grad, scratch)
+    got = kernels.output_loss(code, z[None], 0, labels, 4, z.shape[1], got_grad, scratch)
     assert np.isfinite(got) and np.all(np.isfinite(got_grad))
     assert got == pytest.approx(value[0], rel=1e-13)
     np.testing.assert_allclose(got_grad, grad[0].T, rtol=1e-12, atol=1e-18)
@@ -149,7 +150,7 @@ def kernel_loss_gradient(w, network, loss_code, x_t, y, grads):
     acts[0, : x_t.shape[0]] = x_t
     incoming, other = np.zeros((width, n)), np.zeros((width, n))
     kernels.forward(w, sizes, offsets, codes, alphas, acts, n)
-    loss = kernels.output_loss(loss_code, acts[top], y, sizes[top], n, incoming, other)
+    loss = kernels.output_loss(loss_code, acts, top, y, sizes[top], n, incoming, other)
     kernels.backward(w, sizes, offsets, codes, alphas, acts, incoming, other, n, grads)
     return loss
 

@@ -138,39 +138,43 @@ def tanh(x: float) -> float:
 
 
 @njit
-def activate(code: int, z: np.ndarray, units: int, m: int, alpha: float) -> None:
-    """z <- f(z)."""
+def activate(code: int, acts: np.ndarray, layer: int, units: int, m: int, alpha: float) -> None:
+    """z <- f(z), for z = ``acts[layer]`` (the whole array and an index, not a view: a view
+    costs a reference count up and down on every call)."""
     for j in range(units):
         if code == SIGMOID:
             for i in range(m):
-                z[j, i] = 1.0 / (1.0 + exp(-z[j, i]))
+                acts[layer, j, i] = 1.0 / (1.0 + exp(-acts[layer, j, i]))
         elif code == TANH:
             for i in range(m):
-                z[j, i] = tanh(z[j, i])
+                acts[layer, j, i] = tanh(acts[layer, j, i])
         elif code == RELU:
             for i in range(m):
-                z[j, i] = 0.0 if z[j, i] < 0.0 else z[j, i]
+                acts[layer, j, i] = 0.0 if acts[layer, j, i] < 0.0 else acts[layer, j, i]
         elif code == LEAKY_RELU:
             for i in range(m):
-                z[j, i] = z[j, i] if z[j, i] > 0.0 else alpha * z[j, i]
+                z = acts[layer, j, i]
+                acts[layer, j, i] = z if z > 0.0 else alpha * z
 
 
 @njit
-def times_grad(code: int, a: np.ndarray, g: np.ndarray, units: int, m: int, alpha: float):
-    """g <- f'(z) g, with f'(z) from the output a = f(z), as the lab writes it."""
+def times_grad(code: int, acts: np.ndarray, layer: int, g: np.ndarray, units: int, m: int,
+               alpha: float):  # fmt: skip
+    """g <- f'(z) g, with f'(z) from the output a = f(z) in ``acts[layer]``, as the lab
+    writes it."""
     for j in range(units):
         if code == SIGMOID:
             for i in range(m):
-                g[j, i] = (1.0 - a[j, i]) * a[j, i] * g[j, i]
+                g[j, i] = (1.0 - acts[layer, j, i]) * acts[layer, j, i] * g[j, i]
         elif code == TANH:
             for i in range(m):
-                g[j, i] = (1.0 - a[j, i] * a[j, i]) * g[j, i]
+                g[j, i] = (1.0 - acts[layer, j, i] * acts[layer, j, i]) * g[j, i]
         elif code == RELU:
             for i in range(m):
-                g[j, i] = (1.0 if a[j, i] > 0.0 else 0.0) * g[j, i]
+                g[j, i] = (1.0 if acts[layer, j, i] > 0.0 else 0.0) * g[j, i]
         elif code == LEAKY_RELU:
             for i in range(m):
-                g[j, i] = (1.0 if a[j, i] > 0.0 else alpha) * g[j, i]
+                g[j, i] = (1.0 if acts[layer, j, i] > 0.0 else alpha) * g[j, i]
         else:  # none, softmax's logits: f' = 1; 1 * g keeps NaN and -0.0 as NumPy's does
             for i in range(m):
                 g[j, i] = 1.0 * g[j, i]
@@ -204,96 +208,100 @@ def mean_abs_slope(code: int, a: np.ndarray, units: int, m: int, alpha: float) -
 
 
 @njit(fastmath=FASTMATH | {"reassoc"})
-def loss_and_grad(code: int, pred: np.ndarray, target: np.ndarray, m: int, grad: np.ndarray):
-    """The mean loss over the first ``m`` samples; d loss / d pred into ``grad``."""
+def loss_and_grad(code: int, acts: np.ndarray, out: int, target: np.ndarray, m: int,
+                  grad: np.ndarray):  # fmt: skip
+    """The mean loss of the prediction ``acts[out, 0]`` over the first ``m`` samples; d loss
+    / d prediction into ``grad[0]``."""
     value = 0.0
     if code == MSE:
         for i in range(m):
-            diff = pred[i] - target[i]
+            diff = acts[out, 0, i] - target[i]
             value += diff * diff
-            grad[i] = diff * (2.0 / m)
+            grad[0, i] = diff * (2.0 / m)
         return value / m
     for i in range(m):  # BCE, the prediction clipped to [eps, 1 - eps] (NaN stays NaN)
-        p = pred[i]
+        p = acts[out, 0, i]
         p = BCE_EPS if p < BCE_EPS else 1.0 - BCE_EPS if p > 1.0 - BCE_EPS else p
         t = target[i]
         value += t * math.log(p) + (1.0 - t) * math.log1p(-p)
-        grad[i] = (p - t) / (p * (1.0 - p) * m)
+        grad[0, i] = (p - t) / (p * (1.0 - p) * m)
     return -value / m
 
 
 @njit(fastmath=FASTMATH | {"reassoc"})
-def softmax_loss_and_grad(code, z, labels, units, m, grad, scratch):
-    """The mean loss of a softmax output over the first ``m`` samples from its logits ``z``
-    (units, samples); d loss / d z into ``grad``. ``scratch`` (2, m or more) is overwritten.
+def softmax_loss_and_grad(code, acts, out, labels, units, m, grad, scratch):
+    """The mean loss of a softmax output over the first ``m`` samples from its logits
+    ``z = acts[out]`` (units, samples); d loss / d z into ``grad``. ``scratch`` (2, m or
+    more) is overwritten: its row 0 holds each sample's largest logit, row 1 a sum.
 
     Cross-entropy: lse(z) - z_true per sample (log-sum-exp: never log(0)), gradient
     (p - onehot) / m. mse on the one-hot targets: mean over samples and units of
     (p - t)^2, gradient p (g - sum_k p_k g_k) with g = 2 (p - t) / (m units).
     """
-    top, total = scratch[0], scratch[1]
     for i in range(m):
-        top[i] = z[0, i]
+        scratch[0, i] = acts[out, 0, i]
     for j in range(1, units):
         for i in range(m):
-            top[i] = z[j, i] if z[j, i] > top[i] else top[i]
+            z = acts[out, j, i]
+            scratch[0, i] = z if z > scratch[0, i] else scratch[0, i]
     for i in range(m):
-        total[i] = 0.0
-    for j in range(units):  # grad <- exp(z - max), total <- its sum over the units
+        scratch[1, i] = 0.0
+    for j in range(units):  # grad <- exp(z - max), scratch[1] <- its sum over the units
         for i in range(m):
-            grad[j, i] = exp(z[j, i] - top[i])
-            total[i] += grad[j, i]
+            grad[j, i] = exp(acts[out, j, i] - scratch[0, i])
+            scratch[1, i] += grad[j, i]
     value = 0.0
     if code == CROSS_ENTROPY:
         for i in range(m):
-            value += math.log(total[i]) + top[i] - z[int(labels[i]), i]
+            value += math.log(scratch[1, i]) + scratch[0, i] - acts[out, int(labels[i]), i]
         for j in range(units):
             for i in range(m):
                 hit = 1.0 if labels[i] == j else 0.0
-                grad[j, i] = (grad[j, i] / total[i] - hit) / m
+                grad[j, i] = (grad[j, i] / scratch[1, i] - hit) / m
         return value / m
     scale = 2.0 / (m * units)
-    for j in range(units):  # grad <- p; top <- sum_k p_k g_k
+    for j in range(units):  # grad <- p; scratch[0] <- sum_k p_k g_k
         for i in range(m):
-            grad[j, i] = grad[j, i] / total[i]
+            grad[j, i] = grad[j, i] / scratch[1, i]
     for i in range(m):
-        top[i] = 0.0
+        scratch[0, i] = 0.0
     for j in range(units):
         for i in range(m):
             diff = grad[j, i] - (1.0 if labels[i] == j else 0.0)
             value += diff * diff
-            top[i] += grad[j, i] * diff * scale
+            scratch[0, i] += grad[j, i] * diff * scale
     for j in range(units):
         for i in range(m):
             diff = grad[j, i] - (1.0 if labels[i] == j else 0.0)
-            grad[j, i] = grad[j, i] * (diff * scale - top[i])
+            grad[j, i] = grad[j, i] * (diff * scale - scratch[0, i])
     return value / (m * units)
 
 
 @njit
-def output_loss(code, out, target, units, m, grad, scratch):
-    """The loss of the output layer ``out`` (units, samples) over the first ``m`` samples,
-    d loss / d out into ``grad``: one unit's loss, or a softmax's from its logits."""
+def output_loss(code, acts, out, target, units, m, grad, scratch):
+    """The loss of the output layer ``acts[out]`` (units, samples) over the first ``m``
+    samples, d loss / d output into ``grad``: one unit's loss, or a softmax's from its
+    logits. The whole ``acts`` and an index, not a view, as for :func:`activate`."""
     if code >= CROSS_ENTROPY:  # cross_entropy or softmax_mse
-        return softmax_loss_and_grad(code, out, target, units, m, grad, scratch)
-    return loss_and_grad(code, out[0], target, m, grad[0])
+        return softmax_loss_and_grad(code, acts, out, target, units, m, grad, scratch)
+    return loss_and_grad(code, acts, out, target, m, grad)
 
 
 @njit
-def accuracy(out: np.ndarray, target: np.ndarray, units: int, m: int) -> float:
-    """Share of samples whose predicted class is the label: one unit says class 1 above 0.5;
-    K units, the argmax (the first of equal ones, as NumPy's)."""
+def accuracy(acts: np.ndarray, out: int, target: np.ndarray, units: int, m: int) -> float:
+    """Share of samples whose predicted class is the label, from the outputs ``acts[out]``:
+    one unit says class 1 above 0.5; K units, the argmax (the first of equal ones, as
+    NumPy's)."""
     right = 0
     if units == 1:
         for i in range(m):
-            right += (out[0, i] > 0.5) == (target[i] != 0.0)
+            right += (acts[out, 0, i] > 0.5) == (target[i] != 0.0)
         return right / m
     for i in range(m):
         best = 0
         for j in range(1, units):
-            if out[j, i] > out[best, i] or (
-                out[j, i] != out[j, i] and out[best, i] == out[best, i]
-            ):
+            z, top = acts[out, j, i], acts[out, best, i]
+            if z > top or (z != z and top == top):
                 best = j  # NaN wins, as in NumPy's argmax
         right += best == target[i]
     return right / m
@@ -318,7 +326,7 @@ def forward(w, sizes, offsets, codes, alphas, acts, m):
                 w_kj = w[start + k * fan_out + j]
                 for i in range(m):
                     acts[layer + 1, j, i] += w_kj * acts[layer, k, i]
-        activate(codes[layer], acts[layer + 1], fan_out, m, alphas[layer])
+        activate(codes[layer], acts, layer + 1, fan_out, m, alphas[layer])
 
 
 @njit(fastmath=FASTMATH | {"reassoc"})
@@ -332,7 +340,7 @@ def backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads):
     for layer in range(len(sizes) - 2, -1, -1):
         fan_in, fan_out, start = sizes[layer], sizes[layer + 1], offsets[layer]
         bias = start + fan_in * fan_out
-        times_grad(codes[layer], acts[layer + 1], incoming, fan_out, m, alphas[layer])
+        times_grad(codes[layer], acts, layer + 1, incoming, fan_out, m, alphas[layer])
         for j in range(fan_out):  # incoming is now delta
             total = 0.0
             for i in range(m):
@@ -480,8 +488,8 @@ def train_replicate(r, first, last, network, rule, data, state, out):
                     target[i] = y[order[start + i]]
                 labels = target
             forward(w, sizes, offsets, codes, alphas, a, m)
-            loss = output_loss(loss_code, a[top], labels, units, m, incoming, other)
-            right = accuracy(a[top], labels, units, m) if whole and slot >= 0 or held_out else 0.0
+            loss = output_loss(loss_code, a, top, labels, units, m, incoming, other)
+            right = accuracy(a, top, labels, units, m) if whole and slot >= 0 or held_out else 0.0
             if held_out:  # its loss and accuracy, nothing else
                 test_out[slot, r, 0], test_out[slot, r, 1] = loss, right
                 continue
