@@ -407,7 +407,7 @@ if __name__ == "__main__":
 
 
 def test_a_first_call_that_compiles_says_so_while_it_runs(monkeypatch, caplog):
-    """A newcomer's first run compiles for half a minute: the notice comes while that runs
+    """A newcomer's first run compiles for about ten seconds: the notice comes while it runs
     (a cache load ends before it, and cancelling the timer keeps it quiet)."""
     monkeypatch.setattr(compiled, "LOADING_SECONDS", 0.05)
     with caplog.at_level("INFO", logger=compiled.log.name):
