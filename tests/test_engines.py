@@ -4,6 +4,7 @@ activation, loss or optimizer is tested here on both engines without an edit."""
 import inspect
 import itertools
 import json
+import os
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from nnsweep.data import make_dataset
-from nnsweep.engines import compiled, kernels
+from nnsweep.engines import compile_ahead, compiled, kernels
 from nnsweep.engines.history import History, Recording, TrainSettings
 from nnsweep.engines.numpy_loop import train
 from nnsweep.nn.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, make_activation
@@ -417,3 +418,35 @@ def test_a_first_call_that_compiles_says_so_while_it_runs(monkeypatch, caplog):
         quiet.join(timeout=5)
     said = [r.getMessage() for r in caplog.records if "compiling" in r.getMessage()]
     assert said == [said[0]] and "only a first run does this" in said[0]
+
+
+FIRST_COMPILE = """
+import json
+import os
+from numba import typeof
+from nnsweep.engines import compile_ahead, compiled
+compile_ahead.start = lambda: None  # this process compiles, or loads, on its own
+compiled.warm_up()
+print(json.dumps([
+    [str(tuple(typeof(arg) for arg in args)), [str(s) for s in kernel.signatures],
+     sum(kernel.stats.cache_hits.values())]
+    for kernel, args in compile_ahead.calls()
+]))
+"""
+
+
+def test_the_second_process_compiles_what_the_training_loop_then_loads(tmp_path):
+    """compile_ahead's kernels, compiled for the argument types it lists, are the ones a
+    first compile of the training loop needs: it loads each from the cache."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    ahead = [sys.executable, "-m", "nnsweep.engines.compile_ahead"]
+    subprocess.run(ahead, env=env, check=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", FIRST_COMPILE], env=env, check=True,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    for listed, compiled_for, loaded in json.loads(done.stdout):
+        assert compiled_for == [listed] and loaded == 1
+
+
+def test_the_second_process_starts_only_on_an_empty_cache():
+    compiled.warm_up()  # the training loop is in numba's cache now
+    assert compile_ahead.start() is None

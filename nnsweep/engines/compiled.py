@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from nnsweep.engines import kernels
+from nnsweep.engines import compile_ahead, kernels
 from nnsweep.engines.history import NOTHING, History, LogHook, Recording, TrainSettings
 from nnsweep.engines.record_buffer import BlockRecordBuffer
 from nnsweep.engines.schedule import ORDER_ENTRIES_PER_BLOCK
@@ -132,8 +132,10 @@ def train(
         orders = _sample_orders(rngs, running, last - first + 1, len(x), rule.batch)
         out, data = record.block(first, last), (*train_data, orders, *test_data)
         began, notice = time.perf_counter(), _notice_if_compiling() if loading else None
+        ahead = compile_ahead.start() if loading else None  # a first compile on two cores
         kernel(first, last, network, tuple(rule), data, tuple(state), tuple(out))
         took = time.perf_counter() - began
+        compile_ahead.stop(ahead)
         if notice is not None:
             notice.cancel()
         if loading:  # the training clock starts after the loading
