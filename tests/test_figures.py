@@ -3,6 +3,7 @@ long runs, a mark where each replicate stopped, and a drawing for every loss, in
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from itertools import combinations
 
@@ -188,12 +189,10 @@ def test_a_figure_that_fails_is_returned_never_raised(tmp_path, monkeypatch):
     assert (tmp_path / "prediction.png").is_file()
 
 
-needs_spare_core = pytest.mark.skipif(
-    not figures.spare_core(), reason="boundary.gif is drawn beside the rest with a second core"
-)
+needs_fork = pytest.mark.skipif(sys.platform != "linux", reason="figures are forked on Linux")
 
 
-@needs_spare_core
+@needs_fork
 def test_boundary_gif_drawn_beside_the_rest_reports_its_failure_and_is_logged_here(
     tmp_path, monkeypatch, caplog
 ):
@@ -206,6 +205,7 @@ def test_boundary_gif_drawn_beside_the_rest_reports_its_failure_and_is_logged_he
         raise ValueError(f"drawn by process {os.getpid()}")
 
     monkeypatch.setattr(boundary_gif, "boundary_gif", broken)
+    monkeypatch.setattr(figures, "spare_core", lambda: True)  # whatever the load
     monkeypatch.setattr(figures, "half_of", lambda names, seconds: ["boundary"])
     failed = figures.draw_figures(*every_replicate_diverged(), tmp_path)
     assert list(failed) == ["boundary.gif"]
@@ -216,11 +216,12 @@ def test_boundary_gif_drawn_beside_the_rest_reports_its_failure_and_is_logged_he
     assert (tmp_path / "gradients.png").is_file()
 
 
-@needs_spare_core
+@needs_fork
 def test_a_drawing_process_that_dies_fails_its_figures_not_the_job(tmp_path, monkeypatch):
     from nnsweep.figures import boundary_gif
 
     monkeypatch.setattr(boundary_gif, "boundary_gif", lambda *args, **kwargs: os._exit(7))
+    monkeypatch.setattr(figures, "spare_core", lambda: True)
     monkeypatch.setattr(figures, "half_of", lambda names, seconds: ["boundary"])
     failed = figures.draw_figures(*every_replicate_diverged(), tmp_path)
     assert failed == {"boundary.gif": "the drawing process exited with code 7"}
@@ -233,6 +234,16 @@ def test_the_figures_are_split_in_two_about_equal_shares():
     short_run = {**main_run, "boundary": 0.22}
     assert figures.half_of(list(short_run), short_run) == ["boundary", "learning", "a"]
     assert figures.half_of(["gradients"], main_run) == []
+
+
+@needs_fork
+@pytest.mark.parametrize(("cores", "load", "forks"), [(2, 0.3, True), (2, 1.2, True),
+                                                       (2, 1.9, False), (1, 0.0, False),
+                                                       (4, 2.5, True)])  # fmt: skip
+def test_a_figure_is_forked_only_with_a_core_left_by_the_load(monkeypatch, cores, load, forks):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert figures.spare_core() is forks
 
 
 def test_a_worker_process_draws_every_figure_itself():

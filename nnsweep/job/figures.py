@@ -39,6 +39,7 @@ SECONDS = {
     "confusion": 0.15,
 }
 GIF_FRAME_SECONDS = 0.018  # boundary.gif's, per frame
+FREE_CORE = 0.7  # cores less the load (at least this process) that count as one free
 
 
 class Drawing(NamedTuple):
@@ -142,12 +143,14 @@ def half_of(names: list[str], seconds: dict[str, float]) -> list[str]:
 
 def spare_core() -> bool:
     """Whether a figure can be drawn in a forked process beside the others: on Linux (fork
-    shares the job's arrays and imports for free), with a second core, and not in a
-    launcher's or the discussion's worker process, whose siblings already use the cores."""
+    shares the job's arrays and imports for free), not in a launcher's or the discussion's
+    worker process, whose siblings already use the cores, and with a core left over by the
+    last minute's load (this process counts one: a test suite's workers, or other work,
+    leave none)."""
     return (
         sys.platform == "linux"
-        and len(os.sched_getaffinity(0)) > 1
         and multiprocessing.current_process().name == "MainProcess"
+        and len(os.sched_getaffinity(0)) - max(os.getloadavg()[0], 1.0) >= FREE_CORE
     )
 
 
