@@ -236,10 +236,12 @@ def test_the_figures_are_split_in_two_about_equal_shares():
     assert figures.half_of(["gradients"], main_run) == []
 
 
+LOADS = [(2, 0.3, True), (2, 1.6, True), (2, 1.9, False), (1, 0.0, False), (4, 3.5, True),
+         (4, 3.9, False)]  # fmt: skip
+
+
 @needs_fork
-@pytest.mark.parametrize(("cores", "load", "forks"), [(2, 0.3, True), (2, 1.2, True),
-                                                       (2, 1.9, False), (1, 0.0, False),
-                                                       (4, 2.5, True)])  # fmt: skip
+@pytest.mark.parametrize(("cores", "load", "forks"), LOADS)
 def test_a_figure_is_forked_only_with_a_core_left_by_the_load(monkeypatch, cores, load, forks):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))

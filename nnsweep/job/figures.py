@@ -39,7 +39,7 @@ SECONDS = {
     "confusion": 0.15,
 }
 GIF_FRAME_SECONDS = 0.018  # boundary.gif's, per frame
-FREE_CORE = 0.7  # cores less the load (at least this process) that count as one free
+FREE_CORE = 0.25  # cores less the load (this process at least) that leave room to draw
 
 
 class Drawing(NamedTuple):
@@ -144,9 +144,9 @@ def half_of(names: list[str], seconds: dict[str, float]) -> list[str]:
 def spare_core() -> bool:
     """Whether a figure can be drawn in a forked process beside the others: on Linux (fork
     shares the job's arrays and imports for free), not in a launcher's or the discussion's
-    worker process, whose siblings already use the cores, and with a core left over by the
-    last minute's load (this process counts one: a test suite's workers, or other work,
-    leave none)."""
+    worker process, whose siblings already use the cores, and with room left by the last
+    minute's load: this process counts one, and a sweep's drawing process about half of
+    another, while a test suite's two workers, or other work, fill a 2-core machine."""
     return (
         sys.platform == "linux"
         and multiprocessing.current_process().name == "MainProcess"
