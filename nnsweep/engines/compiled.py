@@ -172,7 +172,7 @@ def _test_data(recording: Recording, x: Array) -> tuple[Array, Array]:
 
 def _notice_if_compiling() -> threading.Timer:
     """A timer that tells the user, while the first call is still running, that it is
-    compiling: a cache load takes under a second, a compile 7-10 s on a 2-core machine, and a
+    compiling: a cache load takes under a second, a compile 6-8 s on a 2-core machine, and a
     newcomer's first run would otherwise sit silent for all of it."""
     notice = threading.Timer(LOADING_SECONDS, log.info, args=(
         "compiling the training kernels for this machine (only a first run does this; it "
