@@ -118,6 +118,24 @@ def test_two_identical_sweeps_at_once_train_each_job_once(tmp_path):
         assert_whole(sweep / job, 0.01)
 
 
+def test_hydra_record_half_rewritten_by_another_process_is_put_back_as_written(tmp_path):
+    """Between Hydra writing a job's .hydra/ and the job reading it, another process's Hydra
+    may truncate a file; the job puts back its own record, byte for byte, not what it found."""
+    folder = tmp_path / "run"
+    damage = "+hydra.callbacks.damage._target_=half_written.HalfWrittenHydraRecord"
+    proc = start(f"hydra.run.dir={folder}", damage, cwd=tmp_path)
+    assert proc.wait(timeout=120) == 0, finish(proc)
+    written = folder / ".hydra-as-written"
+    assert sorted(p.name for p in written.iterdir()) == [
+        "config.yaml",
+        "hydra.yaml",
+        "overrides.yaml",
+    ]
+    for kept in written.iterdir():
+        assert (folder / ".hydra" / kept.name).read_bytes() == kept.read_bytes(), kept.name
+    assert_whole(folder, 0.01)
+
+
 def test_a_killed_job_is_interrupted_and_the_jobs_after_it_never_started(tmp_path):
     sweep = tmp_path / "sweep"
     proc = start("-m", "seed=0,1,2", f"hydra.sweep.dir={sweep}", cwd=tmp_path, go=tmp_path / "go")

@@ -10,7 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
 
 from nnsweep import atomic
 from nnsweep.job import result_json
@@ -93,9 +94,21 @@ def set_aside(job_dir: Path) -> Path | None:
     return aside
 
 
-def hydra_record(job_dir: Path) -> dict[Path, bytes]:
-    """The bytes of Hydra's record of this job (``.hydra/*.yaml``), as this process wrote it."""
-    return {p: p.read_bytes() for p in (Path(job_dir) / ".hydra").glob("*.yaml")}
+def hydra_record(job_dir: Path, cfg: DictConfig) -> dict[Path, bytes]:
+    """Hydra's record of this job (``.hydra/*.yaml``) as this process's Hydra wrote it,
+    rebuilt from memory as Hydra writes it: the files themselves may already hold another
+    process's, or be half-written by it. Empty outside a Hydra job for ``job_dir``."""
+    if not HydraConfig.initialized():
+        return {}
+    hydra = HydraConfig.get()
+    if hydra.output_subdir is None or Path(hydra.runtime.output_dir) != Path(job_dir).absolute():
+        return {}
+    subdir = Path(job_dir) / hydra.output_subdir
+    return {
+        subdir / "config.yaml": OmegaConf.to_yaml(cfg).encode(),
+        subdir / "hydra.yaml": OmegaConf.to_yaml(HydraConfig.instance().cfg).encode(),
+        subdir / "overrides.yaml": OmegaConf.to_yaml(hydra.overrides.task).encode(),
+    }
 
 
 def restore_hydra_record(files: dict[Path, bytes]) -> None:

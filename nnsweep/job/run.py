@@ -54,7 +54,7 @@ def run(
     job_dir.mkdir(parents=True, exist_ok=True)
     cap_blas_threads(cfg)
     base = {"version": __version__, "config": resolved(cfg), "overrides": list(overrides or [])}
-    hydra_files = folder.hydra_record(job_dir)  # Hydra wrote it just now; another process may not
+    hydra_files = folder.hydra_record(job_dir, cfg)
     with lock.job_lock(job_dir, base["config"]):
         for stale in atomic.remove_partials(job_dir):
             log.info(f"{stale}: a temporary file of a killed job, removed")
