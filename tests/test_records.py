@@ -7,6 +7,7 @@ import os
 import socket
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nnsweep import atomic
@@ -57,6 +58,33 @@ def test_each_replicates_last_epoch_is_a_row_with_its_final_accuracy():
         assert rows["epoch"].max() == last
         assert rows["accuracy"].iloc[-1] == 1.0  # final_accuracy, not recorded mid-run
         assert rows["accuracy"].notna().all()
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"replicate": [0, 0, 1], "epoch": [1, 2, 1], "loss": [0.25, np.nan, 1e-300],
+         "accuracy": [np.nan, np.nan, 1.0]},  # NaN runs, and at the end of a row
+        {"replicate": [0, 1], "loss": [np.inf, -0.0], "grad_norm": [123456789012.5, 3.0]},
+        {"loss": [np.nan, 0.5], "replicate": [0, 1]},  # a float first: pandas writes it
+        {"replicate": np.zeros(0, int), "loss": np.zeros(0)},  # empty: pandas writes it
+        {"replicate": [0], "name": ["a"]},  # text: pandas writes it
+    ],
+)  # fmt: skip
+def test_the_csv_writer_writes_what_pandas_writes(tmp_path, columns):
+    table = pd.DataFrame(columns)
+    table.to_csv(tmp_path / "pandas.csv", index=False, float_format=csv_tables.FLOAT_FORMAT)
+    written = csv_tables.write_loss_csv(table, tmp_path)
+    assert written.read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_a_table_of_several_chunks_is_written_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_tables, "CHUNK_ROWS", 3)
+    table = pd.DataFrame({"replicate": np.arange(10), "loss": np.linspace(0, 1, 10)})
+    table.loc[[2, 3, 9], "loss"] = np.nan  # at a chunk's end, start and the last row
+    table.to_csv(tmp_path / "pandas.csv", index=False, float_format=csv_tables.FLOAT_FORMAT)
+    written = csv_tables.write_loss_csv(table, tmp_path)
+    assert written.read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):

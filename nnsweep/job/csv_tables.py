@@ -132,10 +132,38 @@ def write_layers_csv(table: pd.DataFrame, job_dir: Path) -> Path:
     return _write_csv(table, Path(job_dir) / LAYERS_CSV)
 
 
+FLOAT_FORMAT = "%.10g"
+
+
+CHUNK_ROWS = 100_000  # rows formatted at once: a large table's text is never all in memory
+
+
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """``table.to_csv(path, index=False, float_format=FLOAT_FORMAT)``, byte for byte, at
+    twice its speed for our tables: pandas formats each value through a few Python calls,
+    this one row at a time (a 1,000-replicate job's tables took 25 s of its 33)."""
+    row = _row_format(table)
     with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.10g")
+        if row is None:
+            table.to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
+            return path
+        columns = [table[name].to_numpy() for name in table.columns]
+        with open(tmp, "w") as file:
+            file.write(",".join(table.columns) + "\n")
+            for start in range(0, len(table), CHUNK_ROWS):
+                rows = zip(*(c[start : start + CHUNK_ROWS].tolist() for c in columns), strict=True)
+                file.write("".join(map(row.__mod__, rows)).replace(",nan", ","))  # NaN: empty
     return path
+
+
+def _row_format(table: pd.DataFrame) -> str | None:
+    """A row's %-format (``%d`` an integer, FLOAT_FORMAT a float), or None for a table this
+    writer does not do: an empty one, another column type, or a float first column (a NaN
+    there would not follow a comma)."""
+    kinds = [table[name].dtype.kind for name in table.columns]
+    if len(table) == 0 or not kinds or kinds[0] not in "iu" or set(kinds) - set("iuf"):
+        return None
+    return ",".join("%d" if kind in "iu" else FLOAT_FORMAT for kind in kinds) + "\n"
 
 
 def read_loss_csv(job_dir: Path) -> pd.DataFrame:
