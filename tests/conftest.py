@@ -1,12 +1,20 @@
 """Shared fixtures: the lab's two datasets and its 2-4-4-1 sigmoid network; the compiled
 engine loaded once before any test runs."""
 
+import signal
+
 import numpy as np
 import pytest
 
 from nnsweep.data import make_dataset
 from nnsweep.nn.activations import make_activation
 from nnsweep.nn.mlp import MLP
+
+# A shell starts a background job (`pytest &` in a script) with SIGINT ignored, and a
+# process inherits that: the jobs that tests stop with Ctrl-C's signal would never see it.
+# Python's own handler here makes every process a test starts get SIGINT's default.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
