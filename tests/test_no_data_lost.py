@@ -118,22 +118,22 @@ def test_two_identical_sweeps_at_once_train_each_job_once(tmp_path):
         assert_whole(sweep / job, 0.01)
 
 
-def test_hydra_record_half_rewritten_by_another_process_is_put_back_as_written(tmp_path):
+@pytest.mark.parametrize("sweep", [False, True], ids=["run", "sweep"])
+def test_hydra_record_half_rewritten_by_another_process_is_put_back_as_written(tmp_path, sweep):
     """Between Hydra writing a job's .hydra/ and the job reading it, another process's Hydra
     may truncate a file; the job puts back its own record, byte for byte, not what it found."""
-    folder = tmp_path / "run"
+    out = tmp_path / "out"
+    where = ["-m", "seed=0,1", f"hydra.sweep.dir={out}"] if sweep else [f"hydra.run.dir={out}"]
     damage = "+hydra.callbacks.damage._target_=half_written.HalfWrittenHydraRecord"
-    proc = start(f"hydra.run.dir={folder}", damage, cwd=tmp_path)
+    proc = start(*where, damage, cwd=tmp_path)
     assert proc.wait(timeout=120) == 0, finish(proc)
-    written = folder / ".hydra-as-written"
-    assert sorted(p.name for p in written.iterdir()) == [
-        "config.yaml",
-        "hydra.yaml",
-        "overrides.yaml",
-    ]
-    for kept in written.iterdir():
-        assert (folder / ".hydra" / kept.name).read_bytes() == kept.read_bytes(), kept.name
-    assert_whole(folder, 0.01)
+    for job in [out / "0", out / "1"] if sweep else [out]:
+        written = job / ".hydra-as-written"
+        names = sorted(p.name for p in written.iterdir())
+        assert names == ["config.yaml", "hydra.yaml", "overrides.yaml"]
+        for kept in written.iterdir():
+            assert (job / ".hydra" / kept.name).read_bytes() == kept.read_bytes(), kept.name
+        assert_whole(job, 0.01)
 
 
 def test_a_killed_job_is_interrupted_and_the_jobs_after_it_never_started(tmp_path):

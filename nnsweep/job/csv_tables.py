@@ -148,7 +148,7 @@ def _write_csv(table: pd.DataFrame, path: Path) -> Path:
             table.to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
             return path
         columns = [table[name].to_numpy() for name in table.columns]
-        with open(tmp, "w") as file:
+        with open(tmp, "w", encoding="utf-8") as file:
             file.write(",".join(table.columns) + "\n")
             for start in range(0, len(table), CHUNK_ROWS):
                 rows = zip(*(c[start : start + CHUNK_ROWS].tolist() for c in columns), strict=True)
