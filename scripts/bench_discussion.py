@@ -41,6 +41,9 @@ from bench import (
 )
 
 from nnsweep.data import make_dataset
+from nnsweep.job import result_json
+from nnsweep.job.result_json import JobStatus
+from nnsweep.report.jobs import find_job_dirs
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURE_SECONDS = 0.3  # each timed run of a network lasts about this long
@@ -70,9 +73,9 @@ def arguments() -> argparse.Namespace:
 def trained_jobs(work: Path) -> list[dict]:
     """Each complete job's result.json under ``work``, one per distinct config."""
     found = {}
-    for path in sorted(work.glob("*/*/result.json")):
-        result = json.loads(path.read_text())
-        if result.get("status") == "complete":
+    for job_dir in find_job_dirs(work):
+        result = result_json.read_result(job_dir)
+        if result["status"] == JobStatus.COMPLETE:
             found.setdefault(json.dumps(result["config"], sort_keys=True), result)
     return list(found.values())
 
