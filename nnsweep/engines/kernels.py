@@ -320,10 +320,33 @@ def forward(w, sizes, offsets, codes, alphas, acts, m):
         fan_in, fan_out, start = sizes[layer], sizes[layer + 1], offsets[layer]
         bias = start + fan_in * fan_out
         for j in range(fan_out):
-            for i in range(m):
-                acts[layer + 1, j, i] = w[bias + j]
-            k = 0
-            while k + 4 <= fan_in:  # four inputs a pass, added in the same order as one by one
+            # the bias and the first (up to) four inputs in one pass, then four a pass, each
+            # added in the same order as one by one: every pass is a loop's fixed cost, and
+            # a small network's loops run few samples
+            b, k = w[bias + j], min(fan_in, 4)
+            w0, w1 = w[start + j], w[start + min(1, k - 1) * fan_out + j]
+            w2, w3 = w[start + min(2, k - 1) * fan_out + j], w[start + (k - 1) * fan_out + j]
+            if k == 4:
+                for i in range(m):
+                    acts[layer + 1, j, i] = (
+                        b
+                        + w0 * acts[layer, 0, i]
+                        + w1 * acts[layer, 1, i]
+                        + w2 * acts[layer, 2, i]
+                        + w3 * acts[layer, 3, i]
+                    )
+            elif k == 3:
+                for i in range(m):
+                    acts[layer + 1, j, i] = (
+                        b + w0 * acts[layer, 0, i] + w1 * acts[layer, 1, i] + w2 * acts[layer, 2, i]
+                    )
+            elif k == 2:
+                for i in range(m):
+                    acts[layer + 1, j, i] = b + w0 * acts[layer, 0, i] + w1 * acts[layer, 1, i]
+            else:
+                for i in range(m):
+                    acts[layer + 1, j, i] = b + w0 * acts[layer, 0, i]
+            while k + 4 <= fan_in:
                 w0, w1 = w[start + k * fan_out + j], w[start + (k + 1) * fan_out + j]
                 w2, w3 = w[start + (k + 2) * fan_out + j], w[start + (k + 3) * fan_out + j]
                 for i in range(m):
@@ -379,10 +402,32 @@ def backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads):
                 grads[start + rest * fan_out + j] = total
         if layer:
             for k in range(fan_in):
-                for i in range(m):
-                    other[k, i] = 0.0
-                j, row = 0, start + k * fan_out
-                while j + 4 <= fan_out:  # four units a pass, as forward's four inputs
+                # from 0 and the first (up to) four units in one pass, then four a pass, as
+                # forward adds its inputs
+                row, j = start + k * fan_out, min(fan_out, 4)
+                w0, w1 = w[row], w[row + min(1, j - 1)]
+                w2, w3 = w[row + min(2, j - 1)], w[row + j - 1]
+                if j == 4:
+                    for i in range(m):
+                        other[k, i] = (
+                            0.0
+                            + w0 * incoming[0, i]
+                            + w1 * incoming[1, i]
+                            + w2 * incoming[2, i]
+                            + w3 * incoming[3, i]
+                        )
+                elif j == 3:
+                    for i in range(m):
+                        other[k, i] = (
+                            0.0 + w0 * incoming[0, i] + w1 * incoming[1, i] + w2 * incoming[2, i]
+                        )
+                elif j == 2:
+                    for i in range(m):
+                        other[k, i] = 0.0 + w0 * incoming[0, i] + w1 * incoming[1, i]
+                else:
+                    for i in range(m):
+                        other[k, i] = 0.0 + w0 * incoming[0, i]
+                while j + 4 <= fan_out:
                     w0, w1, w2, w3 = w[row + j], w[row + j + 1], w[row + j + 2], w[row + j + 3]
                     for i in range(m):
                         other[k, i] = (
