@@ -5,7 +5,9 @@ Each figure is measured on real commands in fresh processes, as a user runs them
 - the compiled engine's first-ever compilation (an empty numba cache) and its load
   from a warm cache, in a process that does nothing else;
 - the CPU time of a whole job that trains 10 epochs (Python, Hydra composing the
-  config, imports, training, the three figures, the files), on each engine;
+  config, imports, training, the five figures, the files), on each engine;
+- beside it, the floor of its figures: the same five drawn as simply as matplotlib draws
+  them (``scripts/floor/figures.py``), and the imports any job pays;
 - the same per job in an 8-job sweep under the joblib launcher, whose workers import
   once and run several jobs;
 - what each job of a sweep on Hydra's default launcher (one process, the jobs one after
@@ -70,6 +72,34 @@ def job_costs(repeats: int, work: Path) -> None:
     print(f"per job of an 8-job joblib sweep:     {cpu / 8:6.2f} s CPU ({wall:.1f} s wall in all)")
 
 
+def figures_floor(repeats: int, work: Path) -> None:
+    """The least the 10-epoch job's figures cost in matplotlib, drawn as simply as it
+    draws (scripts/floor/figures.py), beside the imports any job pays: a fresh process's
+    first drawing, and a warm process's (each job of a sweep after the first)."""
+    script = ROOT / "scripts" / "floor" / "figures.py"
+    cmd = [sys.executable, str(script), str(work / "numba"), "--engine"]
+    runs = []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        whole = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        runs.append({**json.loads(done.stdout), "whole": whole})
+    least = {key: min(run[key] for run in runs) for key in ("imports", "engine", "whole")}
+    first = min(run["rounds"][0] for run in runs)
+    warm = min(min(run["rounds"][1:]) for run in runs)
+    print(
+        f"the same figures drawn as simply as matplotlib draws them: {first:.2f} s CPU in a "
+        f"fresh process, {warm:.2f} s warm; importing numpy, matplotlib, hydra and "
+        f"omegaconf {least['imports']:.2f} s CPU, then numba and the engine's cache "
+        f"{least['engine']:.2f} s"
+    )
+    print(
+        f"  so a process that does only those and draws them once (no config, training "
+        f"or files): {min(run['whole'] - sum(run['rounds'][1:]) for run in runs):.2f} s CPU"
+    )
+
+
 def sweep_cost(jobs: int, figures: bool, work: Path) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, training seconds of its jobs) of a sweep of ``jobs``
     10-epoch jobs on Hydra's default launcher, the report callback off."""
@@ -123,6 +153,7 @@ def main() -> None:
     compile_times()
     with tempfile.TemporaryDirectory() as work:
         job_costs(args.repeats, Path(work))
+        figures_floor(args.repeats, Path(work))
         sweep_per_job(args.repeats, Path(work))
         main_run(args.repeats, Path(work))
 

@@ -1,6 +1,7 @@
 """A job's fixed cost outside training and drawing (issue 20): Hydra composes each config
 once, and what it composes once is what it composed twice before."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,30 @@ def test_a_job_that_draws_no_figures_never_imports_matplotlib(tmp_path):
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     assert "nnsweep.job.figures" in imported  # the run did reach the figures' module
     assert "matplotlib" not in imported
+
+
+def test_the_figures_floor_draws_each_figure_it_finds_at_its_size(tmp_path):
+    """scripts/floor/figures.py (bench_startup.py's floor) draws what a job folder holds,
+    by name, at each file's pixel size, and prints the CPU time of each round."""
+    from PIL import Image
+
+    job = tmp_path / "job"
+    job.mkdir()
+    for name, size in {"learning_curve.png": (80, 44), "decision_boundary.png": (60, 48)}.items():
+        Image.new("RGB", size).save(job / name)
+    frames = [Image.new("RGB", (48, 48), (i, 0, 0)) for i in range(3)]
+    frames[0].save(job / "boundary.gif", save_all=True, append_images=frames[1:])
+    out = tmp_path / "drawn"
+    script = Path(__file__).parent.parent / "scripts" / "floor" / "figures.py"
+    cmd = [sys.executable, str(script), str(job), "--rounds", "2", "--keep", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    times = json.loads(done.stdout)
+    assert len(times["rounds"]) == 2 and min(times["rounds"]) > 0 and times["imports"] > 0
+    drawn = {p.name: Image.open(p) for p in out.iterdir()}
+    assert {name: image.size for name, image in drawn.items()} == {
+        "learning_curve.png": (80, 44),
+        "decision_boundary.png": (60, 48),
+        "boundary.gif": (48, 48),
+    }
+    assert drawn["boundary.gif"].n_frames == 3

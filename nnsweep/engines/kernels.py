@@ -323,7 +323,7 @@ def forward(w, sizes, offsets, codes, alphas, acts, m):
             # the bias and the first (up to) four inputs in one pass, then four a pass, each
             # added in the same order as one by one: every pass is a loop's fixed cost, and
             # a small network's loops run few samples
-            b, k = w[bias + j], min(fan_in, 4)
+            b, k = w[bias + j], min(fan_in, 4)  # past the k-th, a weight is read, not used
             w0, w1 = w[start + j], w[start + min(1, k - 1) * fan_out + j]
             w2, w3 = w[start + min(2, k - 1) * fan_out + j], w[start + (k - 1) * fan_out + j]
             if k == 4:
@@ -404,7 +404,7 @@ def backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads):
             for k in range(fan_in):
                 # from 0 and the first (up to) four units in one pass, then four a pass, as
                 # forward adds its inputs
-                row, j = start + k * fan_out, min(fan_out, 4)
+                row, j = start + k * fan_out, min(fan_out, 4)  # as forward's w0-w3
                 w0, w1 = w[row], w[row + min(1, j - 1)]
                 w2, w3 = w[row + min(2, j - 1)], w[row + j - 1]
                 if j == 4:
