@@ -195,6 +195,30 @@ def test_failed_unfinished_and_truncated_jobs_are_listed_not_fatal(damaged, capl
     assert not_complete["error"].tolist() == ["", "RuntimeError: injected for the test"]
 
 
+def test_a_sweep_with_no_complete_job_is_reported_not_a_traceback(damaged, caplog):
+    """Every job failed, unreadable or damaged: the report lists them all and says there is
+    nothing to compare; settings.csv keeps its header."""
+    make_failed_copy(damaged, "0", "3")
+    (damaged / "0" / "result.json").write_text("{garbage")
+    (damaged / "1" / "result.json").unlink()
+    (damaged / "2" / "result.json").write_text("[]")  # JSON, not a record
+    with caplog.at_level(logging.WARNING):
+        path = report.write_report(damaged)
+    markdown = path.read_text()
+    answer = markdown.split("## The answer")[1].split("##")[0]
+    assert (
+        answer.strip() == "No job of this sweep completed, so there is nothing to compare; "
+        "each job's status says why."
+    )
+    section = markdown.split("## Jobs that did not complete")[1].split("##")[0]
+    for job in ("0", "1", "2", "3"):
+        assert f"| {job} |" in section
+    settings = pd.read_csv(damaged / "report" / "settings.csv")
+    assert settings.empty and {"replicates", "epochs_km_median"} <= set(settings.columns)
+    page = (damaged / "report" / "report.html").read_text()
+    assert "No job of this sweep completed" in page
+
+
 @pytest.mark.slow
 def test_the_script_reports_a_damaged_sweep(damaged):
     make_failed_copy(damaged, "0", "3")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from nnsweep.engines import schedule
 from nnsweep.report.jobs import COMPLETE
-from nnsweep.report.survival import survival_columns
+from nnsweep.report.survival import SURVIVAL_COLUMNS, survival_columns
 from nnsweep.report.tables import PANEL, POOLED, Sweep
 from nnsweep.report.text import ordered_values, short_name, value_labels
 
@@ -44,7 +44,10 @@ def setting_table(runs: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
         diverged=("diverged", "sum"),
         **named,
     )
-    censored = groups[runs.columns.tolist()].apply(survival_columns)
+    if runs.empty:  # no complete job: apply would hand back the input's columns
+        censored = pd.DataFrame(index=table.index, columns=list(SURVIVAL_COLUMNS.values()))
+    else:
+        censored = groups[runs.columns.tolist()].apply(survival_columns)
     table = table.join(censored)
     return table.reset_index().astype({"converged": "int64", "diverged": "int64"})
 

@@ -61,6 +61,11 @@ GRADIENTS_LEAD = (
 )
 
 
+NOTHING_COMPLETE = (
+    "No job of this sweep completed, so there is nothing to compare; each job's status says why."
+)
+
+
 def markdown_report(sweep: Sweep, figures: Sequence[Path]) -> str:
     """report.md: the answer, the summary table, jobs that did not complete, figures."""
     parts = [_header(sweep), "## The answer", _answer(sweep), "## Every setting", _summary(sweep)]
@@ -112,12 +117,16 @@ def _answer(sweep: Sweep) -> str:
         "Holm-corrected for the number of comparisons. Final loss and accuracy are "
         f"{STATISTIC}s over the replicates."
     )
+    if sweep.done.empty:
+        return NOTHING_COMPLETE
     lines = answer_lines(sweep) or _setting_lines(summary_table(sweep))
     return "\n".join([lead, "", *lines])
 
 
 def _setting_lines(table: pd.DataFrame) -> list[str]:
     """Where no field but the dataset was swept: each setting's outcome in one line."""
+    if table.empty:
+        return [NOTHING_COMPLETE]
     keys = table.columns[: list(table.columns).index("replicates")]
     return [
         f"- {', '.join(str(row[k]) for k in keys)}: {epochs_text(row)}; final accuracy "
