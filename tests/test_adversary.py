@@ -505,9 +505,11 @@ def test_every_frame_of_boundary_gif_is_the_snapshot_predict_gives_at_its_epoch(
     [network] = load_networks(tmp_path)
     for frame in shown[:-1]:
         np.testing.assert_array_equal(network.at(frame.epoch), frame.params)
-    predict_main([str(tmp_path), "0.1", "0.9", "--epoch", str(shown[-2].epoch)])
     expected = network.predict([[0.1, 0.9]], shown[-2].params)[0, 0]
-    assert capsys.readouterr().out.splitlines()[1] == f"0.1,0.9,{expected:.10g}"
+    epoch = ["--epoch", str(shown[-2].epoch)]
+    for argv in ([str(tmp_path), "0.1", "0.9", *epoch], [str(tmp_path), *epoch, "0.1", "0.9"]):
+        predict_main(argv)  # the point before the option or after it
+        assert capsys.readouterr().out.splitlines()[1] == f"0.1,0.9,{expected:.10g}"
 
 
 def test_ctrl_c_inside_a_c_callback_prints_no_ignored_traceback(capsys, monkeypatch):

@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     p = parser()
-    args = p.parse_args(argv)
+    args = p.parse_intermixed_args(argv)  # the point may come after --epoch N
     if (args.csv is None) == (len(args.point) != 2):
         p.error("give one point as x1 x2, or --csv FILE")
     if not (args.job_dir / PARAMS_NPZ).is_file():
