@@ -17,12 +17,15 @@ plotly.min.js beside it) go to --out, overwritten.
 import argparse
 import logging
 import shutil
+import sys
 import time
 from functools import partial
 from pathlib import Path
 
 from nnsweep import report
+from nnsweep.errors import ConfigError
 from nnsweep.lab import discussion, discussion_page, experiments, schedule
+from nnsweep.report.text import count
 
 ROOT = Path(__file__).resolve().parent.parent
 # 5 replicates cannot decide any paired comparison at 95% (5 of 5 seeds: sign test p =
@@ -74,12 +77,20 @@ def overrides(args: argparse.Namespace) -> list[str]:
 def main() -> None:
     args = arguments()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        discuss(args)
+    except (ConfigError, schedule.JobFailed) as error:  # said in one line, as nnsweep does
+        sys.exit(f"discussion.py: {error}")
+
+
+def discuss(args: argparse.Namespace) -> None:
+    """Train every job of ``args.only``, then write discussion.md and index.html."""
     start = time.perf_counter()
     say = partial(schedule.say, started=start)
     say(f"starting {schedule.CORES} workers, each loading the training kernels (compiled "
-        "first if this machine has none: about 20 s)")  # fmt: skip
+        "first if this machine has none)")  # fmt: skip
     with schedule.workers() as workers:
-        say(f"composing the jobs of {len(args.only)} experiments")
+        say(f"composing the jobs of {count(len(args.only), 'experiment')}")
         jobs = experiments.plan(args.only, args.work, overrides(args))
         for name in args.only:
             shutil.rmtree(args.work / name, ignore_errors=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from nnsweep import read_sweep
+from nnsweep.report.jobs import NoRunsError
 
 SEPARATED = 0.95  # held-out accuracy every replicate reaches
 IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
@@ -74,7 +75,15 @@ def main() -> None:
     folder = args.sweep or args.work
     if args.sweep is None:
         run_experiment(folder)
-    runs = read_sweep(folder).runs
+    try:
+        runs = read_sweep(folder).runs
+    except NoRunsError as error:
+        sys.exit(f"spirals.py: {error}")
+    if "final_test_accuracy" not in runs or "activation.name" not in runs.attrs["swept"]:
+        sys.exit(
+            f"spirals.py: {folder} is not an experiment=spirals sweep (no held-out accuracy, "
+            "or activation not swept); run python -m nnsweep experiment=spirals"
+        )
     print("\n".join(finding(runs)))
     copy_figures(folder, runs)
 

@@ -128,3 +128,23 @@ def test_without_layers_csv_the_explanation_cannot_tell(tmp_path):
     why = text.split("## Section 5: ")[2]
     assert "Cannot tell: no gradient per layer was recorded for sigmoid" in why
     assert "gradients_activation" not in why and "![curves_activation]" in why
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["--replicates", "0"], "replicates=0 is out of range; allowed: an integer from 1"),
+        (["--epochs", "-5"], "epochs=-5 is out of range; allowed: an integer from 1"),
+    ],
+)
+def test_a_bad_setting_is_one_line_before_any_job_starts(tmp_path, args, said):
+    """Checked as each job's config is composed, before the workers train anything."""
+    work, out = tmp_path / "work", tmp_path / "out"
+    cmd = [sys.executable, str(ROOT / "scripts" / "discussion.py"), *args, "--only", "results"]
+    done = subprocess.run([*cmd, "--work", str(work), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("discussion.py: ") and said in last
+    assert "Traceback" not in done.stderr
+    assert not work.exists() and not out.exists()

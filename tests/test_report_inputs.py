@@ -1,5 +1,9 @@
 """What nnsweep-report says of inputs that are not what it reads: one line, exit 1."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from synthetic import config, write_job
 
@@ -50,3 +54,17 @@ def test_an_out_that_cannot_be_written_is_one_line(sweep, caplog, monkeypatch):
     assert error_lines(caplog) == [
         "nnsweep-report: cannot write the report: [Errno 28] No space left on device"
     ]
+
+
+@pytest.mark.parametrize("given", ["sweep", "missing"])
+def test_the_spirals_script_says_in_one_line_what_it_cannot_read(sweep, given):
+    """scripts/spirals.py --sweep on a sweep that is not experiment=spirals (no held-out
+    accuracy, activation not swept), or on no folder at all."""
+    folder = sweep if given == "sweep" else sweep / "missing"
+    script = Path(__file__).resolve().parent.parent / "scripts" / "spirals.py"
+    done = subprocess.run([sys.executable, str(script), "--sweep", str(folder)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1 and done.stdout == ""
+    said = "is not an experiment=spirals sweep" if given == "sweep" else "no such folder"
+    assert done.stderr.splitlines() == [done.stderr.strip()] and said in done.stderr
+    assert done.stderr.startswith(f"spirals.py: {folder}")

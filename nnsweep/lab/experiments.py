@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nnsweep.job import result_json
 from nnsweep.job.compose import compose as compose_checked
+from nnsweep.job.preflight import preflight
 from nnsweep.job.run import run
 from nnsweep.job.schema import CONFIG_DIR, PRESENTATION_FIELDS, register
 
@@ -70,6 +71,7 @@ def composed(job_lists: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         for job_overrides in job_lists:
             cfg = compose("config", overrides=list(job_overrides))
+            preflight(cfg)  # a bad value stops the discussion here, before any job starts
             config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
             kept = {k: v for k, v in config.items() if k not in PRESENTATION_FIELDS}
             key = hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()

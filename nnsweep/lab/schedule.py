@@ -45,6 +45,10 @@ FIGURES_GUESS = 3.0  # seconds to draw one experiment's figures, before any timi
 OVERRUN = 0.25  # a task past its guess: the share of its time so far it is taken to need yet
 
 
+class JobFailed(RuntimeError):
+    """A job or an experiment's figures failed in a worker: what, and the worker's error."""
+
+
 @dataclass
 class Task:
     """A job to train, or (job None) an experiment's figures to draw."""
@@ -220,7 +224,7 @@ class Pool:
             result, task.took = future.result()
         except Exception as error:
             what = f"job {task.job.number}" if task.job else "the figures"
-            raise RuntimeError(f"{task.experiment}: {what} failed: {error}") from error
+            raise JobFailed(f"{task.experiment}: {what} failed: {error}") from error
         self.done.append(task)
         if task.job is None:
             task.figures = result
