@@ -320,13 +320,13 @@ def forward(w, sizes, offsets, codes, alphas, acts, m):
         fan_in, fan_out, start = sizes[layer], sizes[layer + 1], offsets[layer]
         bias = start + fan_in * fan_out
         for j in range(fan_out):
-            # the bias and the first (up to) four inputs in one pass, then four a pass, each
+            # the bias and the first four inputs (or two) in one pass, then four a pass, each
             # added in the same order as one by one: every pass is a loop's fixed cost, and
             # a small network's loops run few samples
-            b, k = w[bias + j], min(fan_in, 4)  # past the k-th, a weight is read, not used
-            w0, w1 = w[start + j], w[start + min(1, k - 1) * fan_out + j]
-            w2, w3 = w[start + min(2, k - 1) * fan_out + j], w[start + (k - 1) * fan_out + j]
+            b, k = w[bias + j], 4 if fan_in >= 4 else 2 if fan_in >= 2 else 0
+            w0, w1 = w[start + j], w[start + min(1, fan_in - 1) * fan_out + j]
             if k == 4:
+                w2, w3 = w[start + 2 * fan_out + j], w[start + 3 * fan_out + j]
                 for i in range(m):
                     acts[layer + 1, j, i] = (
                         b
@@ -335,17 +335,12 @@ def forward(w, sizes, offsets, codes, alphas, acts, m):
                         + w2 * acts[layer, 2, i]
                         + w3 * acts[layer, 3, i]
                     )
-            elif k == 3:
-                for i in range(m):
-                    acts[layer + 1, j, i] = (
-                        b + w0 * acts[layer, 0, i] + w1 * acts[layer, 1, i] + w2 * acts[layer, 2, i]
-                    )
             elif k == 2:
                 for i in range(m):
                     acts[layer + 1, j, i] = b + w0 * acts[layer, 0, i] + w1 * acts[layer, 1, i]
             else:
                 for i in range(m):
-                    acts[layer + 1, j, i] = b + w0 * acts[layer, 0, i]
+                    acts[layer + 1, j, i] = b
             while k + 4 <= fan_in:
                 w0, w1 = w[start + k * fan_out + j], w[start + (k + 1) * fan_out + j]
                 w2, w3 = w[start + (k + 2) * fan_out + j], w[start + (k + 3) * fan_out + j]
