@@ -324,8 +324,8 @@ def forward(w, sizes, offsets, codes, alphas, acts, m):
             # added in the same order as one by one: every pass is a loop's fixed cost, and
             # a small network's loops run few samples
             b, k = w[bias + j], 4 if fan_in >= 4 else 2 if fan_in >= 2 else 0
-            w0, w1 = w[start + j], w[start + min(1, fan_in - 1) * fan_out + j]
             if k == 4:
+                w0, w1 = w[start + j], w[start + fan_out + j]
                 w2, w3 = w[start + 2 * fan_out + j], w[start + 3 * fan_out + j]
                 for i in range(m):
                     acts[layer + 1, j, i] = (
@@ -336,6 +336,7 @@ def forward(w, sizes, offsets, codes, alphas, acts, m):
                         + w3 * acts[layer, 3, i]
                     )
             elif k == 2:
+                w0, w1 = w[start + j], w[start + fan_out + j]
                 for i in range(m):
                     acts[layer + 1, j, i] = b + w0 * acts[layer, 0, i] + w1 * acts[layer, 1, i]
             else:
@@ -398,8 +399,8 @@ def backward(w, sizes, offsets, codes, alphas, acts, incoming, other, m, grads):
         if layer:
             for k in range(fan_in):
                 # from 0 and the first (up to) four units in one pass, then four a pass, as
-                # forward adds its inputs
-                row, j = start + k * fan_out, min(fan_out, 4)  # as forward's w0-w3
+                # forward adds its inputs (a weight past the j-th is read, not used)
+                row, j = start + k * fan_out, min(fan_out, 4)
                 w0, w1 = w[row], w[row + min(1, j - 1)]
                 w2, w3 = w[row + min(2, j - 1)], w[row + j - 1]
                 if j == 4:

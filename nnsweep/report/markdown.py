@@ -106,6 +106,8 @@ def _header(sweep: Sweep) -> str:
 
 
 def _answer(sweep: Sweep) -> str:
+    if sweep.done.empty:
+        return NOTHING_COMPLETE
     lead = (
         "Epochs to the threshold are censored: a replicate that stopped at the epoch cap (or "
         "diverged) would have taken more than the cap, so each setting's median is the "
@@ -117,16 +119,19 @@ def _answer(sweep: Sweep) -> str:
         "Holm-corrected for the number of comparisons. Final loss and accuracy are "
         f"{STATISTIC}s over the replicates."
     )
+    return "\n".join([lead, "", *answer_text(sweep)])
+
+
+def answer_text(sweep: Sweep) -> list[str]:
+    """The answer's lines, report.md's and report.html's: the tested answer, or where only
+    the dataset was swept each setting's outcome, or that no job completed."""
     if sweep.done.empty:
-        return NOTHING_COMPLETE
-    lines = answer_lines(sweep) or _setting_lines(summary_table(sweep))
-    return "\n".join([lead, "", *lines])
+        return [NOTHING_COMPLETE]
+    return answer_lines(sweep) or _setting_lines(summary_table(sweep))
 
 
 def _setting_lines(table: pd.DataFrame) -> list[str]:
     """Where no field but the dataset was swept: each setting's outcome in one line."""
-    if table.empty:
-        return [NOTHING_COMPLETE]
     keys = table.columns[: list(table.columns).index("replicates")]
     return [
         f"- {', '.join(str(row[k]) for k in keys)}: {epochs_text(row)}; final accuracy "

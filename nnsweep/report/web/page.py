@@ -14,9 +14,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from nnsweep import __version__, atomic
-from nnsweep.report.aggregate import summary_table
-from nnsweep.report.answer import answer_lines
-from nnsweep.report.markdown import _header, _setting_lines
+from nnsweep.report.markdown import _header, answer_text
 from nnsweep.report.tables import Sweep
 from nnsweep.report.web.plots import sweep_figures
 from nnsweep.report.web.rows import table_data
@@ -37,9 +35,9 @@ def write_page(sweep: Sweep, out_dir: Path) -> Path:
     """report.html (and plotly.min.js) into ``out_dir``: the answer, the runs table, the
     interactive figures and each job's view. Returns the page's path."""
     out_dir = Path(out_dir)
-    # report.md's header and answer from the very functions report.md takes them from (its
-    # private helpers rather than a second copy): word for word, whoever rewrites them
-    lines = answer_lines(sweep) or _setting_lines(summary_table(sweep))
+    # report.md's header and answer from the very functions report.md takes them from:
+    # word for word, whoever rewrites them
+    lines = answer_text(sweep)
     figures = sweep_figures(sweep)
     body = section("answer", "The answer", markdown_html("\n".join(lines)))
     body += RUNS_SECTION + figures_section(len(figures))
