@@ -13,7 +13,10 @@ Each figure is measured on real commands in fresh processes, as a user runs them
 - what each job of a sweep on Hydra's default launcher (one process, the jobs one after
   another) adds beyond its training: a 9-job sweep's time less a 1-job sweep's, over the
   8 jobs it adds, less their training (result.json's seconds), in wall and in CPU time;
-  and again with ``figures=[]``, whose difference is the figures' share;
+  and again with ``figures=[]``, whose difference is the figures' share; then the same
+  for jobs that train about a second and a half each (XOR to an epoch cap of 1,000,000),
+  whose figures are drawn behind them while the next job trains
+  (``nnsweep/job/figures_behind.py``);
 - the wall time of the lab's main run, ``python -m nnsweep`` (XOR to loss 0.001).
 
     python scripts/bench_startup.py            # about two minutes on two cores
@@ -100,12 +103,19 @@ def figures_floor(repeats: int, work: Path) -> None:
     )
 
 
-def sweep_cost(jobs: int, figures: bool, work: Path) -> tuple[float, float, float]:
+TEN_EPOCHS = ("epochs=10",)
+TRAINED = ("epochs=1000000", "loss_threshold=0", "log_every=100000")  # about 1.5 s a job
+
+
+def sweep_cost(
+    jobs: int, figures: bool, work: Path, training: tuple[str, ...] = TEN_EPOCHS
+) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, training seconds of its jobs) of a sweep of ``jobs``
-    10-epoch jobs on Hydra's default launcher, the report callback off."""
-    folder = work / f"sweep-{jobs}-{figures}"
+    jobs on Hydra's default launcher, the report callback off: 10-epoch jobs, or as
+    ``training`` sets them."""
+    folder = work / f"sweep-{jobs}-{figures}-{len(training)}"
     seeds = ",".join(str(s) for s in range(jobs))
-    cmd = [sys.executable, "-m", "nnsweep", "-m", "epochs=10", "rerun=true"]
+    cmd = [sys.executable, "-m", "nnsweep", "-m", *training, "rerun=true"]
     cmd += ["print_predictions=false", f"seed={seeds}", "~hydra.callbacks.report"]
     cmd += [] if figures else ["figures=[]"]
     wall, cpu = timed([*cmd, f"hydra.sweep.dir={folder}"])
@@ -140,6 +150,18 @@ def sweep_per_job(repeats: int, work: Path) -> None:
         )
 
 
+def trained_sweep_per_job(repeats: int, work: Path) -> None:
+    """The same for jobs that train long enough to hide their figures: a 7-job sweep's
+    wall time less a 1-job sweep's, over the 6 jobs it adds, less their training."""
+    runs = {n: [sweep_cost(n, True, work, TRAINED) for _ in range(repeats)] for n in (1, 7)}
+    wall = (min(run[0] - run[2] for run in runs[7]) - min(run[0] - run[2] for run in runs[1])) / 6
+    training = (runs[7][0][2] - runs[1][0][2]) / 6
+    print(
+        f"the same for jobs that train {training:.1f} s each: {wall:6.2f} s wall "
+        "(the figures drawn behind each job while the next trains)"
+    )
+
+
 def main_run(repeats: int, work: Path) -> None:
     cmd = [sys.executable, "-m", "nnsweep", "rerun=true", f"hydra.run.dir={work / 'main'}"]
     wall, cpu = best(cmd, repeats)
@@ -155,6 +177,7 @@ def main() -> None:
         job_costs(args.repeats, Path(work))
         figures_floor(args.repeats, Path(work))
         sweep_per_job(args.repeats, Path(work))
+        trained_sweep_per_job(args.repeats, Path(work))
         main_run(args.repeats, Path(work))
 
 

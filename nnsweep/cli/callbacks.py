@@ -12,6 +12,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from nnsweep.job import figures_behind
+
 log = logging.getLogger(__name__)
 
 
@@ -27,5 +29,6 @@ class ReportCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from nnsweep.report.writer import write_report  # a single run never loads the report
 
+        figures_behind.finish()  # the last job's figures, drawn behind it
         sweep_dir = Path(config.hydra.sweep.dir)
         write_report([sweep_dir], figures=self.figures)  # logs where it wrote

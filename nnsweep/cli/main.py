@@ -33,6 +33,11 @@ register()
 register_resolver()  # --help lists the groups and fields from conf/
 
 
+# Hydra's default launcher: a sweep's jobs one after another in this process, so a job's
+# figures can be drawn by a forked process while the next trains (nnsweep.job.figures_behind)
+BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+
+
 class Stopped(KeyboardInterrupt):
     """SIGTERM, handled as Ctrl-C is: the job records itself failed and removes its
     temporary files, and, unlike an Exception, it ends the whole sweep."""
@@ -63,6 +68,7 @@ def task(cfg: DictConfig) -> float:
             hydra_cfg.runtime.output_dir,
             progress=cfg.progress and not in_sweep and sys.stderr.isatty(),
             overrides=list(hydra_cfg.overrides.task),
+            behind=in_sweep and hydra_cfg.launcher._target_ == BASIC_LAUNCHER,
         )
     except (ConfigError, UnknownNameError, JobDirTaken) as error:
         log.error(f"{error}")

@@ -109,8 +109,7 @@ def draw_figures(
         names.remove("boundary")
     if "confusion" in names and classes <= 2:
         names.remove("confusion")  # two classes: prediction.png says as much
-    seconds = {**SECONDS, "boundary": GIF_FRAME_SECONDS * (len(history.snapshot_epochs) + 2)}
-    beside = half_of(names, seconds) if len(names) > 1 and spare_core() else []
+    beside = half_of(names, _seconds(history)) if len(names) > 1 and spare_core() else []
     drawing = _start(beside, drawers, job_dir) if beside else None
     failed = _draw([name for name in names if name not in beside], drawers, job_dir)
     if drawing:
@@ -118,6 +117,16 @@ def draw_figures(
     for file, error in failed.items():
         log.warning(f"{job_dir / file} could not be drawn: {error}")
     return failed
+
+
+def _seconds(history: History) -> dict[str, float]:
+    """Each figure's drawing time, boundary.gif's by its frames."""
+    return {**SECONDS, "boundary": GIF_FRAME_SECONDS * (len(history.snapshot_epochs) + 2)}
+
+
+def drawing_seconds(cfg: DictConfig, history: History) -> float:
+    """About how long one process takes to draw the figures ``cfg.figures`` names."""
+    return sum(_seconds(history)[figure.name] for figure in cfg.figures)
 
 
 def _draw(names: list[str], drawers: dict[str, Any], job_dir: Path) -> dict[str, str]:

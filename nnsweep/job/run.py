@@ -21,7 +21,16 @@ from nnsweep import __version__, atomic
 from nnsweep.engines.history import History
 from nnsweep.engines.numpy_loop import format_epoch_line
 from nnsweep.errors import ConfigError
-from nnsweep.job import console, csv_tables, figures, folder, lock, params_npz, result_json
+from nnsweep.job import (
+    console,
+    csv_tables,
+    figures,
+    figures_behind,
+    folder,
+    lock,
+    params_npz,
+    result_json,
+)
 from nnsweep.job.build import Experiment, build
 from nnsweep.job.lock import JobDirTaken
 from nnsweep.job.objective import objective
@@ -33,7 +42,11 @@ log = logging.getLogger(__name__)
 
 
 def run(
-    cfg: DictConfig, job_dir: Path, progress: bool = False, overrides: list[str] | None = None
+    cfg: DictConfig,
+    job_dir: Path,
+    progress: bool = False,
+    overrides: list[str] | None = None,
+    behind: bool = False,
 ) -> float:
     """Train the job ``cfg`` and write its files into ``job_dir``; return its objective
     (:func:`nnsweep.job.objective.objective`), the value a Hydra sweeper minimises.
@@ -44,8 +57,12 @@ def run(
     files match its checksums, is skipped unless ``cfg.rerun``. While the job runs its
     result.json says ``running`` with its pid and host; on any error it says ``failed``
     with the error, and the error is raised again.
+
+    ``behind``: a sweep's job on Hydra's default launcher, whose figures may be drawn by a
+    forked process while the next job trains (nnsweep.job.figures_behind).
     """
     job_dir = Path(job_dir)
+    figures_behind.finish(job_dir)  # a folder that a sweep names twice: its figures first
     try:  # a bad field fails before anything in the folder is touched
         preflight(cfg)
     except ConfigError:
@@ -66,11 +83,16 @@ def run(
         aside = folder.set_aside(job_dir)
         if aside is not None:
             log.info(f"{job_dir}: the earlier run's files moved to {aside}")
-        return _run_locked(cfg, job_dir, progress, base, hydra_files)
+        return _run_locked(cfg, job_dir, progress, base, hydra_files, behind)
 
 
 def _run_locked(
-    cfg: DictConfig, job_dir: Path, progress: bool, base: dict, hydra_files: dict[Path, bytes]
+    cfg: DictConfig,
+    job_dir: Path,
+    progress: bool,
+    base: dict,
+    hydra_files: dict[Path, bytes],
+    behind: bool,
 ) -> float:
     result_json.write_result({"status": JobStatus.RUNNING, **lock.whoami(), **base}, job_dir)
     try:
@@ -91,7 +113,12 @@ def _run_locked(
     except BaseException as error:  # KeyboardInterrupt too: the job must not look complete
         _record_failure(job_dir, base, error)
         raise
-    _figures_after_data(cfg, experiment, history, tables, job_dir, result)
+    figures_behind.draw(
+        lambda: _figures_after_data(cfg, experiment, history, tables, job_dir, result),
+        job_dir,
+        behind
+        and figures_behind.covered(max(history.seconds), figures.drawing_seconds(cfg, history)),
+    )
     console.log_summary(cfg, experiment, history)
     return objective(cfg, result["replicates"])
 
