@@ -14,7 +14,7 @@ Each figure is measured on real commands in fresh processes, as a user runs them
   another) adds beyond its training: a 9-job sweep's time less a 1-job sweep's, over the
   8 jobs it adds, less their training (result.json's seconds), in wall and in CPU time;
   and again with ``figures=[]``, whose difference is the figures' share; then the same
-  for jobs that train about a second and a half each (XOR to an epoch cap of 1,000,000),
+  for jobs that train about three seconds each (XOR to an epoch cap of 2,000,000),
   whose figures are drawn behind them while the next job trains
   (``nnsweep/job/figures_behind.py``);
 - the wall time of the lab's main run, ``python -m nnsweep`` (XOR to loss 0.001).
@@ -104,7 +104,7 @@ def figures_floor(repeats: int, work: Path) -> None:
 
 
 TEN_EPOCHS = ("epochs=10",)
-TRAINED = ("epochs=1000000", "loss_threshold=0", "log_every=100000")  # about 1.5 s a job
+TRAINED = ("epochs=2000000", "loss_threshold=0", "log_every=100000")  # about 3 s a job
 
 
 def sweep_cost(
