@@ -135,6 +135,12 @@ def test_the_ratio_interval_is_scipys_paired_bootstrap():
     assert (found.ratio_low, found.ratio_high) == (expected.low, expected.high)
 
 
+def test_one_seed_has_its_ratio_and_no_interval():
+    found = paired.compare(runs([100]), runs([250], cap=5000), "a", "b")
+    assert found.ratio == 2.5
+    assert np.isnan(found.ratio_low) and np.isnan(found.ratio_high)
+
+
 def test_neither_reaching_it_compares_log_final_losses_by_wilcoxon():
     a = runs([1000] * 5, losses=[0.1, 0.2, 0.3, 0.2, 0.25])
     b = runs([1000] * 5, losses=[0.2, 0.3, 0.31, 0.4, 0.5])
@@ -244,6 +250,14 @@ def test_a_real_sweep_of_gd_and_adam_names_adam_5_of_5(tmp_path):
     text = sweep(tmp_path / "sweep", "optimizer=gd,adam", "lr=0.05", "replicates=5")
     assert "best `optimizer`: adam reaches the threshold first for 5 of 5 seeds (sign test " in text
     assert "the likely winner" in text
+
+
+@pytest.mark.slow
+def test_a_real_sweep_of_one_replicate_a_setting_gives_the_ratio_without_an_interval(tmp_path):
+    text = sweep(tmp_path / "sweep", "optimizer=gd,adam", "lr=0.05")  # the tour's kind
+    assert "gd took " in text and " the epochs of adam (one seed: no interval)" in text
+    assert "1 replicate cannot make it certain" in text
+    assert " epochs (no interval), 1/1 converged" in text and "[inf" not in text
 
 
 @pytest.mark.slow

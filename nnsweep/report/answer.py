@@ -24,7 +24,7 @@ import pandas as pd
 from nnsweep.report.aggregate import STATISTIC, setting_table
 from nnsweep.report.paired import ALPHA, FINAL_LOSS, Paired, against
 from nnsweep.report.tables import PANEL, Sweep
-from nnsweep.report.text import short_name, value_labels
+from nnsweep.report.text import count, short_name, value_labels
 
 EPOCHS, LOSS = f"epochs_{STATISTIC}", f"final_loss_{STATISTIC}"
 KM, KM_LOW, KM_HIGH = "epochs_km_median", "epochs_km_low", "epochs_km_high"
@@ -119,7 +119,7 @@ def verdict(s: Standing) -> str:
     if s.word == LIKELY:
         n = int(max(c.seeds for c in found))
         return (
-            f"{_head(best, found)}: the likely winner, but {n} replicates cannot make it "
+            f"{_head(best, found)}: the likely winner, but {count(n, 'replicate')} cannot make it "
             f"certain at 95%; `replicates={replicates_to_decide(len(found))}` would, if every "
             "seed again went its way"
         )
@@ -173,6 +173,8 @@ def epochs_text(row: pd.Series) -> str:
     share += f" (Wilson 95% {row['converged_share_low']:.0%}-{row['converged_share_high']:.0%})"
     if not np.isfinite(row[KM]):
         return f"median not reached, {share}"
+    if not np.isfinite(row[KM_LOW]):  # one replicate: Kaplan-Meier gives no interval
+        return f"median {row[KM]:,.0f} epochs (no interval), {share}"
     high = "open)" if not np.isfinite(row[KM_HIGH]) else f"{row[KM_HIGH]:,.0f}]"
     return f"median {row[KM]:,.0f} epochs [{row[KM_LOW]:,.0f}, {high}, {share}"
 
@@ -185,11 +187,16 @@ def numbers(s: Standing) -> str:
     if len(s.table) > 1:
         text += f"; {worst['label']}: {epochs_text(worst)}"
         against_worst = next(c for c in s.comparisons if c.b == worst["label"])
-        if np.isfinite(against_worst.ratio):
+        if np.isfinite(against_worst.ratio_low):
             text += (
                 f"; per seed {worst['label']} took {times(against_worst.ratio)} "
                 f"[{times(against_worst.ratio_low)}, {times(against_worst.ratio_high)}] the "
                 f"epochs of {best['label']} (median, bootstrap 95%)"
+            )
+        elif np.isfinite(against_worst.ratio):  # one seed: its ratio, no interval
+            text += (
+                f"; {worst['label']} took {times(against_worst.ratio)} the epochs of "
+                f"{best['label']} (one seed: no interval)"
             )
     missed = s.table.loc[s.table["converged"] == 0, "label"].tolist()
     if missed and s.table["converged"].any():

@@ -94,8 +94,11 @@ def sign_test(a_first: int, b_first: int) -> float:
 
 
 def ratio_interval(time_a: np.ndarray, time_b: np.ndarray) -> tuple[float, float, float]:
-    """Median of b's epochs over a's per seed, and its paired bootstrap 95% interval."""
+    """Median of b's epochs over a's per seed, and its paired bootstrap 95% interval; with
+    one seed its ratio and no interval (NaN: one pair resampled is always itself)."""
     ratio = lambda b, a, axis=-1: np.median(b / a, axis=axis)  # noqa: E731
+    if len(time_a) < 2:
+        return float(ratio(time_b, time_a)), np.nan, np.nan
     found = stats.bootstrap(
         (time_b, time_a),
         ratio,
