@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from synthetic import config, write_job
@@ -148,3 +149,16 @@ def test_a_bad_setting_is_one_line_before_any_job_starts(tmp_path, args, said):
     assert last.startswith("discussion.py: ") and said in last
     assert "Traceback" not in done.stderr
     assert not work.exists() and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "shown"),
+    [
+        (166_799, 188_769, "181,174 [166,799, 188,769]"),
+        (166_799, float("inf"), "181,174 [166,799, open)"),
+        (float("nan"), float("nan"), "181,174 (no interval)"),  # one replicate
+    ],
+)
+def test_the_epochs_to_threshold_cell_gives_the_interval_kaplan_meier_gives(low, high, shown):
+    row = {"epochs_km_median": 181_174.0, "epochs_km_low": low, "epochs_km_high": high}
+    assert discussion._censored(pd.Series(row)) == shown

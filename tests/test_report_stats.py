@@ -46,6 +46,7 @@ def test_every_replicate_reached_it_the_median_is_the_plain_median():
     assert (found.median, found.median_low, found.median_high) == (7, 3, np.inf)
 
 
+@pytest.mark.filterwarnings("ignore:The confidence interval is undefined:RuntimeWarning")
 def test_with_ten_replicates_the_interval_closes_as_scipy_gives_it():
     epochs = np.arange(100, 1100, 100)
     found = survival.time_to_threshold(epochs, np.ones(10, bool), np.full(10, 2000))

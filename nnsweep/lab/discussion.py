@@ -17,6 +17,7 @@ from nnsweep.lab.claims import DATASET, Verdict
 from nnsweep.lab.measures import steepest_fall
 from nnsweep.report import Sweep, markdown_table, setting_table, short_name
 from nnsweep.report.early_gradients import WINDOW_POINTS, early_gradients
+from nnsweep.report.markdown import interval
 
 EPOCHS_RULE = (
     "Final loss and accuracy are median [min, max] over the replicates. Epochs to the "
@@ -95,13 +96,13 @@ def _spread(row: pd.Series, stat: str, fmt: str) -> str:
 
 
 def _censored(row: pd.Series) -> str:
-    """``181,174 [166,799, 188,769]``, ``884,641 [880,784, open)`` or ``not reached``."""
+    """``181,174 [166,799, 188,769]``, ``884,641 [880,784, open)``, ``1,200 (no
+    interval)`` (one replicate) or ``not reached``."""
     median = row["epochs_km_median"]
     if not np.isfinite(median):
         return "not reached"
-    high = row["epochs_km_high"]
-    return f"{median:,.0f} [{row['epochs_km_low']:,.0f}, " + (
-        f"{high:,.0f}]" if np.isfinite(high) else "open)"
+    return f"{median:,.0f} " + (
+        interval(row["epochs_km_low"], row["epochs_km_high"]) or "(no interval)"
     )
 
 

@@ -141,7 +141,8 @@ def _setting_lines(table: pd.DataFrame) -> list[str]:
 
 
 def interval(low: float, high: float) -> str:
-    """``[219, 296]``, ``[219, open)``; empty when nothing reached the threshold."""
+    """``[219, 296]``, ``[219, open)``; empty when nothing reached the threshold or with
+    one replicate (Kaplan-Meier gives no interval)."""
     if not np.isfinite(low):
         return ""
     return f"[{low:,.0f}, " + (f"{high:,.0f}]" if np.isfinite(high) else "open)")
