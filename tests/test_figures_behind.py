@@ -2,17 +2,22 @@
 (nnsweep.job.figures_behind): the folder stays locked until they are drawn, their
 failures reach result.json, and nothing waits for them longer than it must."""
 
+import fcntl
 import json
+import multiprocessing
 import os
 import sys
+import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hydra import compose, initialize_config_dir
 
 from nnsweep.figures import learning_curve
 from nnsweep.job import figures, figures_behind, lock
+from nnsweep.job.preflight import estimate_bytes
 from nnsweep.job.run import run
 from nnsweep.job.schema import CONFIG_DIR, register
 
@@ -31,7 +36,7 @@ def compose_config(*overrides: str):
 def behind(monkeypatch):
     """A sweep's job after its first: covered by the next job's training (whatever this
     machine's speed), in a process that has drawn before."""
-    monkeypatch.setattr(figures_behind, "covered", lambda training, drawing: True)
+    monkeypatch.setattr(figures_behind, "covered", lambda *times: True)
     monkeypatch.setattr(figures_behind, "_warm", True)
     yield
     figures_behind.finish()
@@ -59,6 +64,11 @@ def test_a_covered_job_returns_while_a_forked_process_draws_holding_its_folder(
     run(compose_config(), tmp_path, behind=True)
     assert json.loads((tmp_path / "result.json").read_text())["status"] == "complete"
     assert lock.is_locked(tmp_path)  # by the drawing process: no other process writes there yet
+    named = lambda: (tmp_path / lock.LOCK_FILE).read_text().split()[0]  # noqa: E731
+    deadline = time.monotonic() + 5
+    while named() == str(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert named() != str(os.getpid())  # the lock file names the drawing process
     assert not (tmp_path / "prediction.png").exists()
     figures_behind.finish()
     assert not lock.is_locked(tmp_path)
@@ -85,12 +95,26 @@ def test_figures_are_drawn_here_unless_a_warm_sweep_process_is_covered(
     tmp_path, monkeypatch, sweep, covered, warm
 ):
     record_drawer(monkeypatch)
-    monkeypatch.setattr(figures_behind, "covered", lambda training, drawing: covered)
+    monkeypatch.setattr(figures_behind, "covered", lambda *times: covered)
     monkeypatch.setattr(figures_behind, "_warm", warm)
     run(compose_config(), tmp_path, behind=sweep)
     assert int((tmp_path / "drawn_by").read_text()) == os.getpid()
     assert (tmp_path / "learning_curve.png").is_file()
     assert figures_behind._warm  # and the next covered job's figures go behind
+
+
+def test_a_job_whose_arrays_leave_no_memory_for_the_next_beside_them_draws_here(
+    tmp_path, monkeypatch, behind
+):
+    record_drawer(monkeypatch)
+    arrays = estimate_bytes(compose_config())
+    monkeypatch.setattr(figures_behind, "available_memory", lambda: 2 * arrays - 1)
+    run(compose_config(), tmp_path, behind=True)
+    assert int((tmp_path / "drawn_by").read_text()) == os.getpid()
+    monkeypatch.setattr(figures_behind, "available_memory", lambda: 2 * arrays)
+    run(compose_config("seed=1"), tmp_path / "1", behind=True)
+    figures_behind.finish()
+    assert int((tmp_path / "1" / "drawn_by").read_text()) != os.getpid()
 
 
 def test_a_figure_that_fails_behind_is_recorded_in_result_json_by_the_drawing_process(
@@ -128,8 +152,47 @@ def test_a_job_in_the_folder_still_being_drawn_waits_for_the_drawing_not_the_loc
     assert (tmp_path / "learning_curve.png").is_file()
 
 
-def test_figures_go_behind_where_the_next_training_hides_half_of_them_or_more():
+def test_a_drawing_process_that_cannot_start_leaves_the_figures_drawn_here(
+    tmp_path, monkeypatch, behind, caplog
+):
+    class NoProcess(multiprocessing.get_context("fork").Process):
+        def start(self):
+            raise OSError(11, "Resource temporarily unavailable")
+
+    fork = SimpleNamespace(get_context=lambda method: SimpleNamespace(Process=NoProcess))
+    monkeypatch.setattr(figures_behind, "multiprocessing", fork)
+    record_drawer(monkeypatch)
+    run(compose_config(), tmp_path, behind=True)
+    assert int((tmp_path / "drawn_by").read_text()) == os.getpid()
+    assert (tmp_path / "learning_curve.png").is_file()
+    assert f"{tmp_path}: figures drawn here, as no process could start" in caplog.text
+
+
+def test_another_process_running_the_same_complete_job_waits_for_its_figures(tmp_path, monkeypatch):
+    """A second sweep (another process) reaching a folder whose figures are still drawn
+    waits for them and finds the job complete; another config is still refused."""
+    monkeypatch.setattr(lock, "HOLDER_WAIT", 0.2)
+    run(compose_config("figures=[]"), tmp_path)
+    config = json.loads((tmp_path / "result.json").read_text())["config"]
+    drawing = os.open(tmp_path / lock.LOCK_FILE, os.O_RDWR)
+    fcntl.flock(drawing, fcntl.LOCK_EX)  # another open file: as another process holds it
+    with (
+        pytest.raises(lock.JobDirTaken, match="is in use by"),
+        lock.job_lock(tmp_path, {**config, "lr": config["lr"] * 2}),
+    ):
+        pass
+    threading.Timer(0.5, os.close, [drawing]).start()
+    began = time.monotonic()
+    with lock.job_lock(tmp_path, config):
+        assert time.monotonic() - began >= 0.4  # held until the drawing let go
+
+
+def test_figures_go_behind_where_the_next_training_hides_half_of_them_or_more(monkeypatch):
     # drawn here on two cores they cost a job half their time; behind, what is not hidden
+    monkeypatch.setattr(figures_behind, "cpu_count", lambda: 2)
     assert figures_behind.covered(training=1.0, drawing=2.0)
     assert not figures_behind.covered(training=0.9, drawing=2.0)
     assert not figures_behind.covered(training=1.0, drawing=0.0)  # figures=[]
+    assert not figures_behind.covered(training=1.0, drawing=2.0, threads=2)  # no core to spare
+    monkeypatch.setattr(figures_behind, "cpu_count", lambda: 1)
+    assert not figures_behind.covered(training=1.0, drawing=2.0)

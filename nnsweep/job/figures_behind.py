@@ -22,6 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from omegaconf import DictConfig
+
+from nnsweep.engines.history import History
+from nnsweep.job import figures, lock
+from nnsweep.job.preflight import available_memory, cpu_count, estimate_bytes
+
 log = logging.getLogger(__name__)
 
 
@@ -36,12 +42,23 @@ _behind: Behind | None = None  # the figures this process left to a forked one, 
 _warm = False  # this process has drawn figures itself: a fork inherits matplotlib loaded
 
 
-def covered(training: float, drawing: float) -> bool:
+def covered(training: float, drawing: float, threads: int = 1) -> bool:
     """Whether figures that take ``drawing`` seconds in one process are better drawn behind
-    a job that trained ``training`` seconds, on the guess that the next job trains as long:
-    drawn here on two cores they cost the job about half their time; behind, only what
-    the next job's training leaves of them. No figures: nothing to draw behind."""
-    return drawing > 0 and training >= drawing / 2
+    a job that trained ``training`` seconds on ``threads`` threads (blas_threads), on the
+    guess that the next job trains as long: drawn here on two cores they cost the job
+    about half their time; behind, only what the next job's training leaves of them. No
+    figures, or no core left over by training: nothing to gain."""
+    return drawing > 0 and training >= drawing / 2 and threads < cpu_count()
+
+
+def worth_it(cfg: DictConfig, history: History) -> bool:
+    """Whether a sweep's job that trained as ``history`` says is better off leaving its
+    figures behind: :func:`covered`, and memory for the next job beside this one's arrays,
+    which stay until its figures are drawn (else the next job could be refused for it)."""
+    available = available_memory()
+    return covered(
+        max(history.seconds), figures.drawing_seconds(cfg, history), cfg.blas_threads
+    ) and (available is None or 2 * estimate_bytes(cfg) <= available)
 
 
 def draw(draw_figures: Callable[[], None], job_dir: Path, covered: bool) -> None:
@@ -58,17 +75,23 @@ def draw(draw_figures: Callable[[], None], job_dir: Path, covered: bool) -> None
     sys.stdout.flush()  # else the child writes the parent's buffered output a second time
     sys.stderr.flush()
     context = multiprocessing.get_context("fork")  # shares the job's arrays for free
-    process = context.Process(target=_draw_here, args=(draw_figures,), name="FiguresBehind")
-    process.start()
+    process = context.Process(target=_draw_here, args=(draw_figures, job_dir), name="FiguresBehind")
+    try:
+        process.start()
+    except OSError as error:  # no process to be had (memory, a process limit): draw here
+        log.warning(f"{job_dir}: figures drawn here, as no process could start ({error})")
+        draw_figures()
+        return
     _behind = Behind(process, job_dir)
 
 
-def _draw_here(draw_figures: Callable[[], None]) -> None:
+def _draw_here(draw_figures: Callable[[], None], job_dir: Path) -> None:
     """The forked process: Ctrl-C at the terminal reaches it too, but the sweep's process
     handles the stop and waits for the drawing, which ends in a second or two; SIGTERM
     ends it at once (its files are written whole or not at all)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    lock.name_holder(job_dir)  # the lock's holder now, should the sweep's process end
     draw_figures()
 
 
@@ -79,8 +102,9 @@ def finish(job_dir: Path | None = None) -> None:
     global _behind
     if _behind is None or (job_dir is not None and Path(job_dir) != _behind.job_dir):
         return
-    behind, _behind = _behind, None
-    behind.process.join()
+    behind = _behind
+    behind.process.join()  # interrupted (Ctrl-C), it is still waited for at exit
+    _behind = None
     if behind.process.exitcode:
         log.warning(
             f"{behind.job_dir}: the process drawing its figures exited with code "

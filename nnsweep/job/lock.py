@@ -41,11 +41,22 @@ def job_lock(job_dir: Path, config: dict[str, Any]) -> Iterator[None]:
     fd = os.open(Path(job_dir) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _acquire(fd, Path(job_dir), config)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        name_holder(job_dir)
         yield
     finally:
         os.close(fd)  # releases the lock; the file stays, for the next process to lock
+
+
+def name_holder(job_dir: Path) -> None:
+    """Write this process's pid and host into the lock file: what the lock message names
+    where the kernel does not, or names a process gone (a forked one holds the lock on)."""
+    line = f"{os.getpid()} {socket.gethostname()}\n".encode()
+    fd = os.open(Path(job_dir) / LOCK_FILE, os.O_WRONLY)
+    try:  # written over, then cut to length: a reader never finds it empty
+        os.write(fd, line)
+        os.ftruncate(fd, len(line))
+    finally:
+        os.close(fd)
 
 
 def _acquire(fd: int, job_dir: Path, config: dict[str, Any]) -> None:
@@ -57,9 +68,14 @@ def _acquire(fd: int, job_dir: Path, config: dict[str, Any]) -> None:
         except BlockingIOError:
             pass
         pid, holder = lock_holder(job_dir)
-        running = running_record(job_dir)
-        if running is not None and pid is not None and running.get("pid") == pid:
-            if same_config(running["config"], config):
+        record = _record(job_dir)
+        if record is not None and record["status"] == JobStatus.COMPLETE:
+            if same_config(record["config"], config):  # its figures are being drawn behind
+                log.info(f"{job_dir}: the same config is complete, its figures being drawn")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                return
+        elif record is not None and pid is not None and record.get("pid") == pid:
+            if same_config(record["config"], config):
                 log.info(f"{job_dir}: {holder} trains the same config; waiting for it")
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 return
@@ -69,12 +85,16 @@ def _acquire(fd: int, job_dir: Path, config: dict[str, Any]) -> None:
         time.sleep(0.05)  # the holder has the lock but has not yet written result.json
 
 
-def running_record(job_dir: Path) -> dict[str, Any] | None:
+def _record(job_dir: Path) -> dict[str, Any] | None:
     try:
-        result = result_json.read_result(job_dir)
+        return result_json.read_result(job_dir)
     except (OSError, ValueError):
         return None
-    return result if result["status"] == JobStatus.RUNNING else None
+
+
+def running_record(job_dir: Path) -> dict[str, Any] | None:
+    result = _record(job_dir)
+    return result if result is not None and result["status"] == JobStatus.RUNNING else None
 
 
 def still_ours(job_dir: Path) -> bool:
@@ -101,10 +121,12 @@ def same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def lock_holder(job_dir: Path) -> tuple[int | None, str]:
     """The pid of the process that holds ``job_dir``'s lock, as the kernel lists it
     (/proc/locks), and ``process <pid> on <host>``; where the kernel does not say, the pid
-    the lock file names if that process runs, else ``(None, "another process")``."""
+    the lock file names if that process runs (the kernel lists the process that took the
+    lock, which may be gone while a process it forked holds it), else ``(None, "another
+    process")``."""
     path = Path(job_dir) / LOCK_FILE
     pid = _flock_holder(path)
-    if pid is not None:
+    if pid is not None and _runs(pid):
         return pid, f"process {pid} on {socket.gethostname()}"
     try:
         words = path.read_text().split()

@@ -116,8 +116,7 @@ def _run_locked(
     figures_behind.draw(
         lambda: _figures_after_data(cfg, experiment, history, tables, job_dir, result),
         job_dir,
-        behind
-        and figures_behind.covered(max(history.seconds), figures.drawing_seconds(cfg, history)),
+        behind and figures_behind.worth_it(cfg, history),
     )
     console.log_summary(cfg, experiment, history)
     return objective(cfg, result["replicates"])
