@@ -321,9 +321,9 @@ def test_a_job_that_fails_inside_is_reported_with_its_error_and_the_others_stand
     for job in ("0", "2"):
         assert result(folder / job)["status"] == "complete"
         assert (folder / job / "loss.csv").stat().st_size > 0
-    report = subprocess.run(
-        ["nnsweep-report", str(folder)], capture_output=True, text=True, timeout=120
-    )
+    script = shutil.which("nnsweep-report", path=str(Path(sys.executable).parent))
+    assert script, "the console script nnsweep-report is installed beside the interpreter"
+    report = subprocess.run([script, str(folder)], capture_output=True, text=True, timeout=120)
     assert report.returncode == 0, report.stderr
     table = (folder / "report" / "report.md").read_text()
     assert re.search(r"\| 1 \| failed \| RuntimeError: injected failure for seed 1", table)
