@@ -55,10 +55,10 @@ def worth_it(cfg: DictConfig, history: History) -> bool:
     """Whether a sweep's job that trained as ``history`` says is better off leaving its
     figures behind: :func:`covered`, and memory for the next job beside this one's arrays,
     which stay until its figures are drawn (else the next job could be refused for it)."""
+    if not covered(max(history.seconds), figures.drawing_seconds(cfg, history), cfg.blas_threads):
+        return False  # most short jobs: no need to read the memory
     available = available_memory()
-    return covered(
-        max(history.seconds), figures.drawing_seconds(cfg, history), cfg.blas_threads
-    ) and (available is None or 2 * estimate_bytes(cfg) <= available)
+    return available is None or 2 * estimate_bytes(cfg) <= available
 
 
 def draw(draw_figures: Callable[[], None], job_dir: Path, covered: bool) -> None:
